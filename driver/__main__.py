@@ -1,0 +1,78 @@
+"""`python -m driver PIPELINE [options]`: run a compiled KFP v2 pipeline on this machine."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("LPL_HOME", ".lpl"))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m driver", description=__doc__)
+    parser.add_argument("pipeline", nargs="?", type=Path, help="a .json/.yaml/.yml file written by kfp.compiler")
+    parser.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="a root input parameter, parsed by its declared type (repeatable)")
+    parser.add_argument("--params-file", type=Path, help="a JSON object of root parameters")
+    parser.add_argument("--home", type=Path, default=default_home(), help="ledger and default pipeline root")
+    parser.add_argument("--pipeline-root", type=Path, help="where artifacts go (default <home>/pipeline_root)")
+    parser.add_argument("--run-id", help="name the run (default: a fresh UUID)")
+    parser.add_argument("--no-cache", action="store_true", help="disable cache lookups for this run")
+    parser.add_argument("--parallelism", type=int, default=os.cpu_count() or 1,
+                        help="at most N launcher processes at once (default: CPUs)")
+    parser.add_argument("--resume", metavar="RUN_ID", help="continue a failed or interrupted run")
+    parser.add_argument("--mount", action="append", default=[], metavar="PREFIX=DIR",
+                        help="map a remote URI prefix (gs://bucket, s3://bucket, minio://bucket) to a local dir")
+    parser.add_argument("--workspace", type=Path, help="the run's workspace directory (kept after the run)")
+    parser.add_argument("--log-format", choices=("text", "json"), default="text")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    return parser
+
+
+def _mounts(items: list[str]) -> dict[str, str]:
+    from spec.errors import OptionError
+
+    mounts: dict[str, str] = {}
+    for item in items:
+        prefix, sep, directory = item.rpartition("=")
+        if not sep or "://" not in prefix or not directory:
+            raise OptionError(f"--mount {item!r}: expected PREFIX=DIR, e.g. gs://bucket=/data/bucket")
+        mounts[prefix] = str(Path(directory).resolve())
+    return mounts
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from driver.run import EXIT_USAGE, RunOptions, execute
+    from spec.errors import LplError, SpecErrors
+
+    try:
+        if args.parallelism < 1:
+            from spec.errors import OptionError
+
+            raise OptionError(f"--parallelism must be at least 1, not {args.parallelism}")
+        options = RunOptions(
+            pipeline=args.pipeline, home=args.home, params=args.param, params_file=args.params_file,
+            pipeline_root=args.pipeline_root, run_id=args.run_id, cache=not args.no_cache,
+            parallelism=args.parallelism, resume=args.resume, mounts=_mounts(args.mount),
+            workspace=args.workspace, log_format=args.log_format,
+        )
+        return execute(options)
+    except SpecErrors as exc:
+        for problem in exc.problems:
+            print(f"error: {problem.render()}", file=sys.stderr)
+        return EXIT_USAGE
+    except LplError as exc:
+        # Anything of ours raised before tasks run is about the input, the options or the store.
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""Cache fingerprints built from the same parts as the backend's CacheKey, and cache-hit checks."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from typing import Any
+
+from kfp.pipeline_spec import pipeline_spec_pb2
+
+from ledger.store import CacheEntry
+from spec import values
+
+_TYPE_NAME = pipeline_spec_pb2.ParameterType.ParameterTypeEnum.Name
+
+
+def fingerprint(
+    *,
+    task_spec: pipeline_spec_pb2.PipelineTaskSpec,
+    executor_input: pipeline_spec_pb2.ExecutorInput,
+    component_spec: pipeline_spec_pb2.ComponentSpec,
+    container: dict[str, Any],
+) -> str:
+    """sha256 of the CacheKey JSON (sorted keys, compact), or of the task's custom cache key."""
+    custom = getattr(task_spec.caching_options, "cache_key", "")
+    if custom:
+        return hashlib.sha256(f"{task_spec.component_ref.name}\0{custom}".encode()).hexdigest()
+    inputs = executor_input.inputs
+    key = {
+        "inputArtifactNames": {
+            name: {"artifactNames": [a.name for a in artifact_list.artifacts]}
+            for name, artifact_list in inputs.artifacts.items()
+        },
+        "inputParameterValues": {k: values.value_to_python(v) for k, v in inputs.parameter_values.items()},
+        "outputArtifactsSpec": {
+            name: _without_uri(artifact_list.artifacts[0])
+            for name, artifact_list in executor_input.outputs.artifacts.items()
+        },
+        "outputParametersSpec": {
+            name: _TYPE_NAME(spec.parameter_type)
+            for name, spec in component_spec.output_definitions.parameters.items()
+        },
+        "containerSpec": {
+            "image": container.get("image", ""),
+            "cmdArgs": [*container.get("command", []), *container.get("args", [])],
+        },
+    }
+    text = json.dumps(key, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _without_uri(artifact: pipeline_spec_pb2.RuntimeArtifact) -> dict[str, Any]:
+    copy = pipeline_spec_pb2.RuntimeArtifact()
+    copy.CopyFrom(artifact)
+    copy.uri = ""
+    return values.message_to_jsonable(copy)
+
+
+def usable(entry: CacheEntry) -> bool:
+    """A hit whose artifact files were deleted is a miss, not a broken run."""
+    return all(os.path.exists(path) for path in entry.required_files)

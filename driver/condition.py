@@ -1,0 +1,97 @@
+"""CEL evaluation of trigger conditions and parameter selectors, with the functions the SDK emits."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+import celpy  # type: ignore[import-untyped]  # cel-python ships no type hints
+from celpy import celtypes
+from google.protobuf import struct_pb2
+
+from ledger.model import Artifact
+from spec import values
+from spec.errors import ResolutionError
+
+
+def _parse_json(text: Any) -> Any:
+    return celpy.json_to_cel(json.loads(str(text)))
+
+
+@lru_cache(maxsize=256)
+def _program(expression: str) -> Any:
+    environment = celpy.Environment()
+    try:
+        ast = environment.compile(expression)
+    except celpy.CELParseError as exc:
+        raise ResolutionError(f"cannot parse CEL expression {expression!r}: {exc}") from exc
+    return environment.program(ast, functions={"parseJson": _parse_json})
+
+
+def _evaluate(expression: str, activation: dict[str, Any]) -> Any:
+    program = _program(expression)
+    try:
+        result = program.evaluate(activation)
+    except celpy.CELEvalError as exc:
+        raise ResolutionError(f"cannot evaluate CEL expression {expression!r}: {exc}") from exc
+    if isinstance(result, celpy.CELEvalError):
+        raise ResolutionError(f"cannot evaluate CEL expression {expression!r}: {result}")
+    return result
+
+
+def _as_go_cel(obj: Any) -> Any:
+    """Numbers are doubles in a protobuf Value, so CEL sees them as doubles, as Go's CEL does."""
+    if isinstance(obj, bool) or obj is None or isinstance(obj, str):
+        return obj
+    if isinstance(obj, (int, float)):
+        return float(obj)
+    if isinstance(obj, list):
+        return [_as_go_cel(item) for item in obj]
+    return {key: _as_go_cel(item) for key, item in obj.items()}
+
+
+def evaluate_condition(
+    expression: str, *, parameters: dict[str, struct_pb2.Value], artifacts: dict[str, list[Artifact]]
+) -> bool:
+    """A `triggerPolicy.condition` over the task's resolved inputs; anything but a bool is an error."""
+    inputs = {
+        "parameter_values": {k: _as_go_cel(values.value_to_python(v)) for k, v in parameters.items()},
+        "artifacts": {
+            k: {"artifacts": [{"name": str(a.id), "uri": a.uri, "metadata": _as_go_cel(a.properties)} for a in v]}
+            for k, v in artifacts.items()
+        },
+    }
+    result = _evaluate(expression, {"inputs": celpy.json_to_cel(inputs)})
+    if not isinstance(result, celtypes.BoolType):
+        raise ResolutionError(f"condition {expression!r} gave {result!r}, not a bool")
+    return bool(result)
+
+
+def select(expression: str, value: struct_pb2.Value) -> struct_pb2.Value:
+    """A `parameterExpressionSelector` over one resolved value (`string_value` is always bound)."""
+    kind = value.WhichOneof("kind") or "null_value"
+    python = values.value_to_python(value)
+    activation: dict[str, Any] = {"string_value": celtypes.StringType(values.value_to_text(value))}
+    if kind != "string_value":
+        activation[kind] = celpy.json_to_cel(_as_go_cel(python))
+    result = _evaluate(expression, activation)
+    return values.python_to_value(_from_cel(result))
+
+
+def _from_cel(result: Any) -> Any:
+    if isinstance(result, celtypes.BoolType):
+        return bool(result)
+    if isinstance(result, (celtypes.IntType, celtypes.UintType)):
+        return int(result)
+    if isinstance(result, celtypes.DoubleType):
+        return float(result)
+    if isinstance(result, celtypes.StringType):
+        return str(result)
+    if isinstance(result, (celtypes.ListType, list)):
+        return [_from_cel(item) for item in result]
+    if isinstance(result, (celtypes.MapType, dict)):
+        return {str(key): _from_cel(item) for key, item in result.items()}
+    if result is None:
+        return None
+    return str(result)

@@ -1,0 +1,60 @@
+"""The run-wide values every node handler reads: specs, ledger, limits, console; read once, passed down."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from google.protobuf import json_format
+from kfp.pipeline_spec import pipeline_spec_pb2
+
+from driver.console import Console
+from driver.state import RunInfo
+from ledger.model import Execution
+from ledger.store import Ledger, RunLedger
+
+PreviousKey = tuple[int | None, str, int | None]
+
+
+@dataclass
+class RunContext:
+    pipeline_spec: pipeline_spec_pb2.PipelineSpec
+    deployment: pipeline_spec_pb2.PipelineDeploymentConfig
+    run: RunInfo
+    ledger: Ledger
+    run_ledger: RunLedger
+    home: Path
+    run_dir: Path
+    cache_enabled: bool
+    slots: asyncio.Semaphore
+    console: Console
+    mounts: dict[str, str] = field(default_factory=dict)
+    workspace: str = ""
+    platform_spec: pipeline_spec_pb2.PlatformSpec | None = None
+    # Executions already recorded for this run id (resume), by (parent DAG id, task key, iteration).
+    previous: dict[PreviousKey, Execution] = field(default_factory=dict)
+    warned: set[str] = field(default_factory=set)
+    # Launcher processes running now, so an interrupt can stop them.
+    processes: set[Any] = field(default_factory=set)
+    stopping: bool = False
+
+    def component(self, name: str) -> pipeline_spec_pb2.ComponentSpec:
+        if name == "root":
+            return self.pipeline_spec.root
+        return self.pipeline_spec.components[name]
+
+    def warn_once(self, key: str, message: str) -> None:
+        if key not in self.warned:
+            self.warned.add(key)
+            self.console.event("warning", f"warning: {message}", warning=message)
+
+
+def load_deployment(pipeline_spec: pipeline_spec_pb2.PipelineSpec) -> pipeline_spec_pb2.PipelineDeploymentConfig:
+    """The executors, parsed from the spec's `deploymentSpec` Struct into their own message."""
+    deployment = pipeline_spec_pb2.PipelineDeploymentConfig()
+    json_format.ParseDict(
+        json_format.MessageToDict(pipeline_spec.deployment_spec), deployment, ignore_unknown_fields=True
+    )
+    return deployment

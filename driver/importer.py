@@ -1,0 +1,114 @@
+"""Importer tasks: register an existing URI as an artifact, reusing an identical one unless `reimport`."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+from google.protobuf import json_format, struct_pb2
+from kfp.pipeline_spec import pipeline_spec_pb2
+
+from driver.context import RunContext
+from driver.resolve import TaskContext, resolve_inputs
+from driver.state import DagScope, TaskResult
+from ledger.model import COMPLETE, IMPORTER_EXECUTION, SUCCESS_STATES, Artifact
+from ledger.store import CacheEntry
+from spec import values
+from spec.errors import ResolutionError
+
+_PLACEHOLDER = re.compile(r"\{\{\$\.inputs\.parameters\['([^']+)'\]\}\}")
+REMOTE_SCHEMES = ("gs://", "s3://", "minio://")
+
+
+def map_remote_uri(uri: str, mounts: dict[str, str]) -> str:
+    """A remote URI under a `--mount PREFIX=DIR` becomes a local path; other remote URIs are refused."""
+    if not uri.startswith(REMOTE_SCHEMES) and "://" not in uri:
+        return uri
+    for prefix in sorted(mounts, key=len, reverse=True):
+        if uri == prefix or uri.startswith(prefix.rstrip("/") + "/"):
+            return mounts[prefix].rstrip("/") + uri[len(prefix.rstrip("/")):]
+    raise ResolutionError(
+        f"remote URI {uri!r} has no local copy: map it with --mount {uri.split('/')[0]}//BUCKET=DIR"
+    )
+
+
+def _fill(value: Any, parameters: dict[str, struct_pb2.Value]) -> Any:
+    if isinstance(value, str):
+        whole = _PLACEHOLDER.fullmatch(value)
+        if whole and whole.group(1) in parameters:
+            return values.value_to_python(parameters[whole.group(1)])
+        return _PLACEHOLDER.sub(
+            lambda m: values.value_to_text(parameters[m.group(1)]) if m.group(1) in parameters else m.group(0), value
+        )
+    if isinstance(value, list):
+        return [_fill(item, parameters) for item in value]
+    if isinstance(value, dict):
+        return {k: _fill(v, parameters) for k, v in value.items()}
+    return value
+
+
+def _import_key(uri: str) -> str:
+    return "import-" + hashlib.sha256(uri.encode()).hexdigest()
+
+
+def run_importer(
+    ctx: RunContext,
+    scope: DagScope,
+    key: str,
+    spec: pipeline_spec_pb2.PipelineTaskSpec,
+    component: pipeline_spec_pb2.ComponentSpec,
+    importer: pipeline_spec_pb2.PipelineDeploymentConfig.ImporterSpec,
+) -> TaskResult:
+    earlier = ctx.previous.get((scope.execution_id, key, None))
+    if earlier is not None and earlier.state in SUCCESS_STATES:
+        view = ctx.run_ledger.view()
+        return TaskResult(task_key=key, state=earlier.state, execution_id=earlier.id,
+                          artifacts=view.artifacts_of(earlier.id, "OUTPUT"))
+    context = TaskContext(run=ctx.run, task_key=key, workspace_path=ctx.workspace)
+    resolved = resolve_inputs(spec, component, scope, context=context, for_dag=False)
+    if importer.artifact_uri.WhichOneof("value") == "runtime_parameter":
+        name = importer.artifact_uri.runtime_parameter
+        if name not in resolved.parameters:
+            raise ResolutionError(f"importer URI input {name!r} was not resolved")
+        source_uri = values.value_to_text(resolved.parameters[name])
+    else:
+        source_uri = values.value_to_text(importer.artifact_uri.constant)
+    if not source_uri:
+        raise ResolutionError("importer artifact URI is empty")
+    uri = map_remote_uri(source_uri, ctx.mounts)
+    outputs = list(component.output_definitions.artifacts)
+    if len(outputs) != 1:
+        raise ResolutionError(f"an importer must declare exactly one output artifact, not {len(outputs)}")
+    metadata = _fill(json_format.MessageToDict(importer.metadata), resolved.parameters)
+    draft = {"type": importer.type_schema.schema_title or "system.Artifact", "uri": uri,
+             "properties": {**metadata, "display_name": outputs[0]}}
+    properties = {"task_name": key, "display_name": spec.task_info.name or key, "parent_dag_id": scope.execution_id,
+                  "task_path": "/".join((*scope.task_path, key)), "inputs": {},
+                  "source_uri": source_uri, "reimport": importer.reimport}
+    execution_id = ctx.run_ledger.create_execution(type=IMPORTER_EXECUTION, state="RUNNING", properties=properties)
+    reused = None if importer.reimport else _find_reusable(ctx, draft)
+    if reused is not None:
+        published = ctx.run_ledger.publish_execution(execution_id, state=COMPLETE, properties={},
+                                                     linked_artifacts={outputs[0]: [reused]})
+    else:
+        published = ctx.run_ledger.publish_execution(execution_id, state=COMPLETE, properties={},
+                                                     new_artifacts={outputs[0]: [draft]})
+        ctx.ledger.add_cache_entry(ctx.run.pipeline_name, CacheEntry(
+            fingerprint=_import_key(uri), run_id=ctx.run.run_id, execution_id=execution_id, outputs={},
+            artifacts=published))
+    note = f"reused artifact {reused.id}" if reused is not None else f"artifact {published[outputs[0]][0].id}"
+    ctx.console.event("task_finished", f"{key} imported {source_uri} ({note})", task=key, state=COMPLETE)
+    return TaskResult(task_key=key, state=COMPLETE, execution_id=execution_id, artifacts=published)
+
+
+def _find_reusable(ctx: RunContext, draft: dict[str, Any]) -> Artifact | None:
+    """The newest artifact of this pipeline with the same URI, type and properties."""
+    for entry in ctx.ledger.lookup_cache(ctx.run.pipeline_name, _import_key(draft["uri"])):
+        for artifacts in entry.artifacts.values():
+            for artifact in artifacts:
+                same = {k: v for k, v in artifact.properties.items() if k != "display_name"}
+                wanted = {k: v for k, v in draft["properties"].items() if k != "display_name"}
+                if artifact.type == draft["type"] and artifact.uri == draft["uri"] and same == wanted:
+                    return artifact
+    return None

@@ -1,0 +1,79 @@
+"""Root input parameters: parsed by declared type, completed with defaults, refused as the backend refuses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from google.protobuf import struct_pb2
+from kfp.pipeline_spec import pipeline_spec_pb2
+
+from spec import values
+from spec.errors import ParameterError
+
+_TYPE_NAME = pipeline_spec_pb2.ParameterType.ParameterTypeEnum.Name
+
+
+def read_params_file(path: Path) -> dict[str, Any]:
+    try:
+        loaded = json.loads(path.read_text())
+    except OSError as exc:
+        raise ParameterError(f"{path}: cannot read parameters file: {exc.strerror}", name="") from exc
+    except ValueError as exc:
+        raise ParameterError(f"{path}: not valid JSON: {exc}", name="") from exc
+    if not isinstance(loaded, dict):
+        raise ParameterError(f"{path}: parameters file must hold a JSON object", name="")
+    return loaded
+
+
+def build_root_parameters(
+    root: pipeline_spec_pb2.ComponentSpec,
+    *,
+    cli: list[str],
+    from_file: dict[str, Any],
+) -> dict[str, struct_pb2.Value]:
+    """The root DAG's inputs: given values checked by kind, then defaults, then null for optional ones."""
+    declared = root.input_definitions.parameters
+    given: dict[str, struct_pb2.Value] = {}
+    for name, raw in from_file.items():
+        spec = _declared(declared, name)
+        value = values.python_to_value(raw)
+        values.check_parameter_kind(value, _TYPE_NAME(spec.parameter_type), name=name)
+        given[name] = value
+    for item in cli:
+        name, sep, text = item.partition("=")
+        if not sep:
+            raise ParameterError(f"parameter {item!r} must be NAME=VALUE", name=item)
+        spec = _declared(declared, name)
+        given[name] = values.parse_cli_parameter(text, _TYPE_NAME(spec.parameter_type), name=name)
+    for name, spec in declared.items():
+        if name in given:
+            continue
+        if spec.HasField("default_value"):
+            given[name] = spec.default_value
+        elif spec.is_optional:
+            given[name] = struct_pb2.Value(null_value=struct_pb2.NULL_VALUE)
+        else:
+            kind = _TYPE_NAME(spec.parameter_type)
+            raise ParameterError(f"missing required parameter {name!r} ({kind}): pass -p {name}=VALUE", name=name)
+    _check_literals(declared, given)
+    return given
+
+
+def _declared(declared: Any, name: str) -> pipeline_spec_pb2.ComponentInputsSpec.ParameterSpec:
+    if name not in declared:
+        known = ", ".join(sorted(declared)) or "none"
+        raise ParameterError(f"unknown parameter {name!r}; the pipeline declares: {known}", name=name)
+    spec: pipeline_spec_pb2.ComponentInputsSpec.ParameterSpec = declared[name]
+    if _TYPE_NAME(spec.parameter_type) == "TASK_FINAL_STATUS":
+        raise ParameterError(f"parameter {name!r} is a TASK_FINAL_STATUS and cannot be given at the root", name=name)
+    return spec
+
+
+def _check_literals(declared: Any, given: dict[str, struct_pb2.Value]) -> None:
+    for name, value in given.items():
+        literals = list(getattr(declared[name], "literals", []))
+        if literals and value not in literals:
+            allowed = ", ".join(values.value_to_text(v) for v in literals)
+            raise ParameterError(f"parameter {name!r} must be one of [{allowed}]", name=name)

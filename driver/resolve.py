@@ -1,0 +1,250 @@
+"""Input resolution: a task spec and a frozen view of its DAG in, parameter values and artifacts out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from google.protobuf import struct_pb2
+from kfp.pipeline_spec import pipeline_spec_pb2
+
+from driver import condition
+from driver.state import DagScope, RunInfo, TaskResult
+from ledger.model import SUCCESS_STATES, Artifact
+from spec import values
+from spec.errors import ResolutionError, ValueConversionError
+
+ParameterSpec = pipeline_spec_pb2.ComponentInputsSpec.ParameterSpec
+TaskInputParameter = pipeline_spec_pb2.TaskInputsSpec.InputParameterSpec
+TaskInputArtifact = pipeline_spec_pb2.TaskInputsSpec.InputArtifactSpec
+_TYPE_NAME = pipeline_spec_pb2.ParameterType.ParameterTypeEnum.Name
+
+
+@dataclass
+class ResolvedInputs:
+    parameters: dict[str, struct_pb2.Value] = field(default_factory=dict)
+    artifacts: dict[str, list[Artifact]] = field(default_factory=dict)
+    nulled_by_driver: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class TaskContext:
+    """Who is resolving: the facts that job and task placeholders in constants stand for."""
+
+    run: RunInfo
+    task_key: str
+    workspace_path: str = ""
+
+
+class _Null(Exception):
+    """A parent value that is null: dropped for optional inputs, an error for required ones."""
+
+
+def resolve_inputs(
+    task_spec: pipeline_spec_pb2.PipelineTaskSpec,
+    component_spec: pipeline_spec_pb2.ComponentSpec,
+    scope: DagScope,
+    *,
+    context: TaskContext,
+    for_dag: bool,
+    skip_type_check: frozenset[str] = frozenset(),
+) -> ResolvedInputs:
+    """Resolve a task's inputs the way the backend's `resolveInputs` does (reference §2)."""
+    definitions = component_spec.input_definitions
+    resolved = ResolvedInputs()
+    for name, spec in task_spec.inputs.parameters.items():
+        try:
+            value = _resolve_parameter(spec, task_spec=task_spec, scope=scope, context=context)
+        except _Null:
+            if name in definitions.parameters and definitions.parameters[name].is_optional:
+                continue
+            raise ResolutionError(f"input parameter {name!r} is null but not optional") from None
+        if spec.parameter_expression_selector:
+            value = condition.select(spec.parameter_expression_selector, value)
+        resolved.parameters[name] = value
+    for name, artifact_spec in task_spec.inputs.artifacts.items():
+        resolved.artifacts[name] = _resolve_artifact(artifact_spec, scope=scope)
+    nulled = _apply_defaults(resolved, definitions, for_dag=for_dag)
+    resolved.nulled_by_driver = frozenset(nulled)
+    _coerce_parameters(resolved, definitions, skip=skip_type_check | nulled)
+    return resolved
+
+
+def _resolve_parameter(
+    spec: TaskInputParameter,
+    *,
+    task_spec: pipeline_spec_pb2.PipelineTaskSpec,
+    scope: DagScope,
+    context: TaskContext,
+) -> struct_pb2.Value:
+    kind = spec.WhichOneof("kind")
+    if kind == "component_input_parameter":
+        name = spec.component_input_parameter
+        if name not in scope.parameters:
+            raise ResolutionError(f"parent DAG does not have input parameter {name!r}")
+        value = scope.parameters[name]
+        if value.WhichOneof("kind") in (None, "null_value"):
+            raise _Null()
+        return value
+    if kind == "runtime_value":
+        return _resolve_constant(spec.runtime_value.constant, context=context)
+    if kind == "task_output_parameter":
+        producer = _producer(scope, spec.task_output_parameter.producer_task)
+        return output_parameter(producer, spec.task_output_parameter.output_parameter_key)
+    if kind == "task_final_status":
+        return _final_status(task_spec, scope=scope, context=context)
+    raise ResolutionError(f"input parameter source {kind!r} is not implemented")
+
+
+def _resolve_constant(constant: struct_pb2.Value, *, context: TaskContext) -> struct_pb2.Value:
+    if constant.WhichOneof("kind") != "string_value":
+        return constant
+    text = constant.string_value
+    run = context.run
+    exact = {
+        "{{$.pipeline_job_name}}": run.job_name,
+        "{{$.pipeline_job_resource_name}}": run.job_name,
+        "{{$.pipeline_job_uuid}}": run.run_id,
+        "{{$.pipeline_task_name}}": context.task_key,
+        "{{$.pipeline_task_uuid}}": context.task_key,
+        "{{$.pipeline_job_create_time_utc}}": run.create_time,
+        "{{$.pipeline_job_schedule_time_utc}}": run.create_time,
+    }
+    if text in exact:
+        return struct_pb2.Value(string_value=exact[text])
+    if "{{$.workspace_path}}" in text:
+        return struct_pb2.Value(string_value=text.replace("{{$.workspace_path}}", context.workspace_path))
+    return constant
+
+
+def _final_status(
+    task_spec: pipeline_spec_pb2.PipelineTaskSpec, *, scope: DagScope, context: TaskContext
+) -> struct_pb2.Value:
+    # The backend takes the producer from dependentTasks[0], not from producerTask.
+    producer_key = task_spec.dependent_tasks[0] if task_spec.dependent_tasks else ""
+    producer = _producer(scope, producer_key)
+    status = {
+        "state": producer.state,
+        "pipelineTaskName": producer.task_key,
+        "pipelineJobResourceName": context.run.job_name,
+        "error": {"code": 1, "message": producer.error} if producer.error else {},
+    }
+    return values.python_to_value(status)
+
+
+def _producer(scope: DagScope, producer_key: str) -> TaskResult:
+    result = scope.results.get(producer_key)
+    if result is None:
+        raise ResolutionError(f"producer task {producer_key!r} has no execution in {scope.label}")
+    return result
+
+
+def output_parameter(result: TaskResult, key: str) -> struct_pb2.Value:
+    """A task's output parameter, following DAG output mappings, Collected loops and OneOf."""
+    if result.iterations is not None:
+        collected = [output_parameter(*_parameter_hop(s, key)) for s in result.iterations]
+        return struct_pb2.Value(list_value=struct_pb2.ListValue(values=collected))
+    if result.scope is not None:
+        return output_parameter(*_parameter_hop(result.scope, key))
+    if key not in result.parameters:
+        raise ResolutionError(f"task {result.task_key!r} has no output parameter {key!r}")
+    return result.parameters[key]
+
+
+def output_artifacts(result: TaskResult, key: str) -> list[Artifact]:
+    """A task's output artifacts, following DAG output mappings, Collected loops and OneOf."""
+    if result.iterations is not None:
+        return [a for s in result.iterations for a in output_artifacts(*_artifact_hop(s, key))]
+    if result.scope is not None:
+        return output_artifacts(*_artifact_hop(result.scope, key))
+    if key not in result.artifacts:
+        raise ResolutionError(f"task {result.task_key!r} has no output artifact {key!r}")
+    return result.artifacts[key]
+
+
+def _parameter_hop(scope: DagScope, key: str) -> tuple[TaskResult, str]:
+    outputs = scope.component.dag.outputs.parameters
+    if key not in outputs:
+        raise ResolutionError(f"DAG {scope.component_name!r} declares no output parameter {key!r}")
+    spec = outputs[key]
+    if spec.WhichOneof("kind") == "value_from_parameter":
+        hop = spec.value_from_parameter
+        return _producer(scope, hop.producer_subtask), hop.output_parameter_key
+    selectors = spec.value_from_oneof.parameter_selectors
+    return _first_completed(scope, key, [(s.producer_subtask, s.output_parameter_key) for s in selectors])
+
+
+def _artifact_hop(scope: DagScope, key: str) -> tuple[TaskResult, str]:
+    outputs = scope.component.dag.outputs.artifacts
+    if key not in outputs:
+        raise ResolutionError(f"DAG {scope.component_name!r} declares no output artifact {key!r}")
+    selectors = outputs[key].artifact_selectors
+    if len(selectors) == 1:
+        return _producer(scope, selectors[0].producer_subtask), selectors[0].output_artifact_key
+    return _first_completed(scope, key, [(s.producer_subtask, s.output_artifact_key) for s in selectors])
+
+
+def _first_completed(scope: DagScope, key: str, hops: list[tuple[str, str]]) -> tuple[TaskResult, str]:
+    """OneOf: the first branch, in IR order, whose execution completed."""
+    for subtask, subkey in hops:
+        branch = scope.results.get(subtask)
+        if branch is not None and branch.state in SUCCESS_STATES:
+            return branch, subkey
+    raise ResolutionError(f"OneOf output {key!r} of {scope.label}: no branch completed")
+
+
+def _resolve_artifact(spec: TaskInputArtifact, *, scope: DagScope) -> list[Artifact]:
+    kind = spec.WhichOneof("kind")
+    if kind == "component_input_artifact":
+        name = spec.component_input_artifact
+        if name not in scope.artifacts:
+            raise ResolutionError(f"parent DAG does not have input artifact {name!r}")
+        return scope.artifacts[name]
+    if kind == "task_output_artifact":
+        producer = _producer(scope, spec.task_output_artifact.producer_task)
+        return output_artifacts(producer, spec.task_output_artifact.output_artifact_key)
+    raise ResolutionError(f"input artifact source {kind!r} is not implemented")
+
+
+def _apply_defaults(
+    resolved: ResolvedInputs, definitions: pipeline_spec_pb2.ComponentInputsSpec, *, for_dag: bool
+) -> set[str]:
+    """Fill omitted inputs: DAG tasks get the default or null; containers leave optional ones out."""
+    nulled: set[str] = set()
+    for name, spec in definitions.parameters.items():
+        if name in resolved.parameters:
+            continue
+        if spec.is_optional:
+            if for_dag:
+                if spec.HasField("default_value"):
+                    resolved.parameters[name] = spec.default_value
+                else:
+                    resolved.parameters[name] = struct_pb2.Value(null_value=struct_pb2.NULL_VALUE)
+                    nulled.add(name)
+            continue
+        if _TYPE_NAME(spec.parameter_type) == "TASK_CONFIG":
+            continue
+        if not spec.HasField("default_value"):
+            raise ResolutionError(f"neither value nor default value provided for non-optional parameter {name!r}")
+    return nulled
+
+
+def _coerce_parameters(
+    resolved: ResolvedInputs, definitions: pipeline_spec_pb2.ComponentInputsSpec, *, skip: frozenset[str] | set[str]
+) -> None:
+    for name, value in list(resolved.parameters.items()):
+        if name in skip or name not in definitions.parameters:
+            continue
+        spec = definitions.parameters[name]
+        try:
+            coerced = values.coerce_parameter(value, _TYPE_NAME(spec.parameter_type), name=name)
+        except ValueConversionError as exc:
+            raise ResolutionError(str(exc)) from exc
+        _check_literals(name, coerced, spec)
+        resolved.parameters[name] = coerced
+
+
+def _check_literals(name: str, value: struct_pb2.Value, spec: ParameterSpec) -> None:
+    literals = list(getattr(spec, "literals", []))
+    if literals and value not in literals:
+        allowed = ", ".join(values.value_to_text(v) for v in literals)
+        raise ResolutionError(f"input parameter {name!r}: {values.value_to_text(value)!r} is not one of [{allowed}]")

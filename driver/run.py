@@ -1,0 +1,231 @@
+"""The run lifecycle: validate, record the root DAG, walk it, record the outcome (and resume a run)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import os
+import signal
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from google.protobuf import json_format, struct_pb2
+from kfp.pipeline_spec import pipeline_spec_pb2
+
+from driver import dag
+from driver.console import Console
+from driver.context import PreviousKey, RunContext, load_deployment
+from driver.params import build_root_parameters, read_params_file
+from driver.provision import parameters_from_python, parameters_to_python
+from driver.state import DagScope, RunInfo
+from ledger.model import CANCELED, COMPLETE, DAG_EXECUTION, FAILED, RUNNING, Execution, RunView
+from ledger.store import Ledger, RunLedger, check_run_id
+from spec.errors import LedgerError, OptionError
+from spec.load import LoadedPipeline, load_pipeline
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    pipeline: Path | None
+    home: Path
+    params: list[str] = field(default_factory=list)
+    params_file: Path | None = None
+    pipeline_root: Path | None = None
+    run_id: str | None = None
+    cache: bool = True
+    parallelism: int = 1
+    resume: str | None = None
+    mounts: dict[str, str] = field(default_factory=dict)
+    workspace: Path | None = None
+    log_format: str = "text"
+
+
+@dataclass(frozen=True)
+class PreparedRun:
+    """Everything checked before anything is recorded."""
+
+    pipeline_spec: pipeline_spec_pb2.PipelineSpec
+    platform_spec: pipeline_spec_pb2.PlatformSpec | None
+    parameters: dict[str, struct_pb2.Value]
+    run_id: str
+    pipeline_root: Path
+    source: str
+
+
+def prepare_run(options: RunOptions, ledger: Ledger) -> PreparedRun:
+    if options.resume:
+        return _prepare_resume(options, ledger)
+    if options.pipeline is None:
+        raise OptionError("a pipeline file is required (or --resume RUN_ID)")
+    loaded = load_pipeline(options.pipeline)
+    from_file = read_params_file(options.params_file) if options.params_file else {}
+    parameters = build_root_parameters(loaded.pipeline_spec.root, cli=options.params, from_file=from_file)
+    run_id = check_run_id(options.run_id) if options.run_id else str(uuid.uuid4())
+    if ledger.run_path(run_id).exists():
+        raise OptionError(f"run {run_id!r} already exists; use --resume {run_id} to continue it")
+    root = (options.pipeline_root or options.home / "pipeline_root").resolve()
+    return PreparedRun(pipeline_spec=loaded.pipeline_spec, platform_spec=loaded.platform_spec,
+                       parameters=parameters, run_id=run_id, pipeline_root=root, source=str(options.pipeline))
+
+
+def _prepare_resume(options: RunOptions, ledger: Ledger) -> PreparedRun:
+    try:
+        header = ledger.open_run(options.resume or "").view().header
+    except LedgerError as exc:
+        raise OptionError(str(exc)) from exc
+    spec = json_format.ParseDict(header["pipeline_spec"], pipeline_spec_pb2.PipelineSpec())
+    if options.pipeline is not None:
+        given: LoadedPipeline = load_pipeline(options.pipeline)
+        if given.pipeline_spec != spec:
+            raise OptionError(f"{options.pipeline} is not the pipeline run {options.resume!r} ran; "
+                              "omit the file to resume with the recorded one")
+    if options.params or options.params_file:
+        raise OptionError("--resume takes the parameters recorded with the run; do not pass -p/--params-file")
+    platform = header.get("platform_spec")
+    return PreparedRun(
+        pipeline_spec=spec,
+        platform_spec=json_format.ParseDict(platform, pipeline_spec_pb2.PlatformSpec()) if platform else None,
+        parameters=parameters_from_python(header["parameters"]), run_id=str(header["run_id"]),
+        pipeline_root=Path(header["pipeline_root"]), source=str(header.get("source", "")),
+    )
+
+
+def execute(options: RunOptions) -> int:
+    """Run (or resume) a pipeline; return the process exit status."""
+    ledger = Ledger(options.home)
+    prepared = prepare_run(options, ledger)
+    console = Console(log_format=options.log_format)
+    name = prepared.pipeline_spec.pipeline_info.name
+    run_root = f"{prepared.pipeline_root}/{name}/{prepared.run_id}"
+    if options.resume:
+        run_ledger = ledger.open_run(prepared.run_id)
+        create_time = str(run_ledger.view().header.get("create_time", ""))
+    else:
+        create_time = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        run_ledger = ledger.create_run(_header(prepared, run_root=run_root, create_time=create_time, options=options))
+    run = RunInfo(run_id=prepared.run_id, pipeline_name=name, pipeline_root=str(prepared.pipeline_root),
+                  run_root=run_root, job_name=prepared.run_id, create_time=create_time)
+    ctx = RunContext(
+        pipeline_spec=prepared.pipeline_spec, deployment=load_deployment(prepared.pipeline_spec), run=run,
+        ledger=ledger, run_ledger=run_ledger, home=options.home.resolve(),
+        run_dir=options.home.resolve() / "runs" / prepared.run_id, cache_enabled=options.cache,
+        slots=asyncio.Semaphore(max(1, options.parallelism)), console=console, mounts=dict(options.mounts),
+        workspace=_workspace(options, run_root), platform_spec=prepared.platform_spec,
+        previous=_previous(run_ledger.view()) if options.resume else {},
+    )
+    verb = "resuming" if options.resume else "started"
+    console.event("run_started", f"run {prepared.run_id} {verb}: pipeline {name!r} from {prepared.source}",
+                  run_id=prepared.run_id, pipeline=name)
+    state = asyncio.run(_walk_root(ctx, prepared))
+    run_ledger.finish_run(state)
+    _print_summary(ctx, state)
+    if state == COMPLETE:
+        return EXIT_OK
+    return EXIT_INTERRUPTED if ctx.stopping else EXIT_FAILED
+
+
+def _header(prepared: PreparedRun, *, run_root: str, create_time: str, options: RunOptions) -> dict[str, Any]:
+    platform = prepared.platform_spec
+    return {
+        "run_id": prepared.run_id,
+        "pipeline_name": prepared.pipeline_spec.pipeline_info.name,
+        "source": prepared.source,
+        "pipeline_spec": json_format.MessageToDict(prepared.pipeline_spec),
+        "platform_spec": json_format.MessageToDict(platform) if platform is not None else None,
+        "parameters": parameters_to_python(prepared.parameters),
+        "pipeline_root": str(prepared.pipeline_root),
+        "run_root": run_root,
+        "create_time": create_time,
+        "cache_enabled": options.cache,
+        "contexts": {"system.Pipeline": prepared.pipeline_spec.pipeline_info.name,
+                     "system.PipelineRun": prepared.run_id},
+    }
+
+
+def _workspace(options: RunOptions, run_root: str) -> str:
+    if options.workspace is not None:
+        options.workspace.mkdir(parents=True, exist_ok=True)
+        return str(options.workspace.resolve())
+    return f"{run_root}/workspace"
+
+
+def _previous(view: RunView) -> dict[PreviousKey, Execution]:
+    previous: dict[PreviousKey, Execution] = {}
+    for execution in sorted(view.executions.values(), key=lambda e: e.id):
+        key = (execution.parent_dag_id, execution.task_name, execution.iteration_index)
+        previous[key] = execution
+    return previous
+
+
+def _root_execution(ctx: RunContext, parameters: dict[str, struct_pb2.Value]) -> int:
+    name = f"run/{ctx.run.run_id}"
+    for execution in ctx.run_ledger.view().executions.values():
+        if execution.name == name:
+            ctx.run_ledger.update_execution(execution.id, state=RUNNING)
+            return execution.id
+    return ctx.run_ledger.create_execution(
+        type=DAG_EXECUTION, name=name, state=RUNNING,
+        properties={"task_name": "", "display_name": "", "inputs": parameters_to_python(parameters),
+                    "total_dag_tasks": len(ctx.pipeline_spec.root.dag.tasks)},
+    )
+
+
+async def _walk_root(ctx: RunContext, prepared: PreparedRun) -> str:
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, _stop, ctx)
+    root_id = _root_execution(ctx, prepared.parameters)
+    scope = DagScope(execution_id=root_id, component=ctx.pipeline_spec.root, component_name="root",
+                     task_path=(), parameters=prepared.parameters)
+    state = await dag.run_dag(ctx, scope)
+    if ctx.stopping:
+        state = CANCELED
+    error = dag.first_error(scope)
+    ctx.run_ledger.update_execution(root_id, state=state, properties={"error": error} if error else None)
+    return state
+
+
+def _stop(ctx: RunContext) -> None:
+    """First interrupt: start no new task and stop the running ones (their launchers record them)."""
+    if not ctx.stopping:
+        ctx.console.event("run_interrupted", "interrupted: stopping running tasks")
+    ctx.stopping = True
+    for process in list(ctx.processes):
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+
+
+def _print_summary(ctx: RunContext, state: str) -> None:
+    view = ctx.run_ledger.view()
+    rows = []
+    for execution in sorted(view.executions.values(), key=lambda e: e.id):
+        if execution.type == DAG_EXECUTION:
+            continue
+        label = str(execution.properties.get("task_path", execution.task_name))
+        if execution.properties.get("parent_iteration_index") is not None:
+            label += f"[{execution.properties['parent_iteration_index']}]"
+        outputs = ", ".join(f"{k}={v!r}" for k, v in execution.properties.get("outputs", {}).items())
+        rows.append((label, execution.state, _duration(execution), outputs))
+    ctx.console.summary(rows)
+    event = "run_finished" if state == COMPLETE else "run_failed"
+    line = f"run {ctx.run.run_id} {state}"
+    if state == FAILED:
+        failed = [e for e in view.executions.values() if e.state == FAILED and e.type != DAG_EXECUTION]
+        for execution in failed[:3]:
+            line += f"\n  failed: {execution.properties.get('task_path')}: {execution.properties.get('error', '')}"
+            if execution.properties.get("log"):
+                line += f"\n  log: {execution.properties['log']}"
+    ctx.console.event(event, line, run_id=ctx.run.run_id, state=state)
+
+
+def _duration(execution: Execution) -> float | None:
+    attempts = [a for a in execution.attempts if "start" in a and "end" in a]
+    if attempts:
+        return float(sum(a["end"] - a["start"] for a in attempts))
+    return None

@@ -1,0 +1,64 @@
+"""What the driver knows of a run while it walks it: per DAG execution, its inputs and its tasks' results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from google.protobuf import struct_pb2
+from kfp.pipeline_spec import pipeline_spec_pb2
+
+from ledger.model import SUCCESS_STATES, Artifact
+
+# A task the driver never started (a dependency failed or was skipped): it has no execution.
+NOT_RUN = "NOT_RUN"
+
+
+@dataclass
+class TaskResult:
+    """The driver's answer for one task: its execution, state and outputs."""
+
+    task_key: str
+    state: str
+    execution_id: int | None = None
+    parameters: dict[str, struct_pb2.Value] = field(default_factory=dict)
+    artifacts: dict[str, list[Artifact]] = field(default_factory=dict)
+    scope: DagScope | None = None  # a DAG task's own scope, for its output mapping
+    iterations: list[DagScope] | None = None  # a loop task's iteration scopes, by index
+    error: str = ""
+
+    @property
+    def succeeded(self) -> bool:
+        return self.state in SUCCESS_STATES
+
+
+@dataclass
+class DagScope:
+    """One DAG execution: the values its tasks may bind to and the results of those tasks."""
+
+    execution_id: int
+    component: pipeline_spec_pb2.ComponentSpec
+    component_name: str
+    task_path: tuple[str, ...]  # task keys from the root, for messages
+    parameters: dict[str, struct_pb2.Value] = field(default_factory=dict)
+    artifacts: dict[str, list[Artifact]] = field(default_factory=dict)
+    results: dict[str, TaskResult] = field(default_factory=dict)
+    iteration_index: int | None = None
+    # Inputs that the DAG driver set to null because they were omitted and had no default (§2.5).
+    nulled_by_driver: frozenset[str] = frozenset()
+
+    @property
+    def label(self) -> str:
+        path = "/".join(self.task_path) or "root"
+        return path if self.iteration_index is None else f"{path}[{self.iteration_index}]"
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """Run-wide facts that placeholders and records need."""
+
+    run_id: str
+    pipeline_name: str
+    pipeline_root: str
+    run_root: str
+    job_name: str
+    create_time: str

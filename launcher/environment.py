@@ -1,0 +1,179 @@
+"""Cached virtual environments for lightweight Python components, built once per set of install lines."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from launcher import legacy_paths
+from spec.errors import EnvironmentBuildError
+
+READY = ".lpl-ready"
+# pip options that take a value, and how uv spells them (None: uv has no equivalent; drop it).
+_VALUE_OPTIONS = {"--index-url": "--index-url", "-i": "--index-url", "--extra-index-url": "--extra-index-url",
+                  "--trusted-host": "--allow-insecure-host", "--find-links": "--find-links", "-f": "--find-links",
+                  "-c": "--constraint", "--constraint": "--constraint", "-r": "--requirement",
+                  "--requirement": "--requirement"}
+_DROPPED_FLAGS = {"--quiet", "-q", "--no-warn-script-location", "--disable-pip-version-check", "--user",
+                  "--no-cache-dir", "--upgrade", "-U", "--force-reinstall"}
+_KFP_PIN = re.compile(r"^kfp==([0-9][^;\s]*)$")
+
+
+@dataclass(frozen=True)
+class PythonPlan:
+    """How to run a lightweight component: what its preamble would install, and the program after it."""
+
+    installs: tuple[tuple[str, ...], ...]
+    program: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        identity = {"python": sys.version, "executable": sys.executable, "installs": self.installs}
+        return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:24]
+
+    def kfp_version(self) -> str | None:
+        for install in self.installs:
+            for token in install:
+                match = _KFP_PIN.match(token.strip())
+                if match:
+                    return match.group(1)
+        return None
+
+
+def plan_python_component(command: list[str], args: list[str]) -> PythonPlan | None:
+    """Recognise the SDK's `sh -c '<pip install …> && "$0" "$@"' sh -ec <program>` preamble.
+
+    The program that follows the preamble is run unchanged; only the install step is replaced by the
+    cached environment, which holds exactly what the install lines name.
+    """
+    if len(command) < 4 or command[:2] != ["sh", "-c"] or "pip install" not in command[2]:
+        return _plan_without_preamble(command, args)
+    if not command[2].rstrip().endswith('"$0" "$@"'):
+        return None
+    installs: list[tuple[str, ...]] = []
+    for line in command[2].splitlines():
+        if "pip install" in line:
+            installs.extend(_pip_installs(line))
+    return PythonPlan(installs=tuple(installs), program=(*command[3:], *args))
+
+
+def _plan_without_preamble(command: list[str], args: list[str]) -> PythonPlan | None:
+    # No install step: the image is expected to hold kfp; give the executor the kfp this project pins.
+    if any("kfp.dsl.executor_main" in part for part in command):
+        from importlib.metadata import version
+
+        return PythonPlan(installs=((f"kfp=={version('kfp')}", "--no-deps"),), program=(*command, *args))
+    return None
+
+
+def _pip_installs(line: str) -> list[tuple[str, ...]]:
+    tokens = shlex.split(line)
+    installs: list[tuple[str, ...]] = []
+    current: list[str] | None = None
+    for token in tokens:
+        if token in ("&&", "$0", "$@"):
+            if current is not None:
+                installs.append(tuple(current))
+            current = None
+        elif current is not None:
+            current.append(token)
+        elif token == "install" and current is None:
+            current = []
+    if current is not None:
+        installs.append(tuple(current))
+    return installs
+
+
+def cache_root() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "local-pipelines" / "envs"
+
+
+def ensure_environment(plan: PythonPlan, *, log: list[str]) -> Path:
+    """The environment for `plan`, built under a lock the first time; no installer runs when it is ready."""
+    env_dir = cache_root() / plan.key
+    if (env_dir / READY).exists():
+        return env_dir
+    env_dir.parent.mkdir(parents=True, exist_ok=True)
+    with open(env_dir.parent / f"{plan.key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (env_dir / READY).exists():
+            return env_dir
+        shutil.rmtree(env_dir, ignore_errors=True)
+        _build(plan, env_dir, log=log)
+        (env_dir / READY).write_text(json.dumps({"installs": plan.installs}) + "\n")
+    return env_dir
+
+
+def _uv() -> str | None:
+    found = shutil.which("uv")
+    if found:
+        return found
+    try:
+        from uv import find_uv_bin
+
+        return str(find_uv_bin())
+    except (ImportError, FileNotFoundError):
+        return None
+
+
+def _build(plan: PythonPlan, env_dir: Path, *, log: list[str]) -> None:
+    uv = _uv()
+    python = str(env_dir / "bin" / "python")
+    if uv is not None:
+        _run([uv, "venv", "--quiet", "--python", sys.executable, str(env_dir)], log=log)
+        for install in plan.installs:
+            _run([uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", python, *_uv_args(install)],
+                 log=log)
+    else:
+        _run([sys.executable, "-m", "venv", str(env_dir)], log=log)
+        for install in plan.installs:
+            _run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *install], log=log)
+    _install_legacy_support(plan, env_dir, python=python, uv=uv, log=log)
+
+
+def _install_legacy_support(plan: PythonPlan, env_dir: Path, *, python: str, uv: str | None,
+                            log: list[str]) -> None:
+    version = plan.kfp_version()
+    if version is None or not legacy_paths.needs_local_path_shim(version):
+        return
+    if sys.version_info >= (3, 12):  # kfp < 2.5 imports distutils, which setuptools now provides
+        installer = [uv, "pip", "install", "--quiet", "--python", python] if uv else [python, "-m", "pip", "install"]
+        _run([*installer, "setuptools"], log=log)
+    site = next((env_dir / "lib").glob("python*/site-packages"))
+    legacy_paths.install_local_path_shim(site)
+
+
+def _uv_args(install: tuple[str, ...]) -> list[str]:
+    args: list[str] = []
+    items = iter(install)
+    for token in items:
+        if token in _DROPPED_FLAGS:
+            continue
+        if token in _VALUE_OPTIONS:
+            args += [_VALUE_OPTIONS[token], next(items, "")]
+        elif token.startswith("--trusted-host="):
+            args.append("--allow-insecure-host=" + token.split("=", 1)[1])
+        else:
+            args.append(token)
+    return args
+
+
+def _run(argv: list[str], *, log: list[str]) -> None:
+    log.append("$ " + shlex.join(argv))
+    completed = subprocess.run(argv, capture_output=True, text=True, check=False)
+    output = (completed.stdout + completed.stderr).strip()
+    if output:
+        log.append(output)
+    if completed.returncode != 0:
+        raise EnvironmentBuildError(f"{shlex.join(argv[:3])} … failed (exit {completed.returncode}): "
+                                    f"{output.splitlines()[-1] if output else 'no output'}")

@@ -1,0 +1,221 @@
+"""One attempt of one container task: environment, placeholders, the process, its outputs, the ledger."""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from google.protobuf import json_format
+from kfp.pipeline_spec import pipeline_spec_pb2
+
+from launcher.environment import ensure_environment, plan_python_component
+from launcher.outputs import EXECUTOR_LOGS, OutputError, collect_outputs
+from launcher.placeholders import JobFacts, Resolver, add_defaults, provided_inputs
+from ledger.model import CANCELED, COMPLETE, FAILED, RUNNING
+from ledger.store import CacheEntry, Ledger, RunLedger
+from spec.errors import LplError
+
+_PR_SET_PDEATHSIG = 1
+EXIT_INTERRUPTED = 130
+
+
+def die_with_parent(sig: int = signal.SIGTERM) -> None:
+    """Ask Linux to signal this process when its parent dies, so nothing outlives a killed driver."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, sig)
+    except OSError:
+        pass
+
+
+@dataclass
+class TaskFiles:
+    """What the driver wrote for this task."""
+
+    task_dir: Path
+    task: dict[str, Any]
+    executor_input: pipeline_spec_pb2.ExecutorInput
+    component: pipeline_spec_pb2.ComponentSpec
+    container: dict[str, Any]
+
+    @classmethod
+    def read(cls, task_dir: Path) -> TaskFiles:
+        executor_input = json_format.Parse((task_dir / "executor_input.json").read_text(),
+                                           pipeline_spec_pb2.ExecutorInput())
+        component = json_format.Parse((task_dir / "component_spec.json").read_text(),
+                                      pipeline_spec_pb2.ComponentSpec(), ignore_unknown_fields=True)
+        return cls(task_dir=task_dir, task=json.loads((task_dir / "task.json").read_text()),
+                   executor_input=executor_input, component=component,
+                   container=json.loads((task_dir / "container_spec.json").read_text()))
+
+    @property
+    def log_path(self) -> Path:
+        return Path(self.executor_input.outputs.artifacts[EXECUTOR_LOGS].artifacts[0].uri)
+
+
+@dataclass
+class Outcome:
+    state: str
+    error: str = ""
+    parameters: dict[str, Any] = field(default_factory=dict)
+    artifacts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    present_files: list[str] = field(default_factory=list)
+    exit_code: int | None = None
+    ran: bool = False
+
+
+class _Interrupt:
+    """SIGTERM/SIGINT while the component runs: stop its whole process group, record CANCELED."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.child: subprocess.Popen[bytes] | None = None
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._handle)
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.requested = True
+        if self.child is not None and self.child.poll() is None:
+            try:
+                os.killpg(self.child.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+
+def launch(*, home: Path, run_id: str, execution_id: int, task_dir: Path, attempt: int) -> int:
+    die_with_parent()
+    files = TaskFiles.read(task_dir)
+    if files.task.get("driver_pid") and os.getppid() != files.task["driver_pid"]:
+        return EXIT_INTERRUPTED  # the driver died before we could ask to die with it
+    interrupt = _Interrupt()
+    ledger = Ledger(home)
+    run_ledger = ledger.open_run(run_id)
+    started = time.time()
+    run_ledger.update_execution(execution_id, state=RUNNING,
+                                attempt={"number": attempt, "start": started, "pid": os.getpid()})
+    files.log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(files.log_path, "ab") as log:
+        if attempt:
+            log.write(f"---- attempt {attempt + 1} ----\n".encode())
+        try:
+            outcome = _execute(files, log=log, interrupt=interrupt)
+        except (LplError, OutputError, OSError, ValueError) as exc:
+            outcome = Outcome(state=FAILED, error=str(exc), ran=False)
+            log.write(f"[launcher] {exc}\n".encode())
+    if interrupt.requested:
+        outcome = Outcome(state=CANCELED, error="interrupted", ran=outcome.ran, exit_code=outcome.exit_code)
+    _publish(ledger, run_ledger, files, outcome, execution_id=execution_id, attempt=attempt, started=started)
+    if outcome.state == COMPLETE:
+        return 0
+    return EXIT_INTERRUPTED if outcome.state == CANCELED else 1
+
+
+def _execute(files: TaskFiles, *, log: BinaryIO, interrupt: _Interrupt) -> Outcome:
+    executor_input = files.executor_input
+    _prepare_output_folders(files)
+    resolver = Resolver(add_defaults(executor_input, files.component), provided=provided_inputs(executor_input),
+                        job=_job_facts(files))
+    command = resolver.resolve_all(list(files.container.get("command", [])))
+    args = resolver.resolve_all(list(files.container.get("args", [])))
+    env = dict(os.environ)
+    for variable in files.container.get("env", []):
+        env[variable["name"]] = resolver.substitute(str(variable.get("value", "")))
+    argv = [*command, *args]
+    plan = plan_python_component(command, args)
+    if plan is not None:
+        build_log: list[str] = []
+        env_dir = ensure_environment(plan, log=build_log)
+        for line in build_log:
+            log.write((line + "\n").encode())
+        env["PATH"] = f"{env_dir / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+        env["VIRTUAL_ENV"] = str(env_dir)
+        env.pop("PYTHONHOME", None)
+        argv = list(plan.program)
+    env["PYTHONUNBUFFERED"] = "1"
+    exit_code = _run_process(argv, env=env, cwd=files.task_dir, log=log, label=str(files.task["label"]),
+                             interrupt=interrupt)
+    if exit_code != 0:
+        return Outcome(state=FAILED, error=_failure_message(files.log_path, exit_code), exit_code=exit_code, ran=True)
+    collected = collect_outputs(executor_input, files.component, run_root=str(files.task["run_root"]))
+    for warning in collected.warnings:
+        log.write(f"[launcher] warning: {warning}\n".encode())
+    return Outcome(state=COMPLETE, parameters=collected.parameters, artifacts=collected.artifacts,
+                   present_files=collected.present_files, exit_code=0, ran=True)
+
+
+def _prepare_output_folders(files: TaskFiles) -> None:
+    outputs = files.executor_input.outputs
+    for artifact_list in outputs.artifacts.values():
+        for artifact in artifact_list.artifacts:
+            Path(artifact.uri).parent.mkdir(parents=True, exist_ok=True)
+    for parameter in outputs.parameters.values():
+        Path(parameter.output_file).parent.mkdir(parents=True, exist_ok=True)
+    Path(outputs.output_file).parent.mkdir(parents=True, exist_ok=True)
+    workspace = str(files.task.get("workspace", ""))
+    if workspace:
+        Path(workspace).mkdir(parents=True, exist_ok=True)
+
+
+def _job_facts(files: TaskFiles) -> JobFacts:
+    task = files.task
+    return JobFacts(job_name=str(task["job_name"]), job_uuid=str(task["run_id"]), task_name=str(task["task_key"]),
+                    task_uuid=str(task["execution_id"]), create_time=str(task["create_time"]),
+                    pipeline_root=str(task["pipeline_root"]), workspace=str(task.get("workspace", "")))
+
+
+def _child_setup() -> None:
+    die_with_parent(signal.SIGKILL)
+
+
+def _run_process(argv: list[str], *, env: dict[str, str], cwd: Path, log: BinaryIO, label: str,
+                 interrupt: _Interrupt) -> int:
+    """Run the component, streaming its combined output to the console (prefixed) and to its log."""
+    prefix = f"[{label}] ".encode()
+    out = sys.stdout.buffer
+    try:
+        child = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_child_setup)
+    except OSError as exc:
+        raise OutputError(f"cannot start {argv[0]!r}: {exc.strerror}") from exc
+    interrupt.child = child
+    assert child.stdout is not None
+    for line in child.stdout:
+        log.write(line)
+        out.write(prefix + line if line.endswith(b"\n") else prefix + line + b"\n")
+        out.flush()
+    return child.wait()
+
+
+def _failure_message(log_path: Path, exit_code: int) -> str:
+    try:
+        lines = [line.strip() for line in log_path.read_text(errors="replace").splitlines() if line.strip()]
+    except OSError:
+        lines = []
+    last = next((line for line in reversed(lines) if not line.startswith("[launcher]")), "")
+    return f"exit code {exit_code}" + (f": {last[:300]}" if last else "")
+
+
+def _publish(ledger: Ledger, run_ledger: RunLedger, files: TaskFiles, outcome: Outcome, *, execution_id: int,
+             attempt: int, started: float) -> None:
+    log_draft = {"type": "system.Artifact", "uri": str(files.log_path), "properties": {"display_name": EXECUTOR_LOGS}}
+    new_artifacts = dict(outcome.artifacts) if outcome.state == COMPLETE else {}
+    new_artifacts[EXECUTOR_LOGS] = [log_draft]
+    properties: dict[str, Any] = {"log": str(files.log_path), "error": outcome.error}
+    if outcome.state == COMPLETE:
+        properties["outputs"] = outcome.parameters
+    record = {"number": attempt, "start": started, "end": time.time(), "exit_code": outcome.exit_code,
+              "state": outcome.state, "error": outcome.error}
+    published = run_ledger.publish_execution(execution_id, state=outcome.state, properties=properties,
+                                             new_artifacts=new_artifacts, attempt=record)
+    fingerprint = str(files.task.get("cache_fingerprint", ""))
+    if outcome.state == COMPLETE and fingerprint:
+        ledger.add_cache_entry(str(files.task["pipeline_name"]), CacheEntry(
+            fingerprint=fingerprint, run_id=str(files.task["run_id"]), execution_id=execution_id,
+            outputs=outcome.parameters, artifacts=published, required_files=tuple(outcome.present_files)))

@@ -1,0 +1,109 @@
+"""Collecting a finished component's outputs by the backend's rules: executor output first, then files."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from google.protobuf import json_format
+from kfp.pipeline_spec import pipeline_spec_pb2
+
+from spec import values
+from spec.errors import PathEscapeError, ValueConversionError
+
+EXECUTOR_LOGS = "executor-logs"
+_TYPE_NAME = pipeline_spec_pb2.ParameterType.ParameterTypeEnum.Name
+
+
+class OutputError(Exception):
+    """An output the component was required to produce is missing or malformed."""
+
+
+@dataclass
+class CollectedOutputs:
+    parameters: dict[str, Any] = field(default_factory=dict)
+    artifacts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    present_files: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_executor_output(path: str) -> pipeline_spec_pb2.ExecutorOutput:
+    """The executor output file; a missing one means "no executor output", not an error."""
+    executor_output = pipeline_spec_pb2.ExecutorOutput()
+    try:
+        text = Path(path).read_text()
+    except FileNotFoundError:
+        return executor_output
+    try:
+        json_format.Parse(text, executor_output, ignore_unknown_fields=True)
+    except json_format.ParseError as exc:
+        raise OutputError(f"executor output {path} is not a valid ExecutorOutput: {exc}") from exc
+    return executor_output
+
+
+def inside(path: str, root: str) -> bool:
+    real = os.path.realpath(path)
+    base = os.path.realpath(root)
+    return real == base or real.startswith(base.rstrip("/") + "/")
+
+
+def collect_outputs(
+    executor_input: pipeline_spec_pb2.ExecutorInput,
+    component_spec: pipeline_spec_pb2.ComponentSpec,
+    *,
+    run_root: str,
+) -> CollectedOutputs:
+    executor_output = read_executor_output(executor_input.outputs.output_file)
+    collected = CollectedOutputs()
+    for name, value in executor_output.parameter_values.items():  # not type-checked, as the backend does
+        collected.parameters[name] = values.value_to_python(value)
+    for name, spec in component_spec.output_definitions.parameters.items():
+        if name not in collected.parameters:
+            output_file = executor_input.outputs.parameters[name].output_file
+            collected.parameters[name] = _read_parameter_file(name, output_file, _TYPE_NAME(spec.parameter_type))
+    for name, artifact_list in executor_input.outputs.artifacts.items():
+        if name == EXECUTOR_LOGS:
+            continue
+        override = executor_output.artifacts[name].artifacts if name in executor_output.artifacts else []
+        draft = _artifact_draft(name, artifact_list.artifacts[0], override[0] if override else None, run_root=run_root)
+        if os.path.exists(draft["uri"]):
+            collected.present_files.append(draft["uri"])
+        else:
+            collected.warnings.append(f"output artifact {name!r} has no file at {draft['uri']}")
+        collected.artifacts[name] = [draft]
+    return collected
+
+
+def _read_parameter_file(name: str, path: str, parameter_type: str) -> Any:
+    try:
+        text = Path(path).read_text()
+    except FileNotFoundError:
+        raise OutputError(f"output parameter {name!r} was not written (no value in the executor output"
+                          f" and no file at {path})") from None
+    try:
+        return values.value_to_python(values.text_to_value(text, parameter_type))
+    except ValueConversionError as exc:
+        raise OutputError(f"output parameter {name!r}: {exc}") from exc
+
+
+def _artifact_draft(
+    name: str,
+    provisioned: pipeline_spec_pb2.RuntimeArtifact,
+    override: pipeline_spec_pb2.RuntimeArtifact | None,
+    *,
+    run_root: str,
+) -> dict[str, Any]:
+    uri = provisioned.uri
+    metadata = values.message_to_jsonable(provisioned.metadata)
+    if override is not None:
+        uri = override.uri or uri
+        metadata.update(values.message_to_jsonable(override.metadata))
+        custom_path = getattr(override, "custom_path", "")
+        if custom_path and not inside(custom_path, run_root):
+            raise PathEscapeError(custom_path, root=run_root, what=f"custom path of output {name!r}")
+    if not inside(uri, run_root):
+        raise PathEscapeError(uri, root=run_root, what=f"URI of output artifact {name!r}")
+    schema = provisioned.type.schema_title or "system.Artifact"
+    return {"type": schema, "uri": uri, "properties": {**metadata, "display_name": name}}

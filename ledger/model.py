@@ -1,0 +1,223 @@
+"""The MLMD-like records of the ledger: executions, artifacts, events, runs and their fold."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+# MLMD execution states as KFP uses them.
+RUNNING = "RUNNING"
+COMPLETE = "COMPLETE"
+FAILED = "FAILED"
+CACHED = "CACHED"
+CANCELED = "CANCELED"
+TERMINAL_STATES = frozenset({COMPLETE, FAILED, CACHED, CANCELED})
+SUCCESS_STATES = frozenset({COMPLETE, CACHED})
+
+DAG_EXECUTION = "system.DAGExecution"
+CONTAINER_EXECUTION = "system.ContainerExecution"
+IMPORTER_EXECUTION = "system.ImporterExecution"
+
+PIPELINE_CONTEXT = "system.Pipeline"
+PIPELINE_RUN_CONTEXT = "system.PipelineRun"
+
+
+@dataclass
+class Execution:
+    """One MLMD execution: a DAG, a container task or an importer."""
+
+    id: int
+    type: str
+    name: str
+    state: str
+    properties: dict[str, Any]
+    create_time: float
+    update_time: float
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def task_name(self) -> str:
+        return str(self.properties.get("task_name", ""))
+
+    @property
+    def parent_dag_id(self) -> int | None:
+        parent = self.properties.get("parent_dag_id")
+        return int(parent) if parent is not None else None
+
+    @property
+    def iteration_index(self) -> int | None:
+        index = self.properties.get("iteration_index")
+        return int(index) if index is not None else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "name": self.name,
+            "state": self.state,
+            "properties": self.properties,
+            "create_time": self.create_time,
+            "update_time": self.update_time,
+            "attempts": self.attempts,
+        }
+
+
+@dataclass
+class Artifact:
+    """One MLMD artifact: type is the schema title, metadata lives in the properties."""
+
+    id: int
+    type: str
+    uri: str
+    state: str
+    properties: dict[str, Any]
+    create_time: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "uri": self.uri,
+            "state": self.state,
+            "properties": self.properties,
+            "create_time": self.create_time,
+        }
+
+    @classmethod
+    def from_json(cls, record: dict[str, Any]) -> Artifact:
+        return cls(
+            id=int(record["id"]),
+            type=str(record["type"]),
+            uri=str(record["uri"]),
+            state=str(record.get("state", "LIVE")),
+            properties=dict(record.get("properties", {})),
+            create_time=float(record.get("create_time", 0.0)),
+        )
+
+
+@dataclass(frozen=True)
+class Event:
+    """An INPUT or OUTPUT edge between an execution and an artifact; `path` is the input/output name."""
+
+    execution_id: int
+    artifact_id: int
+    type: str
+    path: str
+    index: int = 0
+
+
+@dataclass
+class RunView:
+    """The fold of one run's journal: what the driver and the inspection commands read."""
+
+    run_id: str
+    header: dict[str, Any] = field(default_factory=dict)
+    state: str = RUNNING
+    end_time: float | None = None
+    executions: dict[int, Execution] = field(default_factory=dict)
+    artifacts: dict[int, Artifact] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+    notes: list[dict[str, Any]] = field(default_factory=list)
+
+    def apply(self, record: dict[str, Any]) -> None:
+        """Fold one journal record into the view."""
+        kind = record["kind"]
+        handler = _HANDLERS.get(kind)
+        if handler is None:
+            raise ValueError(f"unknown record kind {kind!r}")
+        handler(self, record)
+
+    def children(self, parent_dag_id: int) -> list[Execution]:
+        return [e for e in self.executions.values() if e.parent_dag_id == parent_dag_id]
+
+    def events_of(self, execution_id: int, event_type: str) -> list[Event]:
+        return [e for e in self.events if e.execution_id == execution_id and e.type == event_type]
+
+    def artifacts_of(self, execution_id: int, event_type: str) -> dict[str, list[Artifact]]:
+        """Artifacts linked to an execution by name, each list in event order."""
+        named: dict[str, list[Artifact]] = {}
+        for event in sorted(self.events_of(execution_id, event_type), key=lambda e: e.index):
+            named.setdefault(event.path, []).append(self.artifacts[event.artifact_id])
+        return named
+
+
+def _apply_run(view: RunView, record: dict[str, Any]) -> None:
+    view.header = record
+
+
+def _apply_run_update(view: RunView, record: dict[str, Any]) -> None:
+    view.state = record["state"]
+    view.end_time = record.get("time")
+
+
+def _apply_execution(view: RunView, record: dict[str, Any]) -> None:
+    view.executions[int(record["id"])] = Execution(
+        id=int(record["id"]),
+        type=record["type"],
+        name=record.get("name", ""),
+        state=record["state"],
+        properties=dict(record.get("properties", {})),
+        create_time=record["time"],
+        update_time=record["time"],
+    )
+
+
+def _apply_execution_update(view: RunView, record: dict[str, Any]) -> None:
+    execution = view.executions[int(record["id"])]
+    if "state" in record:
+        execution.state = record["state"]
+    execution.properties.update(record.get("properties", {}))
+    if "attempt" in record:
+        _merge_attempt(execution.attempts, record["attempt"])
+    execution.update_time = record["time"]
+
+
+def _merge_attempt(attempts: list[dict[str, Any]], attempt: dict[str, Any]) -> None:
+    number = attempt.get("number", len(attempts))
+    for existing in attempts:
+        if existing.get("number") == number:
+            existing.update(attempt)
+            return
+    attempts.append(dict(attempt))
+
+
+def _apply_artifact(view: RunView, record: dict[str, Any]) -> None:
+    artifact = Artifact.from_json({"create_time": record.get("time", 0.0), **record})
+    view.artifacts[artifact.id] = artifact
+
+
+def _apply_event(view: RunView, record: dict[str, Any]) -> None:
+    view.events.append(
+        Event(
+            execution_id=int(record["execution_id"]),
+            artifact_id=int(record["artifact_id"]),
+            type=record["type"],
+            path=record["path"],
+            index=int(record.get("index", 0)),
+        )
+    )
+
+
+def _apply_note(view: RunView, record: dict[str, Any]) -> None:
+    view.notes.append(record)
+
+
+_HANDLERS = {
+    "run": _apply_run,
+    "run_update": _apply_run_update,
+    "execution": _apply_execution,
+    "execution_update": _apply_execution_update,
+    "artifact": _apply_artifact,
+    "event": _apply_event,
+    "note": _apply_note,
+}
+
+
+def fold(run_id: str, records: Iterable[dict[str, Any]]) -> RunView:
+    view = RunView(run_id=run_id)
+    for record in records:
+        view.apply(record)
+    return view

@@ -1,0 +1,299 @@
+"""The JSON ledger: a home's runs, their journals, id allocation and the cache index.
+
+Layout under `<home>/ledger/`:
+    store.json              {"schema_version": N}
+    lock                    the store-wide writer lock (flock)
+    sequence                one line per id allocation: the last id handed out
+    runs.jsonl              one record per run start and run end
+    runs/<run_id>.jsonl     the run's journal: executions, artifacts, events
+    cache/<pipeline>/<fp[:2]>.jsonl   cache entries, partitioned by fingerprint prefix
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from collections.abc import Callable
+
+from ledger import journal
+from ledger.model import SCHEMA_VERSION, Artifact, RunView
+from spec.errors import LedgerCorrupt, LedgerError
+
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: str
+    pipeline_name: str
+    state: str
+    create_time: float
+    end_time: float | None
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """A successful execution that later tasks with the same fingerprint may reuse."""
+
+    fingerprint: str
+    run_id: str
+    execution_id: int
+    outputs: dict[str, Any]
+    artifacts: dict[str, list[Artifact]]
+    create_time: float = 0.0
+    # Artifact files that existed when the entry was written; a hit needs them all still there.
+    required_files: tuple[str, ...] = ()
+
+
+def check_run_id(run_id: str) -> str:
+    if not _RUN_ID.match(run_id):
+        raise LedgerError(f"invalid run id {run_id!r}: use letters, digits, '.', '_' and '-'")
+    return run_id
+
+
+class Ledger:
+    """A home's store; cheap to open, safe to share between processes."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.root = home / "ledger"
+        self._lock = self.root / "lock"
+        self._open()
+
+    def _open(self) -> None:
+        meta = self.root / "store.json"
+        (self.root / "runs").mkdir(parents=True, exist_ok=True)
+        if not meta.exists():
+            with journal.store_lock(self.root / "lock"):
+                if not meta.exists():
+                    meta.write_text(json.dumps({"schema_version": SCHEMA_VERSION}) + "\n")
+        try:
+            version = json.loads(meta.read_text())["schema_version"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise LedgerCorrupt(f"unreadable store header ({exc})", file=meta, line=1) from exc
+        if version != SCHEMA_VERSION:
+            raise LedgerError(f"{meta}: schema version {version}, this program reads {SCHEMA_VERSION}")
+
+    def run_path(self, run_id: str) -> Path:
+        return self.root / "runs" / f"{check_run_id(run_id)}.jsonl"
+
+    def append(
+        self,
+        path: Path,
+        records: list[dict[str, Any]] | Callable[[list[int]], list[dict[str, Any]]],
+        *,
+        ids: int = 0,
+    ) -> list[int]:
+        """Append records under the store lock as one write.
+
+        With `ids`, that many fresh ids are allocated under the same lock and `records` is a function
+        that builds the records from them, so a record can refer to an id allocated with it.
+        """
+        now = time.time()
+        with journal.store_lock(self._lock):
+            allocated = self._allocate_ids(ids) if ids else []
+            built = records(allocated) if callable(records) else records
+            journal.append_locked(path, [{"time": now, **record} for record in built])
+        return allocated
+
+    def _allocate_ids(self, count: int) -> list[int]:
+        sequence = self.root / "sequence"
+        last = journal.read_last_line(sequence)
+        try:
+            current = int(json.loads(last)["last"]) if last is not None else 0
+        except (ValueError, KeyError, TypeError) as exc:
+            raise LedgerCorrupt("id sequence unreadable", file=sequence, line=0) from exc
+        journal.append_locked(sequence, [{"kind": "seq", "last": current + count}])
+        return list(range(current + 1, current + count + 1))
+
+    # Runs ---------------------------------------------------------------------------------------------
+
+    def create_run(self, header: dict[str, Any]) -> RunLedger:
+        run_id = check_run_id(str(header["run_id"]))
+        path = self.run_path(run_id)
+        if path.exists():
+            raise LedgerError(f"run {run_id!r} already exists in {self.home}")
+        record = {"kind": "run", "schema_version": SCHEMA_VERSION, **header}
+        self.append(path, [record])
+        self.append(self.root / "runs.jsonl", [record | {"kind": "run"}])
+        return RunLedger(self, run_id)
+
+    def open_run(self, run_id: str) -> RunLedger:
+        if not self.run_path(run_id).exists():
+            raise LedgerError(f"no run {run_id!r} in {self.home}")
+        return RunLedger(self, run_id)
+
+    def list_runs(self) -> list[RunSummary]:
+        runs: dict[str, dict[str, Any]] = {}
+        for record in journal.read_all(self.root / "runs.jsonl"):
+            entry = runs.setdefault(record["run_id"], {})
+            if record["kind"] == "run":
+                entry.update(record)
+            elif record["kind"] == "run_update":
+                entry["state"] = record["state"]
+                entry["end_time"] = record["time"]
+        return [
+            RunSummary(
+                run_id=run_id,
+                pipeline_name=str(entry.get("pipeline_name", "")),
+                state=str(entry.get("state", "RUNNING")),
+                create_time=float(entry.get("time", 0.0)),
+                end_time=entry.get("end_time"),
+            )
+            for run_id, entry in runs.items()
+        ]
+
+    # Cache --------------------------------------------------------------------------------------------
+
+    def _cache_path(self, pipeline_name: str, fingerprint: str) -> Path:
+        folder = hashlib.sha256(pipeline_name.encode()).hexdigest()[:16]
+        return self.root / "cache" / folder / f"{fingerprint[:2]}.jsonl"
+
+    def add_cache_entry(self, pipeline_name: str, entry: CacheEntry) -> None:
+        path = self._cache_path(pipeline_name, entry.fingerprint)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        record = {
+            "kind": "cache",
+            "pipeline_name": pipeline_name,
+            "fingerprint": entry.fingerprint,
+            "run_id": entry.run_id,
+            "execution_id": entry.execution_id,
+            "outputs": entry.outputs,
+            "artifacts": {k: [a.to_json() for a in v] for k, v in entry.artifacts.items()},
+            "required_files": list(entry.required_files),
+        }
+        self.append(path, [record])
+
+    def lookup_cache(self, pipeline_name: str, fingerprint: str) -> list[CacheEntry]:
+        """Entries for this fingerprint, newest first."""
+        path = self._cache_path(pipeline_name, fingerprint)
+        entries = [
+            CacheEntry(
+                fingerprint=record["fingerprint"],
+                run_id=record["run_id"],
+                execution_id=int(record["execution_id"]),
+                outputs=record.get("outputs", {}),
+                artifacts={
+                    k: [Artifact.from_json(a) for a in v] for k, v in record.get("artifacts", {}).items()
+                },
+                create_time=float(record["time"]),
+                required_files=tuple(record.get("required_files", ())),
+            )
+            for record in journal.read_all(path)
+            if record.get("fingerprint") == fingerprint and record.get("pipeline_name") == pipeline_name
+        ]
+        return entries[::-1]
+
+
+class RunLedger:
+    """One run's journal: writes go straight to disk, reads fold incrementally."""
+
+    def __init__(self, ledger: Ledger, run_id: str) -> None:
+        self.ledger = ledger
+        self.run_id = run_id
+        self.path = ledger.run_path(run_id)
+        self._reader = journal.JournalReader(self.path)
+        self._view = RunView(run_id=run_id)
+
+    def view(self) -> RunView:
+        """The run as recorded so far (refreshed from disk)."""
+        for record in self._reader.read_new():
+            try:
+                self._view.apply(record)
+            except (KeyError, ValueError, TypeError) as exc:
+                raise LedgerCorrupt(
+                    f"record does not fit the run ({exc!r})", file=self.path, line=self._reader.line
+                ) from exc
+        return self._view
+
+    def create_execution(
+        self,
+        *,
+        type: str,  # noqa: A002 - MLMD's own field name
+        state: str,
+        properties: dict[str, Any],
+        name: str = "",
+        input_artifacts: dict[str, list[Artifact]] | None = None,
+    ) -> int:
+        def build(ids: list[int]) -> list[dict[str, Any]]:
+            execution = {"kind": "execution", "id": ids[0], "type": type, "name": name, "state": state,
+                         "properties": properties}
+            return [execution, *_link_records(input_artifacts or {}, "INPUT", execution_id=ids[0])]
+
+        return self.ledger.append(self.path, build, ids=1)[0]
+
+    def update_execution(
+        self,
+        execution_id: int,
+        *,
+        state: str | None = None,
+        properties: dict[str, Any] | None = None,
+        attempt: dict[str, Any] | None = None,
+    ) -> None:
+        record: dict[str, Any] = {"kind": "execution_update", "id": execution_id}
+        if state is not None:
+            record["state"] = state
+        if properties:
+            record["properties"] = properties
+        if attempt is not None:
+            record["attempt"] = attempt
+        self.ledger.append(self.path, [record])
+
+    def publish_execution(
+        self,
+        execution_id: int,
+        *,
+        state: str,
+        properties: dict[str, Any],
+        new_artifacts: dict[str, list[dict[str, Any]]] | None = None,
+        linked_artifacts: dict[str, list[Artifact]] | None = None,
+        attempt: dict[str, Any] | None = None,
+    ) -> dict[str, list[Artifact]]:
+        """Record new output artifacts, link existing ones and set the state, all in one append.
+
+        A draft is `{"type": schema title, "uri": ..., "properties": {...}}`; returns every output
+        artifact by name, the new ones with their ids.
+        """
+        drafts = [(name, draft) for name, items in (new_artifacts or {}).items() for draft in items]
+        published: dict[str, list[Artifact]] = {}
+
+        def build(ids: list[int]) -> list[dict[str, Any]]:
+            for (name, draft), artifact_id in zip(drafts, ids):
+                artifact = Artifact.from_json({"id": artifact_id, "state": "LIVE", **draft})
+                published.setdefault(name, []).append(artifact)
+            for name, artifacts in (linked_artifacts or {}).items():
+                published.setdefault(name, []).extend(artifacts)
+            update: dict[str, Any] = {"kind": "execution_update", "id": execution_id, "state": state,
+                                      "properties": properties}
+            if attempt is not None:
+                update["attempt"] = attempt
+            return [*_link_records(published, "OUTPUT", execution_id=execution_id), update]
+
+        self.ledger.append(self.path, build, ids=len(drafts))
+        return published
+
+    def add_note(self, note: dict[str, Any]) -> None:
+        self.ledger.append(self.path, [{"kind": "note", **note}])
+
+    def finish_run(self, state: str) -> None:
+        record = {"kind": "run_update", "run_id": self.run_id, "state": state}
+        self.ledger.append(self.path, [record])
+        self.ledger.append(self.ledger.root / "runs.jsonl", [record])
+
+
+def _link_records(
+    artifacts: dict[str, list[Artifact]], event_type: str, *, execution_id: int
+) -> list[dict[str, Any]]:
+    """Artifact records (repeated per run so a run's journal stands alone) and their events."""
+    records: list[dict[str, Any]] = []
+    for name, items in artifacts.items():
+        for index, artifact in enumerate(items):
+            records.append({"kind": "artifact", **artifact.to_json()})
+            records.append({"kind": "event", "execution_id": execution_id, "artifact_id": artifact.id,
+                            "type": event_type, "path": name, "index": index})
+    return records
