@@ -7,7 +7,7 @@ import json
 import os
 from typing import Any
 
-from kfp.pipeline_spec import pipeline_spec_pb2
+from spec.ir import pipeline_spec_pb2
 
 from ledger.store import CacheEntry
 from spec import values

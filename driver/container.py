@@ -11,7 +11,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from kfp.pipeline_spec import pipeline_spec_pb2
+from spec.ir import pipeline_spec_pb2
 
 from driver import cache, condition
 from driver.context import RunContext

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from google.protobuf import json_format
-from kfp.pipeline_spec import pipeline_spec_pb2
+from spec.ir import pipeline_spec_pb2
 
 from driver.console import Console
 from driver.state import RunInfo

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from google.protobuf import struct_pb2
-from kfp.pipeline_spec import pipeline_spec_pb2
+from spec.ir import pipeline_spec_pb2
 
 from driver import condition, container, importer
 from driver.context import RunContext

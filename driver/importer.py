@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from google.protobuf import json_format, struct_pb2
-from kfp.pipeline_spec import pipeline_spec_pb2
+from spec.ir import pipeline_spec_pb2
 
 from driver.context import RunContext
 from driver.resolve import TaskContext, resolve_inputs

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from google.protobuf import struct_pb2
-from kfp.pipeline_spec import pipeline_spec_pb2
+from spec.ir import pipeline_spec_pb2
 
 from driver.resolve import ResolvedInputs
 from ledger.model import Artifact

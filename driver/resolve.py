@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from google.protobuf import struct_pb2
-from kfp.pipeline_spec import pipeline_spec_pb2
+from spec.ir import pipeline_spec_pb2
 
 from driver import condition
 from driver.state import DagScope, RunInfo, TaskResult
@@ -63,7 +63,7 @@ def resolve_inputs(
         resolved.parameters[name] = value
     for name, artifact_spec in task_spec.inputs.artifacts.items():
         resolved.artifacts[name] = _resolve_artifact(artifact_spec, scope=scope)
-    nulled = _apply_defaults(resolved, definitions, for_dag=for_dag)
+    nulled = _apply_defaults(resolved, definitions, for_dag=for_dag, skip=skip_type_check)
     resolved.nulled_by_driver = frozenset(nulled)
     _coerce_parameters(resolved, definitions, skip=skip_type_check | nulled)
     return resolved
@@ -206,12 +206,13 @@ def _resolve_artifact(spec: TaskInputArtifact, *, scope: DagScope) -> list[Artif
 
 
 def _apply_defaults(
-    resolved: ResolvedInputs, definitions: pipeline_spec_pb2.ComponentInputsSpec, *, for_dag: bool
+    resolved: ResolvedInputs, definitions: pipeline_spec_pb2.ComponentInputsSpec, *, for_dag: bool,
+    skip: frozenset[str],
 ) -> set[str]:
     """Fill omitted inputs: DAG tasks get the default or null; containers leave optional ones out."""
     nulled: set[str] = set()
     for name, spec in definitions.parameters.items():
-        if name in resolved.parameters:
+        if name in resolved.parameters or name in skip:
             continue
         if spec.is_optional:
             if for_dag:

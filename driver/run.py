@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from google.protobuf import json_format, struct_pb2
-from kfp.pipeline_spec import pipeline_spec_pb2
+from spec.ir import pipeline_spec_pb2
 
 from driver import dag
 from driver.console import Console

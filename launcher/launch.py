@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from google.protobuf import json_format
-from kfp.pipeline_spec import pipeline_spec_pb2
+from spec.ir import pipeline_spec_pb2
 
 from launcher.environment import ensure_environment, plan_python_component
 from launcher.outputs import EXECUTOR_LOGS, OutputError, collect_outputs

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kfp.pipeline_spec import pipeline_spec_pb2
+from spec.ir import pipeline_spec_pb2
 
 from spec import values
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from kfp import compiler
 
 CompilePipeline = Callable[..., Path]
@@ -17,7 +17,7 @@ CompilePipeline = Callable[..., Path]
 def compile_pipeline(tmp_path: Path) -> CompilePipeline:
     """Compile a DSL pipeline function into `tmp_path/<file_name>` (JSON or YAML by its suffix)."""
 
-    def compile_to(pipeline_func: Any, *, file_name: str = "p.json") -> Path:
+    def compile_to(pipeline_func: Any, *, file_name: str = "p.yaml") -> Path:
         path = tmp_path / file_name
         compiler.Compiler().compile(pipeline_func, str(path))
         return path
@@ -30,8 +30,8 @@ def compiled_dict(compile_pipeline: CompilePipeline) -> Callable[[Any], dict[str
     """The IR of a DSL pipeline function as a JSON dict, ready to be damaged by a test."""
 
     def compile_dict(pipeline_func: Any) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads(compile_pipeline(pipeline_func).read_text())
+        # YAML, because kfp deprecates compiling to JSON; the document is the same IR.
+        data: dict[str, Any] = yaml.safe_load(compile_pipeline(pipeline_func).read_text())
         return data
 
     return compile_dict
-

@@ -422,7 +422,9 @@ def test_check_parameter_kind_accepts_the_declared_kind(value: Value, parameter_
         (python_to_value({}), "TASK_FINAL_STATUS"),
     ],
 )
-def test_check_parameter_kind_refuses_other_kinds_and_root_final_status(value: Value, parameter_type: str) -> None:
+def test_check_parameter_kind_refuses_other_kinds_and_root_final_status(
+    value: Value, parameter_type: str
+) -> None:
     with pytest.raises(ParameterError, match=parameter_type):
         check_parameter_kind(value, parameter_type, name="p")
 
