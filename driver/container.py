@@ -89,6 +89,7 @@ async def run_container(
         execution_id = ctx.run_ledger.create_execution(type=EXECUTION_TYPE, state=CANCELED, properties=properties)
         ctx.console.event("task_skipped", f"{task_label(scope, key)} skipped: condition is false", task=key)
         return TaskResult(task_key=key, state=CANCELED, execution_id=execution_id)
+    _warn_ignored_settings(ctx, container)
     uid = uuid.uuid4().hex
     task_root = f"{ctx.run.run_root}/{key}/{uid}"
     task_dir = ctx.run_dir / f"{key}-{uid[:12]}"
@@ -113,6 +114,13 @@ async def run_container(
                             "job_name": ctx.run.job_name, "create_time": ctx.run.create_time,
                             "driver_pid": os.getpid()})
     return await _launch_with_retries(ctx, scope, key, execution_id=execution_id, task_dir=task_dir, retry=retry)
+
+
+def _warn_ignored_settings(ctx: RunContext, container: ContainerSpec) -> None:
+    if container.HasField("resources"):
+        ctx.warn_once("resources", "CPU, memory and accelerator settings have no local effect and are ignored")
+    if container.image and container.image.startswith("{{"):
+        ctx.warn_once("image-placeholder", "an image given by a placeholder is not used: commands run on the host")
 
 
 def _cache_hit(ctx: RunContext, scope: DagScope, key: str, *, properties: dict[str, Any], fingerprint: str,
@@ -174,10 +182,10 @@ async def _launch_with_retries(ctx: RunContext, scope: DagScope, key: str, *, ex
                           f" retrying in {wait:g}s", task=key, attempt=attempt)
         await asyncio.sleep(wait)
         attempt += 1
-    error = str(execution.properties.get("error", ""))
     state = execution.state
+    error = f"task {label!r}: {execution.properties.get('error', '')}" if state == FAILED else ""
     ctx.console.event("task_failed" if state == FAILED else "task_finished",
-                      f"{label} {state} in {took:.2f}s" + (f": {error}" if error else ""),
+                      f"{label} {state} in {took:.2f}s" + (f": {execution.properties.get('error')}" if error else ""),
                       task=key, state=state, duration=took)
     view = ctx.run_ledger.view()
     return TaskResult(task_key=key, state=state, execution_id=execution_id, error=error,

@@ -120,12 +120,25 @@ def execute(options: RunOptions) -> int:
     verb = "resuming" if options.resume else "started"
     console.event("run_started", f"run {prepared.run_id} {verb}: pipeline {name!r} from {prepared.source}",
                   run_id=prepared.run_id, pipeline=name)
+    _warn_platform_settings(ctx)
     state = asyncio.run(_walk_root(ctx, prepared))
     run_ledger.finish_run(state)
     _print_summary(ctx, state)
     if state == COMPLETE:
         return EXIT_OK
     return EXIT_INTERRUPTED if ctx.stopping else EXIT_FAILED
+
+
+def _warn_platform_settings(ctx: RunContext) -> None:
+    """kfp-kubernetes settings (secrets, volumes, node selectors, ...) have no meaning on this machine."""
+    if ctx.platform_spec is None:
+        return
+    for platform, config in ctx.platform_spec.platforms.items():
+        executors = json_format.MessageToDict(config.deployment_spec).get("executors", {})
+        settings = sorted({key for executor in executors.values() for key in executor})
+        if settings:
+            ctx.warn_once(f"platform-{platform}", f"{platform} settings {', '.join(settings)} have no local"
+                          " effect and are ignored")
 
 
 def _header(prepared: PreparedRun, *, run_root: str, create_time: str, options: RunOptions) -> dict[str, Any]:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
-import re
 import shlex
 import shutil
 import subprocess
@@ -15,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from launcher import legacy_paths
+from spec.command import PythonPlan
 from spec.errors import EnvironmentBuildError
 
 READY = ".lpl-ready"
@@ -25,74 +24,6 @@ _VALUE_OPTIONS = {"--index-url": "--index-url", "-i": "--index-url", "--extra-in
                   "--requirement": "--requirement"}
 _DROPPED_FLAGS = {"--quiet", "-q", "--no-warn-script-location", "--disable-pip-version-check", "--user",
                   "--no-cache-dir", "--upgrade", "-U", "--force-reinstall"}
-_KFP_PIN = re.compile(r"^kfp==([0-9][^;\s]*)$")
-
-
-@dataclass(frozen=True)
-class PythonPlan:
-    """How to run a lightweight component: what its preamble would install, and the program after it."""
-
-    installs: tuple[tuple[str, ...], ...]
-    program: tuple[str, ...]
-
-    @property
-    def key(self) -> str:
-        identity = {"python": sys.version, "executable": sys.executable, "installs": self.installs}
-        return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:24]
-
-    def kfp_version(self) -> str | None:
-        for install in self.installs:
-            for token in install:
-                match = _KFP_PIN.match(token.strip())
-                if match:
-                    return match.group(1)
-        return None
-
-
-def plan_python_component(command: list[str], args: list[str]) -> PythonPlan | None:
-    """Recognise the SDK's `sh -c '<pip install …> && "$0" "$@"' sh -ec <program>` preamble.
-
-    The program that follows the preamble is run unchanged; only the install step is replaced by the
-    cached environment, which holds exactly what the install lines name.
-    """
-    if len(command) < 4 or command[:2] != ["sh", "-c"] or "pip install" not in command[2]:
-        return _plan_without_preamble(command, args)
-    if not command[2].rstrip().endswith('"$0" "$@"'):
-        return None
-    installs: list[tuple[str, ...]] = []
-    for line in command[2].splitlines():
-        if "pip install" in line:
-            installs.extend(_pip_installs(line))
-    return PythonPlan(installs=tuple(installs), program=(*command[3:], *args))
-
-
-def _plan_without_preamble(command: list[str], args: list[str]) -> PythonPlan | None:
-    # No install step: the image is expected to hold kfp; give the executor the kfp this project pins.
-    if any("kfp.dsl.executor_main" in part for part in command):
-        from importlib.metadata import version
-
-        return PythonPlan(installs=((f"kfp=={version('kfp')}", "--no-deps"),), program=(*command, *args))
-    return None
-
-
-def _pip_installs(line: str) -> list[tuple[str, ...]]:
-    tokens = shlex.split(line)
-    installs: list[tuple[str, ...]] = []
-    current: list[str] | None = None
-    for token in tokens:
-        if token in ("&&", "$0", "$@"):
-            if current is not None:
-                installs.append(tuple(current))
-            current = None
-        elif current is not None:
-            current.append(token)
-        elif token == "install" and current is None:
-            current = []
-    if current is not None:
-        installs.append(tuple(current))
-    return installs
-
-
 def cache_root() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "local-pipelines" / "envs"

@@ -16,12 +16,13 @@ from typing import Any, BinaryIO
 from google.protobuf import json_format
 from spec.ir import pipeline_spec_pb2
 
-from launcher.environment import ensure_environment, plan_python_component
+from launcher.environment import ensure_environment
 from launcher.outputs import EXECUTOR_LOGS, OutputError, collect_outputs
-from launcher.placeholders import JobFacts, Resolver, add_defaults, provided_inputs
 from ledger.model import CANCELED, COMPLETE, FAILED, RUNNING
 from ledger.store import CacheEntry, Ledger, RunLedger
+from spec.command import plan_python_component
 from spec.errors import LplError
+from spec.placeholders import JobFacts, Resolver, add_defaults, provided_inputs
 
 _PR_SET_PDEATHSIG = 1
 EXIT_INTERRUPTED = 130
@@ -190,6 +191,7 @@ def _run_process(argv: list[str], *, env: dict[str, str], cwd: Path, log: Binary
         log.write(line)
         out.write(prefix + line if line.endswith(b"\n") else prefix + line + b"\n")
         out.flush()
+    log.flush()
     return child.wait()
 
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import yaml
 from google.protobuf import json_format
-from kfp.pipeline_spec import pipeline_spec_pb2
 
 from spec.errors import SpecError, SpecErrors
+from spec.ir import pipeline_spec_pb2
 from spec.parse import describe_json, join_path, parse_message
 from spec.validate import validate_pipeline
 

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from google.protobuf import json_format
-from kfp.pipeline_spec import pipeline_spec_pb2
 
 from spec.errors import SpecError
+from spec.ir import pipeline_spec_pb2
 from spec.parse import parse_message
 
 # (json_path, message): what the checks below yield; validate_pipeline turns them into SpecErrors.

@@ -14,6 +14,7 @@ from google.protobuf.message import Message
 from google.protobuf.struct_pb2 import ListValue, NullValue, Struct, Value
 
 from spec.errors import ParameterError, ValueConversionError
+from spec.ir import pipeline_spec_pb2
 
 # Whole numbers below this are exact in a double, so writing them as `int` loses nothing.
 _EXACT_INT_LIMIT = 2**53
@@ -64,8 +65,6 @@ def parameter_type_name(parameter_type: str | int) -> str:
     """Name of a `ParameterType.ParameterTypeEnum`, given its name or its number."""
     if isinstance(parameter_type, str):
         return parameter_type
-    from kfp.pipeline_spec import pipeline_spec_pb2
-
     return str(pipeline_spec_pb2.ParameterType.ParameterTypeEnum.Name(parameter_type))
 
 

@@ -7,8 +7,8 @@ from typing import Any, NamedTuple
 import pytest
 from google.protobuf import json_format
 from kfp import dsl
-from kfp.pipeline_spec import pipeline_spec_pb2
 
+from spec.ir import pipeline_spec_pb2
 from spec.validate import upstream_tasks, validate_pipeline
 
 IMAGE = "python:3.11"

@@ -10,9 +10,9 @@ import pytest
 from google.protobuf.struct_pb2 import ListValue, NullValue, Struct, Value
 from hypothesis import given
 from hypothesis import strategies as st
-from kfp.pipeline_spec import pipeline_spec_pb2
 
 from spec.errors import ParameterError, ValueConversionError
+from spec.ir import pipeline_spec_pb2
 from spec.values import (
     check_parameter_kind,
     coerce_parameter,

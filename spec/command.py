@@ -1,0 +1,77 @@
+"""The SDK's lightweight-component command: what its preamble installs and the program it then runs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shlex
+import sys
+from dataclasses import dataclass
+
+_KFP_PIN = re.compile(r"^kfp==([0-9][^;\s]*)$")
+
+
+@dataclass(frozen=True)
+class PythonPlan:
+    """How to run a lightweight component: what its preamble would install, and the program after it."""
+
+    installs: tuple[tuple[str, ...], ...]
+    program: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        identity = {"python": sys.version, "executable": sys.executable, "installs": self.installs}
+        return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:24]
+
+    def kfp_version(self) -> str | None:
+        for install in self.installs:
+            for token in install:
+                match = _KFP_PIN.match(token.strip())
+                if match:
+                    return match.group(1)
+        return None
+
+
+def plan_python_component(command: list[str], args: list[str]) -> PythonPlan | None:
+    """Recognise the SDK's `sh -c '<pip install …> && "$0" "$@"' sh -ec <program>` preamble.
+
+    The program that follows the preamble is run unchanged; only the install step is replaced by the
+    cached environment, which holds exactly what the install lines name.
+    """
+    if len(command) < 4 or command[:2] != ["sh", "-c"] or "pip install" not in command[2]:
+        return _plan_without_preamble(command, args)
+    if not command[2].rstrip().endswith('"$0" "$@"'):
+        return None
+    installs: list[tuple[str, ...]] = []
+    for line in command[2].splitlines():
+        if "pip install" in line:
+            installs.extend(_pip_installs(line))
+    return PythonPlan(installs=tuple(installs), program=(*command[3:], *args))
+
+
+def _plan_without_preamble(command: list[str], args: list[str]) -> PythonPlan | None:
+    # No install step: the image is expected to hold kfp; give the executor the kfp this project pins.
+    if any("kfp.dsl.executor_main" in part for part in command):
+        from importlib.metadata import version
+
+        return PythonPlan(installs=((f"kfp=={version('kfp')}", "--no-deps"),), program=(*command, *args))
+    return None
+
+
+def _pip_installs(line: str) -> list[tuple[str, ...]]:
+    tokens = shlex.split(line)
+    installs: list[tuple[str, ...]] = []
+    current: list[str] | None = None
+    for token in tokens:
+        if token in ("&&", "$0", "$@"):
+            if current is not None:
+                installs.append(tuple(current))
+            current = None
+        elif current is not None:
+            current.append(token)
+        elif token == "install" and current is None:
+            current = []
+    if current is not None:
+        installs.append(tuple(current))
+    return installs
