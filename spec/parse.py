@@ -20,8 +20,14 @@ _FIELD_PREFIX = re.compile(r"^(?:Failed to parse \S+ field: )+")
 # Python's own wording leaks through json_format for a scalar of the wrong JSON type.
 _PYTHON_TYPE_ERROR = re.compile(r"expected string or bytes-like object, got '(\w+)'")
 _PYTHON_INT_ERROR = re.compile(r"invalid literal for int\(\) with base 10: (.*)")
-_PYTHON_TYPE_NAMES = {"int": "a number", "float": "a number", "bool": "a boolean", "dict": "an object"}
-_PYTHON_TYPE_NAMES |= {"list": "a list", "NoneType": "null"}
+_PYTHON_TYPE_NAMES = {
+    "int": "a number",
+    "float": "a number",
+    "bool": "a boolean",
+    "dict": "an object",
+    "list": "a list",
+    "NoneType": "null",
+}
 
 
 def parse_message(obj: Any, message: MessageT, *, file: Path | str | None, json_path: str = "") -> MessageT:
@@ -36,7 +42,7 @@ def parse_message(obj: Any, message: MessageT, *, file: Path | str | None, json_
         descriptor = cast(Descriptor, message.DESCRIPTOR)
         where, reason = locate_refusal(obj, descriptor, json_path=json_path) or (
             json_path,
-            clean_reason(str(exc), message_name=message.DESCRIPTOR.name),
+            clean_reason(str(exc), message_name=descriptor.name),
         )
         raise SpecError(reason, json_path=where, file=file) from exc
     return message
@@ -161,4 +167,6 @@ def describe_json(obj: Any) -> str:
         return "a number"
     if isinstance(obj, str):
         return "a string"
-    return "a list" if isinstance(obj, list) else "an object" if isinstance(obj, dict) else type(obj).__name__
+    if isinstance(obj, list):
+        return "a list"
+    return "an object" if isinstance(obj, dict) else type(obj).__name__
