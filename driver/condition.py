@@ -6,8 +6,6 @@ import json
 from functools import lru_cache
 from typing import Any
 
-import celpy  # type: ignore[import-untyped]  # cel-python ships no type hints
-from celpy import celtypes
 from google.protobuf import struct_pb2
 
 from ledger.model import Artifact
@@ -15,12 +13,20 @@ from spec import values
 from spec.errors import ResolutionError
 
 
+def _celpy() -> Any:
+    # cel-python costs ~50 ms to import; most pipelines have no condition, so import it on first use.
+    import celpy
+
+    return celpy
+
+
 def _parse_json(text: Any) -> Any:
-    return celpy.json_to_cel(json.loads(str(text)))
+    return _celpy().json_to_cel(json.loads(str(text)))
 
 
 @lru_cache(maxsize=256)
 def _program(expression: str) -> Any:
+    celpy = _celpy()
     environment = celpy.Environment()
     try:
         ast = environment.compile(expression)
@@ -30,6 +36,7 @@ def _program(expression: str) -> Any:
 
 
 def _evaluate(expression: str, activation: dict[str, Any]) -> Any:
+    celpy = _celpy()
     program = _program(expression)
     try:
         result = program.evaluate(activation)
@@ -62,8 +69,8 @@ def evaluate_condition(
             for k, v in artifacts.items()
         },
     }
-    result = _evaluate(expression, {"inputs": celpy.json_to_cel(inputs)})
-    if not isinstance(result, celtypes.BoolType):
+    result = _evaluate(expression, {"inputs": _celpy().json_to_cel(inputs)})
+    if not isinstance(result, _celpy().celtypes.BoolType):
         raise ResolutionError(f"condition {expression!r} gave {result!r}, not a bool")
     return bool(result)
 
@@ -72,7 +79,8 @@ def select(expression: str, value: struct_pb2.Value) -> struct_pb2.Value:
     """A `parameterExpressionSelector` over one resolved value (`string_value` is always bound)."""
     kind = value.WhichOneof("kind") or "null_value"
     python = values.value_to_python(value)
-    activation: dict[str, Any] = {"string_value": celtypes.StringType(values.value_to_text(value))}
+    celpy = _celpy()
+    activation: dict[str, Any] = {"string_value": celpy.celtypes.StringType(values.value_to_text(value))}
     if kind != "string_value":
         activation[kind] = celpy.json_to_cel(_as_go_cel(python))
     result = _evaluate(expression, activation)
@@ -80,6 +88,7 @@ def select(expression: str, value: struct_pb2.Value) -> struct_pb2.Value:
 
 
 def _from_cel(result: Any) -> Any:
+    celtypes = _celpy().celtypes
     if isinstance(result, celtypes.BoolType):
         return bool(result)
     if isinstance(result, (celtypes.IntType, celtypes.UintType)):

@@ -1,4 +1,4 @@
-"""Append-only JSON Lines journals: one locked write and fsync per append, torn tails tolerated."""
+"""Append-only JSON Lines journals: one locked write and fsync per append, damaged tails tolerated."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from spec.errors import LedgerCorrupt, LedgerError
+
+_CHUNK = 65536
 
 
 @contextmanager
@@ -28,15 +30,26 @@ def encode(record: dict[str, Any]) -> bytes:
     return (json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
 
 
+def decode(raw: bytes) -> dict[str, Any] | None:
+    """A journal line as a record, or None when it is not one (bad JSON, or not an object with a kind)."""
+    try:
+        record = json.loads(raw)
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) and "kind" in record else None
+
+
 def append_locked(path: Path, records: list[dict[str, Any]]) -> None:
     """Append records as one write + fsync; the caller holds the store lock.
 
-    A tail without a newline can only be a record whose writer died mid-write (writers hold the lock),
-    so it is cut off before appending rather than glued to the next record.
+    Writers hold the lock, so a damaged tail can only be a record whose writer died mid-write (no
+    newline) or a last line the disk lost: it is cut off (and kept in `<path>.damaged`) rather than
+    buried under the next record, which would turn a tolerated tail into damage in the middle.
     """
+    created = not path.exists()
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        _drop_torn_tail(fd)
+        _drop_damaged_tail(fd, path)
         os.lseek(fd, 0, os.SEEK_END)
         data = b"".join(encode(record) for record in records)
         written = os.write(fd, data)
@@ -45,73 +58,100 @@ def append_locked(path: Path, records: list[dict[str, Any]]) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+    if created:
+        fsync_directory(path.parent)
 
 
-def _drop_torn_tail(fd: int) -> None:
+def fsync_directory(directory: Path) -> None:
+    """Make a new directory entry durable, so a power cut cannot lose a whole new file."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _drop_damaged_tail(fd: int, path: Path) -> None:
     size = os.fstat(fd).st_size
-    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+    if size == 0:
         return
-    cut = size
+    keep = _line_start(fd, size) if os.pread(fd, 1, size - 1) != b"\n" else size
+    if keep > 0:
+        last_start = _line_start(fd, keep - 1)
+        if decode(os.pread(fd, keep - last_start, last_start)) is None:
+            keep = last_start
+    if keep < size:
+        _keep_damaged(path, os.pread(fd, size - keep, keep))
+        os.ftruncate(fd, keep)
+
+
+def _line_start(fd: int, end: int) -> int:
+    """The offset just after the last newline before `end` (0 when there is none)."""
+    cut = end
     while cut > 0:
-        start = max(0, cut - 4096)
-        chunk = os.pread(fd, cut - start, start)
-        newline = chunk.rfind(b"\n")
+        start = max(0, cut - _CHUNK)
+        newline = os.pread(fd, cut - start, start).rfind(b"\n")
         if newline >= 0:
-            os.ftruncate(fd, start + newline + 1)
-            return
+            return start + newline + 1
         cut = start
-    os.ftruncate(fd, 0)
+    return 0
+
+
+def _keep_damaged(path: Path, data: bytes) -> None:
+    with open(path.with_name(path.name + ".damaged"), "ab") as handle:
+        handle.write(data if data.endswith(b"\n") else data + b"\n")
 
 
 class JournalReader:
-    """Reads a journal incrementally: each `read_new` returns the complete records added since the last."""
+    """Reads a journal incrementally: each read returns the complete records added since the last one.
+
+    A last line without a newline is in flight (or torn by a crash) and a last line that is not a record
+    may be torn too: neither is consumed, so the next read sees it again, completed or cut by a writer.
+    A bad line with complete lines after it is damage: `LedgerCorrupt` with the file and line number.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.offset = 0
         self.line = 0
-        self._pending_bad: tuple[int, str] | None = None
 
-    def read_new(self) -> list[dict[str, Any]]:
+    def read_numbered(self) -> list[tuple[int, dict[str, Any]]]:
+        """New records with their 1-based line numbers."""
         try:
             with open(self.path, "rb") as handle:
                 handle.seek(self.offset)
                 data = handle.read()
         except FileNotFoundError:
             return []
-        records: list[dict[str, Any]] = []
-        consumed = 0
-        for raw in data.splitlines(keepends=True):
-            if not raw.endswith(b"\n"):
-                break  # in flight, or torn by a crash: read it when (if) it completes
-            self._check_pending_bad()
+        complete = data.split(b"\n")[:-1]
+        records: list[tuple[int, dict[str, Any]]] = []
+        for position, raw in enumerate(complete):
+            record = decode(raw)
+            if record is None:
+                if position == len(complete) - 1:
+                    break
+                raise LedgerCorrupt("not a JSON record", file=self.path, line=self.line + 1)
             self.line += 1
-            consumed += len(raw)
-            record = self._decode(raw)
-            if record is not None:
-                records.append(record)
-        self.offset += consumed
+            self.offset += len(raw) + 1
+            records.append((self.line, record))
         return records
 
-    def _decode(self, raw: bytes) -> dict[str, Any] | None:
-        try:
-            record = json.loads(raw)
-        except ValueError as exc:
-            # Only a bad *last* line may be a torn record; decide when we see whether more follows.
-            self._pending_bad = (self.line, f"invalid JSON ({exc})")
-            return None
-        if not isinstance(record, dict) or "kind" not in record:
-            raise LedgerCorrupt("record is not an object with a 'kind'", file=self.path, line=self.line)
-        return record
-
-    def _check_pending_bad(self) -> None:
-        if self._pending_bad is not None:
-            line, message = self._pending_bad
-            raise LedgerCorrupt(message, file=self.path, line=line)
+    def read_new(self) -> list[dict[str, Any]]:
+        return [record for _, record in self.read_numbered()]
 
 
 def read_all(path: Path) -> list[dict[str, Any]]:
     return JournalReader(path).read_new()
+
+
+def read_first(path: Path) -> dict[str, Any] | None:
+    """The first record of a journal (a run's header) without reading the rest."""
+    try:
+        with open(path, "rb") as handle:
+            first = handle.readline()
+    except FileNotFoundError:
+        return None
+    return decode(first) if first.endswith(b"\n") else None
 
 
 def read_last_line(path: Path) -> bytes | None:

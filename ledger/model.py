@@ -121,6 +121,8 @@ class RunView:
     artifacts: dict[int, Artifact] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
     notes: list[dict[str, Any]] = field(default_factory=list)
+    # Events by execution id: `events_of` is called per task, and a scan per call is quadratic.
+    _events_by_execution: dict[int, list[Event]] = field(default_factory=dict, repr=False, compare=False)
 
     def apply(self, record: dict[str, Any]) -> None:
         """Fold one journal record into the view."""
@@ -134,7 +136,7 @@ class RunView:
         return [e for e in self.executions.values() if e.parent_dag_id == parent_dag_id]
 
     def events_of(self, execution_id: int, event_type: str) -> list[Event]:
-        return [e for e in self.events if e.execution_id == execution_id and e.type == event_type]
+        return [e for e in self._events_by_execution.get(execution_id, []) if e.type == event_type]
 
     def artifacts_of(self, execution_id: int, event_type: str) -> dict[str, list[Artifact]]:
         """Artifacts linked to an execution by name, each list in event order."""
@@ -190,15 +192,17 @@ def _apply_artifact(view: RunView, record: dict[str, Any]) -> None:
 
 
 def _apply_event(view: RunView, record: dict[str, Any]) -> None:
-    view.events.append(
-        Event(
-            execution_id=int(record["execution_id"]),
-            artifact_id=int(record["artifact_id"]),
-            type=record["type"],
-            path=record["path"],
-            index=int(record.get("index", 0)),
-        )
+    event = Event(
+        execution_id=int(record["execution_id"]),
+        artifact_id=int(record["artifact_id"]),
+        type=record["type"],
+        path=record["path"],
+        index=int(record.get("index", 0)),
     )
+    if event.artifact_id not in view.artifacts or event.execution_id not in view.executions:
+        raise ValueError(f"event links unknown execution {event.execution_id} or artifact {event.artifact_id}")
+    view.events.append(event)
+    view._events_by_execution.setdefault(event.execution_id, []).append(event)
 
 
 def _apply_note(view: RunView, record: dict[str, Any]) -> None:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from google.protobuf import json_format
 
 from spec.errors import SpecError, SpecErrors
@@ -17,8 +16,6 @@ from spec.validate import validate_pipeline
 
 _JSON_SUFFIXES = frozenset({".json"})
 _YAML_SUFFIXES = frozenset({".yaml", ".yml"})
-# The C loader is several times faster on large specs; PyYAML builds without libyaml lack it.
-_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -101,8 +98,12 @@ def _parse_json(text: str, *, file: Path) -> Any:
 
 
 def _parse_yaml(text: str, *, file: Path) -> list[Any]:
+    import yaml  # only YAML files pay for it
+
+    # The C loader is several times faster on large specs; PyYAML builds without libyaml lack it.
+    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        documents = list(yaml.load_all(text, Loader=_YAML_LOADER))
+        documents = list(yaml.load_all(text, Loader=loader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""

@@ -1,6 +1,9 @@
 """Covers: dsl.If/Elif/Else and dsl.Condition on an upstream output, a NamedTuple named output, pipeline
 parameters (str, int, float, bool), a string containing a single quote, int and float comparisons, and a
-nested condition; each branch task reports what it received with a PROBE line."""
+nested condition; each branch task reports what it received with a PROBE line.
+
+The SDK writes a string operand into the CEL expression between single quotes without escaping it, so a quote
+in the DSL string must be written escaped for CEL (`"it\\'s"`); `condition_errors.py` covers the unescaped form."""
 
 from typing import NamedTuple
 
@@ -54,10 +57,10 @@ def pipeline(n: int = 7, ratio: float = 0.5, word: str = "it's", flag: str = "ye
     with dsl.If(named.outputs["score"] >= 0.75):
         report(tag="score-high", ratio=named.outputs["score"])
 
-    with dsl.Condition(word == "it's"):
+    with dsl.Condition(word == "it\\'s"):
         report(tag="quote-param", value=word)
     said = echo(text=word)
-    with dsl.If(said.output == "it's"):
+    with dsl.If(said.output == "it\\'s"):
         report(tag="quote-output", value=said.output)
 
     with dsl.If(ratio < 0.6):
