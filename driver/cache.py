@@ -7,10 +7,9 @@ import json
 import os
 from typing import Any
 
-from spec.ir import pipeline_spec_pb2
-
 from ledger.store import CacheEntry
 from spec import values
+from spec.ir import pipeline_spec_pb2
 
 _TYPE_NAME = pipeline_spec_pb2.ParameterType.ParameterTypeEnum.Name
 

@@ -65,7 +65,11 @@ def evaluate_condition(
     inputs = {
         "parameter_values": {k: _as_go_cel(values.value_to_python(v)) for k, v in parameters.items()},
         "artifacts": {
-            k: {"artifacts": [{"name": str(a.id), "uri": a.uri, "metadata": _as_go_cel(a.properties)} for a in v]}
+            k: {
+                "artifacts": [
+                    {"name": str(a.id), "uri": a.uri, "metadata": _as_go_cel(a.properties)} for a in v
+                ]
+            }
             for k, v in artifacts.items()
         },
     }

@@ -9,9 +9,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Any
-
-from spec.ir import pipeline_spec_pb2
+from typing import Any, TypeAlias
 
 from driver import cache, condition
 from driver.context import RunContext
@@ -30,10 +28,11 @@ from ledger.model import (
     Execution,
 )
 from spec import values
+from spec.ir import pipeline_spec_pb2
 
 EXECUTION_TYPE = CONTAINER_EXECUTION
-TaskSpec = pipeline_spec_pb2.PipelineTaskSpec
-ContainerSpec = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec
+TaskSpec: TypeAlias = pipeline_spec_pb2.PipelineTaskSpec
+ContainerSpec: TypeAlias = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec
 
 
 def task_label(scope: DagScope, key: str) -> str:
@@ -74,7 +73,7 @@ async def run_container(
     component: pipeline_spec_pb2.ComponentSpec,
     container: ContainerSpec,
     *,
-    retry: TaskSpec.RetryPolicy | None,
+    retry: pipeline_spec_pb2.PipelineTaskSpec.RetryPolicy | None,
 ) -> TaskResult:
     earlier = ctx.previous.get((scope.execution_id, key, None))
     if earlier is not None and earlier.state in SUCCESS_STATES:
@@ -86,19 +85,24 @@ async def run_container(
     if spec.trigger_policy.condition and not condition.evaluate_condition(
         spec.trigger_policy.condition, parameters=resolved.parameters, artifacts=resolved.artifacts
     ):
-        execution_id = ctx.run_ledger.create_execution(type=EXECUTION_TYPE, state=CANCELED, properties=properties)
+        execution_id = ctx.run_ledger.create_execution(
+            type=EXECUTION_TYPE, state=CANCELED, properties=properties
+        )
         ctx.console.event("task_skipped", f"{task_label(scope, key)} skipped: condition is false", task=key)
         return TaskResult(task_key=key, state=CANCELED, execution_id=execution_id)
     _warn_ignored_settings(ctx, container)
     uid = uuid.uuid4().hex
     task_root = f"{ctx.run.run_root}/{key}/{uid}"
     task_dir = ctx.run_dir / f"{key}-{uid[:12]}"
-    executor_input = build_executor_input(resolved, component, task_root=task_root, parameter_dir=task_dir / "outputs")
+    executor_input = build_executor_input(
+        resolved, component, task_root=task_root, parameter_dir=task_dir / "outputs"
+    )
     container_json = values.message_to_jsonable(container)
     fingerprint = ""
     if ctx.cache_enabled and spec.caching_options.enable_cache:
-        fingerprint = cache.fingerprint(task_spec=spec, executor_input=executor_input, component_spec=component,
-                                        container=container_json)
+        fingerprint = cache.fingerprint(
+            task_spec=spec, executor_input=executor_input, component_spec=component, container=container_json
+        )
         hit = _cache_hit(ctx, scope, key, properties=properties, fingerprint=fingerprint, resolved=resolved)
         if hit is not None:
             return hit
@@ -106,45 +110,85 @@ async def run_container(
     execution_id = ctx.run_ledger.create_execution(
         type=EXECUTION_TYPE, state=RUNNING, properties=properties, input_artifacts=resolved.artifacts
     )
-    _write_task_files(task_dir, executor_input=executor_input, component=component, container=container_json,
-                      task={"run_id": ctx.run.run_id, "pipeline_name": ctx.run.pipeline_name, "task_key": key,
-                            "label": task_label(scope, key), "execution_id": execution_id,
-                            "run_root": ctx.run.run_root, "pipeline_root": ctx.run.pipeline_root,
-                            "cache_fingerprint": fingerprint, "workspace": ctx.workspace,
-                            "job_name": ctx.run.job_name, "create_time": ctx.run.create_time,
-                            "driver_pid": os.getpid()})
-    return await _launch_with_retries(ctx, scope, key, execution_id=execution_id, task_dir=task_dir, retry=retry)
+    _write_task_files(
+        task_dir,
+        executor_input=executor_input,
+        component=component,
+        container=container_json,
+        task={
+            "run_id": ctx.run.run_id,
+            "pipeline_name": ctx.run.pipeline_name,
+            "task_key": key,
+            "label": task_label(scope, key),
+            "execution_id": execution_id,
+            "run_root": ctx.run.run_root,
+            "pipeline_root": ctx.run.pipeline_root,
+            "cache_fingerprint": fingerprint,
+            "workspace": ctx.workspace,
+            "job_name": ctx.run.job_name,
+            "create_time": ctx.run.create_time,
+            "driver_pid": os.getpid(),
+        },
+    )
+    return await _launch_with_retries(
+        ctx, scope, key, execution_id=execution_id, task_dir=task_dir, retry=retry
+    )
 
 
 def _warn_ignored_settings(ctx: RunContext, container: ContainerSpec) -> None:
     if container.HasField("resources"):
-        ctx.warn_once("resources", "CPU, memory and accelerator settings have no local effect and are ignored")
+        ctx.warn_once(
+            "resources", "CPU, memory and accelerator settings have no local effect and are ignored"
+        )
     if container.image and container.image.startswith("{{"):
-        ctx.warn_once("image-placeholder", "an image given by a placeholder is not used: commands run on the host")
+        ctx.warn_once(
+            "image-placeholder", "an image given by a placeholder is not used: commands run on the host"
+        )
 
 
-def _cache_hit(ctx: RunContext, scope: DagScope, key: str, *, properties: dict[str, Any], fingerprint: str,
-               resolved: Any) -> TaskResult | None:
+def _cache_hit(
+    ctx: RunContext, scope: DagScope, key: str, *, properties: dict[str, Any], fingerprint: str, resolved: Any
+) -> TaskResult | None:
     for entry in ctx.ledger.lookup_cache(ctx.run.pipeline_name, fingerprint):
         if not cache.usable(entry):
             continue
         execution_id = ctx.run_ledger.create_execution(
-            type=EXECUTION_TYPE, state=RUNNING, input_artifacts=resolved.artifacts,
-            properties=properties | {"cache_fingerprint": fingerprint, "cached_execution_id": entry.execution_id},
+            type=EXECUTION_TYPE,
+            state=RUNNING,
+            input_artifacts=resolved.artifacts,
+            properties=properties
+            | {"cache_fingerprint": fingerprint, "cached_execution_id": entry.execution_id},
         )
         published = ctx.run_ledger.publish_execution(
-            execution_id, state=CACHED, properties={"outputs": entry.outputs}, linked_artifacts=entry.artifacts
+            execution_id,
+            state=CACHED,
+            properties={"outputs": entry.outputs},
+            linked_artifacts=entry.artifacts,
         )
-        ctx.console.event("task_cached", f"{task_label(scope, key)} CACHED (from execution {entry.execution_id}"
-                          f" of run {entry.run_id})", task=key, cached_execution_id=entry.execution_id)
-        return TaskResult(task_key=key, state=CACHED, execution_id=execution_id,
-                          parameters=parameters_from_python(entry.outputs), artifacts=published)
+        ctx.console.event(
+            "task_cached",
+            f"{task_label(scope, key)} CACHED (from execution {entry.execution_id} of run {entry.run_id})",
+            task=key,
+            cached_execution_id=entry.execution_id,
+        )
+        return TaskResult(
+            task_key=key,
+            state=CACHED,
+            execution_id=execution_id,
+            parameters=parameters_from_python(entry.outputs),
+            artifacts=published,
+        )
     return None
 
 
-def _write_task_files(task_dir: Path, *, executor_input: pipeline_spec_pb2.ExecutorInput,
-                      component: pipeline_spec_pb2.ComponentSpec, container: dict[str, Any],
-                      task: dict[str, Any]) -> None:
+def _write_task_files(
+    task_dir: Path,
+    *,
+    executor_input: pipeline_spec_pb2.ExecutorInput,
+    component: pipeline_spec_pb2.ComponentSpec,
+    container: dict[str, Any],
+    task: dict[str, Any],
+) -> None:
     (task_dir / "outputs").mkdir(parents=True, exist_ok=True)
     (task_dir / "executor_input.json").write_text(values.render_protojson(executor_input))
     (task_dir / "component_spec.json").write_text(values.render_protojson(component))
@@ -152,22 +196,33 @@ def _write_task_files(task_dir: Path, *, executor_input: pipeline_spec_pb2.Execu
     (task_dir / "task.json").write_text(json.dumps(task))
 
 
-def _backoff(retry: TaskSpec.RetryPolicy, attempt: int) -> float:
+def _backoff(retry: pipeline_spec_pb2.PipelineTaskSpec.RetryPolicy, attempt: int) -> float:
     duration = retry.backoff_duration.seconds + retry.backoff_duration.nanos / 1e9
     factor = retry.backoff_factor or 2.0
-    return float(duration * factor ** attempt)
+    return float(duration * factor**attempt)
 
 
-async def _launch_with_retries(ctx: RunContext, scope: DagScope, key: str, *, execution_id: int, task_dir: Path,
-                               retry: TaskSpec.RetryPolicy | None) -> TaskResult:
+async def _launch_with_retries(
+    ctx: RunContext,
+    scope: DagScope,
+    key: str,
+    *,
+    execution_id: int,
+    task_dir: Path,
+    retry: pipeline_spec_pb2.PipelineTaskSpec.RetryPolicy | None,
+) -> TaskResult:
     label = task_label(scope, key)
     max_retries = retry.max_retry_count if retry is not None else 0
     max_window = (retry.backoff_max_duration.seconds if retry is not None else 0) or 3600
     first_failure: float | None = None
     attempt = 0
     while True:
-        ctx.console.event("task_started", f"{label} started" + (f" (attempt {attempt + 1})" if attempt else ""),
-                          task=key, attempt=attempt)
+        ctx.console.event(
+            "task_started",
+            f"{label} started" + (f" (attempt {attempt + 1})" if attempt else ""),
+            task=key,
+            attempt=attempt,
+        )
         started = time.monotonic()
         returncode = await _launch(ctx, execution_id=execution_id, task_dir=task_dir, attempt=attempt)
         execution = _settle(ctx, execution_id, returncode=returncode)
@@ -178,19 +233,32 @@ async def _launch_with_retries(ctx: RunContext, scope: DagScope, key: str, *, ex
         wait = _backoff(retry, attempt) if retry is not None else 0.0
         if attempt >= max_retries or time.monotonic() + wait - first_failure > max_window:
             break
-        ctx.console.event("task_retry", f"{label} failed (attempt {attempt + 1} of {max_retries + 1}),"
-                          f" retrying in {wait:g}s", task=key, attempt=attempt)
+        ctx.console.event(
+            "task_retry",
+            f"{label} failed (attempt {attempt + 1} of {max_retries + 1}), retrying in {wait:g}s",
+            task=key,
+            attempt=attempt,
+        )
         await asyncio.sleep(wait)
         attempt += 1
     state = execution.state
     error = f"task {label!r}: {execution.properties.get('error', '')}" if state == FAILED else ""
-    ctx.console.event("task_failed" if state == FAILED else "task_finished",
-                      f"{label} {state} in {took:.2f}s" + (f": {execution.properties.get('error')}" if error else ""),
-                      task=key, state=state, duration=took)
+    ctx.console.event(
+        "task_failed" if state == FAILED else "task_finished",
+        f"{label} {state} in {took:.2f}s" + (f": {execution.properties.get('error')}" if error else ""),
+        task=key,
+        state=state,
+        duration=took,
+    )
     view = ctx.run_ledger.view()
-    return TaskResult(task_key=key, state=state, execution_id=execution_id, error=error,
-                      parameters=parameters_from_python(execution.properties.get("outputs", {})),
-                      artifacts=view.artifacts_of(execution_id, "OUTPUT"))
+    return TaskResult(
+        task_key=key,
+        state=state,
+        execution_id=execution_id,
+        error=error,
+        parameters=parameters_from_python(execution.properties.get("outputs", {})),
+        artifacts=view.artifacts_of(execution_id, "OUTPUT"),
+    )
 
 
 async def _launch(ctx: RunContext, *, execution_id: int, task_dir: Path, attempt: int) -> int:
@@ -198,9 +266,21 @@ async def _launch(ctx: RunContext, *, execution_id: int, task_dir: Path, attempt
         if ctx.stopping:
             return 130
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "launcher", "--home", str(ctx.home), "--run-id", ctx.run.run_id,
-            "--execution-id", str(execution_id), "--task-dir", str(task_dir), "--attempt", str(attempt),
-            stdin=asyncio.subprocess.DEVNULL, start_new_session=True,
+            sys.executable,
+            "-m",
+            "launcher",
+            "--home",
+            str(ctx.home),
+            "--run-id",
+            ctx.run.run_id,
+            "--execution-id",
+            str(execution_id),
+            "--task-dir",
+            str(task_dir),
+            "--attempt",
+            str(attempt),
+            stdin=asyncio.subprocess.DEVNULL,
+            start_new_session=True,
         )
         ctx.processes.add(process)
         try:
@@ -213,7 +293,9 @@ def _settle(ctx: RunContext, execution_id: int, *, returncode: int) -> Execution
     """The execution after its launcher exited; a launcher that died without publishing fails the task."""
     execution = ctx.run_ledger.view().executions[execution_id]
     if execution.state not in TERMINAL_STATES:
-        reason = "interrupted" if ctx.stopping else f"launcher exited with code {returncode} without publishing"
+        reason = (
+            "interrupted" if ctx.stopping else f"launcher exited with code {returncode} without publishing"
+        )
         ctx.run_ledger.publish_execution(execution_id, state=FAILED, properties={"error": reason})
         execution = ctx.run_ledger.view().executions[execution_id]
     return execution

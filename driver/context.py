@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from google.protobuf import json_format
-from spec.ir import pipeline_spec_pb2
 
 from driver.console import Console
 from driver.state import RunInfo
 from ledger.model import Execution
 from ledger.store import Ledger, RunLedger
+from spec.ir import pipeline_spec_pb2
 
 PreviousKey = tuple[int | None, str, int | None]
 
@@ -51,7 +51,9 @@ class RunContext:
             self.console.event("warning", f"warning: {message}", warning=message)
 
 
-def load_deployment(pipeline_spec: pipeline_spec_pb2.PipelineSpec) -> pipeline_spec_pb2.PipelineDeploymentConfig:
+def load_deployment(
+    pipeline_spec: pipeline_spec_pb2.PipelineSpec,
+) -> pipeline_spec_pb2.PipelineDeploymentConfig:
     """The executors, parsed from the spec's `deploymentSpec` Struct into their own message."""
     deployment = pipeline_spec_pb2.PipelineDeploymentConfig()
     json_format.ParseDict(

@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import graphlib
 import json
-from typing import Any
+from typing import Any, TypeAlias
 
 from google.protobuf import struct_pb2
-from spec.ir import pipeline_spec_pb2
 
 from driver import condition, container, importer
 from driver.context import RunContext
@@ -18,22 +17,31 @@ from driver.state import NOT_RUN, DagScope, TaskResult
 from ledger.model import CANCELED, COMPLETE, DAG_EXECUTION, FAILED, RUNNING
 from spec import values
 from spec.errors import ResolutionError
+from spec.ir import pipeline_spec_pb2
 
-TaskSpec = pipeline_spec_pb2.PipelineTaskSpec
+TaskSpec: TypeAlias = pipeline_spec_pb2.PipelineTaskSpec
 _ALL_COMPLETED = TaskSpec.TriggerPolicy.TriggerStrategy.Value("ALL_UPSTREAM_TASKS_COMPLETED")
 
 
 def dependencies(task_spec: TaskSpec) -> set[str]:
     """dependentTasks plus the producers of task-output inputs (the compiler's implicit edges)."""
     deps = set(task_spec.dependent_tasks)
-    deps |= {p.task_output_parameter.producer_task for p in task_spec.inputs.parameters.values()
-             if p.WhichOneof("kind") == "task_output_parameter"}
-    deps |= {a.task_output_artifact.producer_task for a in task_spec.inputs.artifacts.values()
-             if a.WhichOneof("kind") == "task_output_artifact"}
+    deps |= {
+        p.task_output_parameter.producer_task
+        for p in task_spec.inputs.parameters.values()
+        if p.WhichOneof("kind") == "task_output_parameter"
+    }
+    deps |= {
+        a.task_output_artifact.producer_task
+        for a in task_spec.inputs.artifacts.values()
+        if a.WhichOneof("kind") == "task_output_artifact"
+    }
     return deps
 
 
-async def run_dag(ctx: RunContext, scope: DagScope, *, retry: TaskSpec.RetryPolicy | None = None) -> str:
+async def run_dag(
+    ctx: RunContext, scope: DagScope, *, retry: pipeline_spec_pb2.PipelineTaskSpec.RetryPolicy | None = None
+) -> str:
     """Run every task of a DAG in dependency order, in parallel where independent; return its state."""
     tasks = scope.component.dag.tasks
     graph = {key: dependencies(spec) & set(tasks) for key, spec in tasks.items()}
@@ -69,7 +77,13 @@ def first_error(scope: DagScope) -> str:
     return ""
 
 
-async def run_task(ctx: RunContext, scope: DagScope, key: str, *, retry: TaskSpec.RetryPolicy | None) -> TaskResult:
+async def run_task(
+    ctx: RunContext,
+    scope: DagScope,
+    key: str,
+    *,
+    retry: pipeline_spec_pb2.PipelineTaskSpec.RetryPolicy | None,
+) -> TaskResult:
     """Dispatch one task by the kind of its component; a resolution error fails just this task."""
     spec = scope.component.dag.tasks[key]
     component = ctx.component(spec.component_ref.name)
@@ -82,7 +96,9 @@ async def run_task(ctx: RunContext, scope: DagScope, key: str, *, retry: TaskSpe
         executor = ctx.deployment.executors[component.executor_label]
         if executor.WhichOneof("spec") == "importer":
             return importer.run_importer(ctx, scope, key, spec, component, executor.importer)
-        return await container.run_container(ctx, scope, key, spec, component, executor.container, retry=own_retry)
+        return await container.run_container(
+            ctx, scope, key, spec, component, executor.container, retry=own_retry
+        )
     except ResolutionError as exc:
         error = ResolutionError(exc.message, run_id=ctx.run.run_id, task=key, iteration=scope.iteration_index)
         return _record_failure(ctx, scope, key, spec, str(error))
@@ -90,7 +106,9 @@ async def run_task(ctx: RunContext, scope: DagScope, key: str, *, retry: TaskSpe
 
 def _record_failure(ctx: RunContext, scope: DagScope, key: str, spec: TaskSpec, error: str) -> TaskResult:
     execution_id = ctx.run_ledger.create_execution(
-        type=DAG_EXECUTION if ctx.component(spec.component_ref.name).HasField("dag") else container.EXECUTION_TYPE,
+        type=DAG_EXECUTION
+        if ctx.component(spec.component_ref.name).HasField("dag")
+        else container.EXECUTION_TYPE,
         state=FAILED,
         properties=base_properties(scope, key, spec) | {"error": error},
     )
@@ -115,12 +133,21 @@ def base_properties(scope: DagScope, key: str, spec: TaskSpec) -> dict[str, Any]
 
 
 def _dag_inputs(
-    ctx: RunContext, scope: DagScope, key: str, spec: TaskSpec, component: pipeline_spec_pb2.ComponentSpec,
-    *, skip: frozenset[str] = frozenset(),
+    ctx: RunContext,
+    scope: DagScope,
+    key: str,
+    spec: TaskSpec,
+    component: pipeline_spec_pb2.ComponentSpec,
+    *,
+    skip: frozenset[str] = frozenset(),
 ) -> tuple[Any, bool]:
     resolved = resolve_inputs(
-        spec, component, scope, context=TaskContext(run=ctx.run, task_key=key, workspace_path=ctx.workspace),
-        for_dag=True, skip_type_check=skip,
+        spec,
+        component,
+        scope,
+        context=TaskContext(run=ctx.run, task_key=key, workspace_path=ctx.workspace),
+        for_dag=True,
+        skip_type_check=skip,
     )
     triggered = True
     if spec.trigger_policy.condition:
@@ -130,19 +157,34 @@ def _dag_inputs(
     return resolved, triggered
 
 
-def _dag_properties(scope: DagScope, key: str, spec: TaskSpec, component: pipeline_spec_pb2.ComponentSpec,
-                    parameters: dict[str, struct_pb2.Value]) -> dict[str, Any]:
+def _dag_properties(
+    scope: DagScope,
+    key: str,
+    spec: TaskSpec,
+    component: pipeline_spec_pb2.ComponentSpec,
+    parameters: dict[str, struct_pb2.Value],
+) -> dict[str, Any]:
     outputs = component.dag.outputs
     return base_properties(scope, key, spec) | {
         "inputs": parameters_to_python(parameters),
         "total_dag_tasks": len(component.dag.tasks),
         "parameter_producer_task": {k: values.render_protojson(v) for k, v in outputs.parameters.items()},
-        "artifact_producer_task": json.dumps({k: values.message_to_jsonable(v) for k, v in outputs.artifacts.items()}),
+        "artifact_producer_task": json.dumps(
+            {k: values.message_to_jsonable(v) for k, v in outputs.artifacts.items()}
+        ),
     }
 
 
-def _open_dag_execution(ctx: RunContext, *, parent: DagScope, key: str, iteration: int | None,
-                        properties: dict[str, Any], state: str, input_artifacts: Any = None) -> int:
+def _open_dag_execution(
+    ctx: RunContext,
+    *,
+    parent: DagScope,
+    key: str,
+    iteration: int | None,
+    properties: dict[str, Any],
+    state: str,
+    input_artifacts: Any = None,
+) -> int:
     """Create the DAG execution, or on resume take up the one this run already recorded."""
     earlier = ctx.previous.get((parent.execution_id, key, iteration))
     if earlier is not None and earlier.type == DAG_EXECUTION:
@@ -153,19 +195,36 @@ def _open_dag_execution(ctx: RunContext, *, parent: DagScope, key: str, iteratio
     )
 
 
-async def _run_sub_dag(ctx: RunContext, scope: DagScope, key: str, spec: TaskSpec,
-                       component: pipeline_spec_pb2.ComponentSpec, *, retry: TaskSpec.RetryPolicy | None) -> TaskResult:
+async def _run_sub_dag(
+    ctx: RunContext,
+    scope: DagScope,
+    key: str,
+    spec: TaskSpec,
+    component: pipeline_spec_pb2.ComponentSpec,
+    *,
+    retry: pipeline_spec_pb2.PipelineTaskSpec.RetryPolicy | None,
+) -> TaskResult:
     resolved, triggered = _dag_inputs(ctx, scope, key, spec, component)
     properties = _dag_properties(scope, key, spec, component, resolved.parameters)
-    execution_id = _open_dag_execution(ctx, parent=scope, key=key, iteration=None, properties=properties,
-                                       state=RUNNING if triggered else CANCELED,
-                                       input_artifacts=resolved.artifacts)
+    execution_id = _open_dag_execution(
+        ctx,
+        parent=scope,
+        key=key,
+        iteration=None,
+        properties=properties,
+        state=RUNNING if triggered else CANCELED,
+        input_artifacts=resolved.artifacts,
+    )
     if not triggered:
         ctx.console.event("task_skipped", f"{_label(scope, key)} skipped: condition is false", task=key)
         return TaskResult(task_key=key, state=CANCELED, execution_id=execution_id)
     child = DagScope(
-        execution_id=execution_id, component=component, component_name=spec.component_ref.name,
-        task_path=(*scope.task_path, key), parameters=resolved.parameters, artifacts=resolved.artifacts,
+        execution_id=execution_id,
+        component=component,
+        component_name=spec.component_ref.name,
+        task_path=(*scope.task_path, key),
+        parameters=resolved.parameters,
+        artifacts=resolved.artifacts,
         nulled_by_driver=resolved.nulled_by_driver,
     )
     state = await run_dag(ctx, child, retry=retry)
@@ -195,69 +254,155 @@ def _loop_items(spec: TaskSpec, parameters: dict[str, struct_pb2.Value]) -> list
     return list(items.list_value.values)
 
 
-async def _run_loop(ctx: RunContext, scope: DagScope, key: str, spec: TaskSpec,
-                    component: pipeline_spec_pb2.ComponentSpec, *, retry: TaskSpec.RetryPolicy | None) -> TaskResult:
+async def _run_loop(
+    ctx: RunContext,
+    scope: DagScope,
+    key: str,
+    spec: TaskSpec,
+    component: pipeline_spec_pb2.ComponentSpec,
+    *,
+    retry: pipeline_spec_pb2.PipelineTaskSpec.RetryPolicy | None,
+) -> TaskResult:
     item_input = spec.parameter_iterator.item_input
     resolved, triggered = _dag_inputs(ctx, scope, key, spec, component, skip=frozenset({item_input}))
     resolved.parameters.pop(item_input, None)
     items = _loop_items(spec, resolved.parameters) if triggered else []
-    properties = _dag_properties(scope, key, spec, component, resolved.parameters) | {"iteration_count": len(items)}
-    execution_id = _open_dag_execution(ctx, parent=scope, key=key, iteration=None, properties=properties,
-                                       state=RUNNING if triggered else CANCELED, input_artifacts=resolved.artifacts)
+    properties = _dag_properties(scope, key, spec, component, resolved.parameters) | {
+        "iteration_count": len(items)
+    }
+    execution_id = _open_dag_execution(
+        ctx,
+        parent=scope,
+        key=key,
+        iteration=None,
+        properties=properties,
+        state=RUNNING if triggered else CANCELED,
+        input_artifacts=resolved.artifacts,
+    )
     if not triggered:
         ctx.console.event("task_skipped", f"{_label(scope, key)} skipped: condition is false", task=key)
         return TaskResult(task_key=key, state=CANCELED, execution_id=execution_id)
-    loop_scope = DagScope(execution_id=execution_id, component=component, component_name=spec.component_ref.name,
-                          task_path=(*scope.task_path, key), parameters=resolved.parameters)
+    loop_scope = DagScope(
+        execution_id=execution_id,
+        component=component,
+        component_name=spec.component_ref.name,
+        task_path=(*scope.task_path, key),
+        parameters=resolved.parameters,
+    )
     limit = spec.iterator_policy.parallelism_limit
     gate = asyncio.Semaphore(limit) if limit > 0 else None
     items_name = spec.parameter_iterator.items.input_parameter
     iterations = [
-        _iteration_scope(loop_scope, index=i, item=item, item_input=item_input, items_name=items_name,
-                         artifacts=resolved.artifacts)
+        _iteration_scope(
+            loop_scope,
+            index=i,
+            item=item,
+            item_input=item_input,
+            items_name=items_name,
+            artifacts=resolved.artifacts,
+        )
         for i, item in enumerate(items)
     ]
-    states = await asyncio.gather(*(_run_iteration(ctx, it, key, spec, component, gate=gate, retry=retry,
-                                                   loop_id=execution_id, count=len(items)) for it in iterations))
+    states = await asyncio.gather(
+        *(
+            _run_iteration(
+                ctx, it, key, spec, component, gate=gate, retry=retry, loop_id=execution_id, count=len(items)
+            )
+            for it in iterations
+        )
+    )
     state = FAILED if FAILED in states or ctx.stopping else COMPLETE
     errors = [first_error(it) for it in iterations if first_error(it)]
-    ctx.run_ledger.update_execution(execution_id, state=state, properties={"error": errors[0]} if errors else None)
-    return TaskResult(task_key=key, state=state, execution_id=execution_id, iterations=iterations,
-                      error=errors[0] if errors else "")
+    ctx.run_ledger.update_execution(
+        execution_id, state=state, properties={"error": errors[0]} if errors else None
+    )
+    return TaskResult(
+        task_key=key,
+        state=state,
+        execution_id=execution_id,
+        iterations=iterations,
+        error=errors[0] if errors else "",
+    )
 
 
-def _iteration_scope(loop_scope: DagScope, *, index: int, item: struct_pb2.Value, item_input: str,
-                     items_name: str, artifacts: Any) -> DagScope:
+def _iteration_scope(
+    loop_scope: DagScope,
+    *,
+    index: int,
+    item: struct_pb2.Value,
+    item_input: str,
+    items_name: str,
+    artifacts: Any,
+) -> DagScope:
     parameters = {k: v for k, v in loop_scope.parameters.items() if k != items_name}
     parameters[item_input] = item
-    return DagScope(execution_id=-1, component=loop_scope.component, component_name=loop_scope.component_name,
-                    task_path=loop_scope.task_path, parameters=parameters, artifacts=dict(artifacts),
-                    iteration_index=index)
+    return DagScope(
+        execution_id=-1,
+        component=loop_scope.component,
+        component_name=loop_scope.component_name,
+        task_path=loop_scope.task_path,
+        parameters=parameters,
+        artifacts=dict(artifacts),
+        iteration_index=index,
+    )
 
 
-async def _run_iteration(ctx: RunContext, scope: DagScope, key: str, spec: TaskSpec,
-                         component: pipeline_spec_pb2.ComponentSpec, *, gate: asyncio.Semaphore | None,
-                         retry: TaskSpec.RetryPolicy | None, loop_id: int, count: int) -> str:
+async def _run_iteration(
+    ctx: RunContext,
+    scope: DagScope,
+    key: str,
+    spec: TaskSpec,
+    component: pipeline_spec_pb2.ComponentSpec,
+    *,
+    gate: asyncio.Semaphore | None,
+    retry: pipeline_spec_pb2.PipelineTaskSpec.RetryPolicy | None,
+    loop_id: int,
+    count: int,
+) -> str:
     if gate is not None:
         async with gate:
-            return await _run_iteration_now(ctx, scope, key, spec, component, retry=retry, loop_id=loop_id,
-                                            count=count)
-    return await _run_iteration_now(ctx, scope, key, spec, component, retry=retry, loop_id=loop_id, count=count)
+            return await _run_iteration_now(
+                ctx, scope, key, spec, component, retry=retry, loop_id=loop_id, count=count
+            )
+    return await _run_iteration_now(
+        ctx, scope, key, spec, component, retry=retry, loop_id=loop_id, count=count
+    )
 
 
-async def _run_iteration_now(ctx: RunContext, scope: DagScope, key: str, spec: TaskSpec,
-                             component: pipeline_spec_pb2.ComponentSpec, *, retry: TaskSpec.RetryPolicy | None,
-                             loop_id: int, count: int) -> str:
+async def _run_iteration_now(
+    ctx: RunContext,
+    scope: DagScope,
+    key: str,
+    spec: TaskSpec,
+    component: pipeline_spec_pb2.ComponentSpec,
+    *,
+    retry: pipeline_spec_pb2.PipelineTaskSpec.RetryPolicy | None,
+    loop_id: int,
+    count: int,
+) -> str:
     properties = {
-        "task_name": key, "display_name": spec.task_info.name or key, "parent_dag_id": loop_id,
-        "iteration_index": scope.iteration_index, "iteration_count": count,
-        "inputs": parameters_to_python(scope.parameters), "total_dag_tasks": len(component.dag.tasks),
+        "task_name": key,
+        "display_name": spec.task_info.name or key,
+        "parent_dag_id": loop_id,
+        "iteration_index": scope.iteration_index,
+        "iteration_count": count,
+        "inputs": parameters_to_python(scope.parameters),
+        "total_dag_tasks": len(component.dag.tasks),
         "task_path": "/".join(scope.task_path),
     }
     parent = DagScope(execution_id=loop_id, component=component, component_name="", task_path=())
-    scope.execution_id = _open_dag_execution(ctx, parent=parent, key=key, iteration=scope.iteration_index,
-                                             properties=properties, state=RUNNING, input_artifacts=scope.artifacts)
+    scope.execution_id = _open_dag_execution(
+        ctx,
+        parent=parent,
+        key=key,
+        iteration=scope.iteration_index,
+        properties=properties,
+        state=RUNNING,
+        input_artifacts=scope.artifacts,
+    )
     state = await run_dag(ctx, scope, retry=retry)
     error = first_error(scope)
-    ctx.run_ledger.update_execution(scope.execution_id, state=state, properties={"error": error} if error else None)
+    ctx.run_ledger.update_execution(
+        scope.execution_id, state=state, properties={"error": error} if error else None
+    )
     return state

@@ -7,7 +7,6 @@ import re
 from typing import Any
 
 from google.protobuf import json_format, struct_pb2
-from spec.ir import pipeline_spec_pb2
 
 from driver.context import RunContext
 from driver.resolve import TaskContext, resolve_inputs
@@ -16,6 +15,7 @@ from ledger.model import COMPLETE, IMPORTER_EXECUTION, SUCCESS_STATES, Artifact
 from ledger.store import CacheEntry
 from spec import values
 from spec.errors import ResolutionError
+from spec.ir import pipeline_spec_pb2
 
 _PLACEHOLDER = re.compile(r"\{\{\$\.inputs\.parameters\['([^']+)'\]\}\}")
 REMOTE_SCHEMES = ("gs://", "s3://", "minio://")
@@ -27,7 +27,7 @@ def map_remote_uri(uri: str, mounts: dict[str, str]) -> str:
         return uri
     for prefix in sorted(mounts, key=len, reverse=True):
         if uri == prefix or uri.startswith(prefix.rstrip("/") + "/"):
-            return mounts[prefix].rstrip("/") + uri[len(prefix.rstrip("/")):]
+            return mounts[prefix].rstrip("/") + uri[len(prefix.rstrip("/")) :]
     raise ResolutionError(
         f"remote URI {uri!r} has no local copy: map it with --mount {uri.split('/')[0]}//BUCKET=DIR"
     )
@@ -39,7 +39,10 @@ def _fill(value: Any, parameters: dict[str, struct_pb2.Value]) -> Any:
         if whole and whole.group(1) in parameters:
             return values.value_to_python(parameters[whole.group(1)])
         return _PLACEHOLDER.sub(
-            lambda m: values.value_to_text(parameters[m.group(1)]) if m.group(1) in parameters else m.group(0), value
+            lambda m: (
+                values.value_to_text(parameters[m.group(1)]) if m.group(1) in parameters else m.group(0)
+            ),
+            value,
         )
     if isinstance(value, list):
         return [_fill(item, parameters) for item in value]
@@ -63,8 +66,12 @@ def run_importer(
     earlier = ctx.previous.get((scope.execution_id, key, None))
     if earlier is not None and earlier.state in SUCCESS_STATES:
         view = ctx.run_ledger.view()
-        return TaskResult(task_key=key, state=earlier.state, execution_id=earlier.id,
-                          artifacts=view.artifacts_of(earlier.id, "OUTPUT"))
+        return TaskResult(
+            task_key=key,
+            state=earlier.state,
+            execution_id=earlier.id,
+            artifacts=view.artifacts_of(earlier.id, "OUTPUT"),
+        )
     context = TaskContext(run=ctx.run, task_key=key, workspace_path=ctx.workspace)
     resolved = resolve_inputs(spec, component, scope, context=context, for_dag=False)
     if importer.artifact_uri.WhichOneof("value") == "runtime_parameter":
@@ -81,22 +88,42 @@ def run_importer(
     if len(outputs) != 1:
         raise ResolutionError(f"an importer must declare exactly one output artifact, not {len(outputs)}")
     metadata = _fill(json_format.MessageToDict(importer.metadata), resolved.parameters)
-    draft = {"type": importer.type_schema.schema_title or "system.Artifact", "uri": uri,
-             "properties": {**metadata, "display_name": outputs[0]}}
-    properties = {"task_name": key, "display_name": spec.task_info.name or key, "parent_dag_id": scope.execution_id,
-                  "task_path": "/".join((*scope.task_path, key)), "inputs": {},
-                  "source_uri": source_uri, "reimport": importer.reimport}
-    execution_id = ctx.run_ledger.create_execution(type=IMPORTER_EXECUTION, state="RUNNING", properties=properties)
+    draft = {
+        "type": importer.type_schema.schema_title or "system.Artifact",
+        "uri": uri,
+        "properties": {**metadata, "display_name": outputs[0]},
+    }
+    properties = {
+        "task_name": key,
+        "display_name": spec.task_info.name or key,
+        "parent_dag_id": scope.execution_id,
+        "task_path": "/".join((*scope.task_path, key)),
+        "inputs": {},
+        "source_uri": source_uri,
+        "reimport": importer.reimport,
+    }
+    execution_id = ctx.run_ledger.create_execution(
+        type=IMPORTER_EXECUTION, state="RUNNING", properties=properties
+    )
     reused = None if importer.reimport else _find_reusable(ctx, draft)
     if reused is not None:
-        published = ctx.run_ledger.publish_execution(execution_id, state=COMPLETE, properties={},
-                                                     linked_artifacts={outputs[0]: [reused]})
+        published = ctx.run_ledger.publish_execution(
+            execution_id, state=COMPLETE, properties={}, linked_artifacts={outputs[0]: [reused]}
+        )
     else:
-        published = ctx.run_ledger.publish_execution(execution_id, state=COMPLETE, properties={},
-                                                     new_artifacts={outputs[0]: [draft]})
-        ctx.ledger.add_cache_entry(ctx.run.pipeline_name, CacheEntry(
-            fingerprint=_import_key(uri), run_id=ctx.run.run_id, execution_id=execution_id, outputs={},
-            artifacts=published))
+        published = ctx.run_ledger.publish_execution(
+            execution_id, state=COMPLETE, properties={}, new_artifacts={outputs[0]: [draft]}
+        )
+        ctx.ledger.add_cache_entry(
+            ctx.run.pipeline_name,
+            CacheEntry(
+                fingerprint=_import_key(uri),
+                run_id=ctx.run.run_id,
+                execution_id=execution_id,
+                outputs={},
+                artifacts=published,
+            ),
+        )
     note = f"reused artifact {reused.id}" if reused is not None else f"artifact {published[outputs[0]][0].id}"
     ctx.console.event("task_finished", f"{key} imported {source_uri} ({note})", task=key, state=COMPLETE)
     return TaskResult(task_key=key, state=COMPLETE, execution_id=execution_id, artifacts=published)

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from google.protobuf import struct_pb2
-from spec.ir import pipeline_spec_pb2
 
 from spec import values
 from spec.errors import ParameterError
+from spec.ir import pipeline_spec_pb2
 
 _TYPE_NAME = pipeline_spec_pb2.ParameterType.ParameterTypeEnum.Name
 
@@ -56,7 +56,9 @@ def build_root_parameters(
             given[name] = struct_pb2.Value(null_value=struct_pb2.NULL_VALUE)
         else:
             kind = _TYPE_NAME(spec.parameter_type)
-            raise ParameterError(f"missing required parameter {name!r} ({kind}): pass -p {name}=VALUE", name=name)
+            raise ParameterError(
+                f"missing required parameter {name!r} ({kind}): pass -p {name}=VALUE", name=name
+            )
     _check_literals(declared, given)
     return given
 
@@ -67,7 +69,9 @@ def _declared(declared: Any, name: str) -> pipeline_spec_pb2.ComponentInputsSpec
         raise ParameterError(f"unknown parameter {name!r}; the pipeline declares: {known}", name=name)
     spec: pipeline_spec_pb2.ComponentInputsSpec.ParameterSpec = declared[name]
     if _TYPE_NAME(spec.parameter_type) == "TASK_FINAL_STATUS":
-        raise ParameterError(f"parameter {name!r} is a TASK_FINAL_STATUS and cannot be given at the root", name=name)
+        raise ParameterError(
+            f"parameter {name!r} is a TASK_FINAL_STATUS and cannot be given at the root", name=name
+        )
     return spec
 
 

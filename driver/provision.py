@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Any
 
 from google.protobuf import struct_pb2
-from spec.ir import pipeline_spec_pb2
 
 from driver.resolve import ResolvedInputs
 from ledger.model import Artifact
 from spec import values
+from spec.ir import pipeline_spec_pb2
 
 EXECUTOR_LOGS = "executor-logs"
 # Properties of ours on an artifact that are not the component's metadata.
@@ -48,7 +48,9 @@ def build_executor_input(
         artifact.type.CopyFrom(spec.artifact_type)
         artifact.metadata.CopyFrom(spec.metadata)
         outputs.artifacts[name].artifacts.append(artifact)
-    logs = outputs.artifacts[EXECUTOR_LOGS].artifacts.add(name=EXECUTOR_LOGS, uri=f"{task_root}/{EXECUTOR_LOGS}")
+    logs = outputs.artifacts[EXECUTOR_LOGS].artifacts.add(
+        name=EXECUTOR_LOGS, uri=f"{task_root}/{EXECUTOR_LOGS}"
+    )
     logs.type.schema_title = "system.Artifact"
     for name in component_spec.output_definitions.parameters:
         outputs.parameters[name].output_file = str(parameter_dir / name)

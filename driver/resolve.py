@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 from google.protobuf import struct_pb2
-from spec.ir import pipeline_spec_pb2
 
 from driver import condition
 from driver.state import DagScope, RunInfo, TaskResult
 from ledger.model import SUCCESS_STATES, Artifact
 from spec import values
 from spec.errors import ResolutionError, ValueConversionError
+from spec.ir import pipeline_spec_pb2
 
-ParameterSpec = pipeline_spec_pb2.ComponentInputsSpec.ParameterSpec
-TaskInputParameter = pipeline_spec_pb2.TaskInputsSpec.InputParameterSpec
-TaskInputArtifact = pipeline_spec_pb2.TaskInputsSpec.InputArtifactSpec
+ParameterSpec: TypeAlias = pipeline_spec_pb2.ComponentInputsSpec.ParameterSpec
+TaskInputParameter: TypeAlias = pipeline_spec_pb2.TaskInputsSpec.InputParameterSpec
+TaskInputArtifact: TypeAlias = pipeline_spec_pb2.TaskInputsSpec.InputArtifactSpec
 _TYPE_NAME = pipeline_spec_pb2.ParameterType.ParameterTypeEnum.Name
 
 
@@ -206,7 +207,10 @@ def _resolve_artifact(spec: TaskInputArtifact, *, scope: DagScope) -> list[Artif
 
 
 def _apply_defaults(
-    resolved: ResolvedInputs, definitions: pipeline_spec_pb2.ComponentInputsSpec, *, for_dag: bool,
+    resolved: ResolvedInputs,
+    definitions: pipeline_spec_pb2.ComponentInputsSpec,
+    *,
+    for_dag: bool,
     skip: frozenset[str],
 ) -> set[str]:
     """Fill omitted inputs: DAG tasks get the default or null; containers leave optional ones out."""
@@ -225,12 +229,17 @@ def _apply_defaults(
         if _TYPE_NAME(spec.parameter_type) == "TASK_CONFIG":
             continue
         if not spec.HasField("default_value"):
-            raise ResolutionError(f"neither value nor default value provided for non-optional parameter {name!r}")
+            raise ResolutionError(
+                f"neither value nor default value provided for non-optional parameter {name!r}"
+            )
     return nulled
 
 
 def _coerce_parameters(
-    resolved: ResolvedInputs, definitions: pipeline_spec_pb2.ComponentInputsSpec, *, skip: frozenset[str] | set[str]
+    resolved: ResolvedInputs,
+    definitions: pipeline_spec_pb2.ComponentInputsSpec,
+    *,
+    skip: frozenset[str] | set[str],
 ) -> None:
     for name, value in list(resolved.parameters.items()):
         if name in skip or name not in definitions.parameters:
@@ -248,4 +257,6 @@ def _check_literals(name: str, value: struct_pb2.Value, spec: ParameterSpec) -> 
     literals = list(getattr(spec, "literals", []))
     if literals and value not in literals:
         allowed = ", ".join(values.value_to_text(v) for v in literals)
-        raise ResolutionError(f"input parameter {name!r}: {values.value_to_text(value)!r} is not one of [{allowed}]")
+        raise ResolutionError(
+            f"input parameter {name!r}: {values.value_to_text(value)!r} is not one of [{allowed}]"
+        )

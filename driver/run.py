@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from google.protobuf import json_format, struct_pb2
-from spec.ir import pipeline_spec_pb2
 
 from driver import dag
 from driver.console import Console
@@ -21,8 +20,9 @@ from driver.params import build_root_parameters, read_params_file
 from driver.provision import parameters_from_python, parameters_to_python
 from driver.state import DagScope, RunInfo
 from ledger.model import CANCELED, COMPLETE, DAG_EXECUTION, FAILED, RUNNING, Execution, RunView
-from ledger.store import Ledger, RunLedger, check_run_id
+from ledger.store import Ledger, check_run_id
 from spec.errors import LedgerError, OptionError
+from spec.ir import pipeline_spec_pb2
 from spec.load import LoadedPipeline, load_pipeline
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -68,8 +68,14 @@ def prepare_run(options: RunOptions, ledger: Ledger) -> PreparedRun:
     if ledger.run_path(run_id).exists():
         raise OptionError(f"run {run_id!r} already exists; use --resume {run_id} to continue it")
     root = (options.pipeline_root or options.home / "pipeline_root").resolve()
-    return PreparedRun(pipeline_spec=loaded.pipeline_spec, platform_spec=loaded.platform_spec,
-                       parameters=parameters, run_id=run_id, pipeline_root=root, source=str(options.pipeline))
+    return PreparedRun(
+        pipeline_spec=loaded.pipeline_spec,
+        platform_spec=loaded.platform_spec,
+        parameters=parameters,
+        run_id=run_id,
+        pipeline_root=root,
+        source=str(options.pipeline),
+    )
 
 
 def _prepare_resume(options: RunOptions, ledger: Ledger) -> PreparedRun:
@@ -81,16 +87,20 @@ def _prepare_resume(options: RunOptions, ledger: Ledger) -> PreparedRun:
     if options.pipeline is not None:
         given: LoadedPipeline = load_pipeline(options.pipeline)
         if given.pipeline_spec != spec:
-            raise OptionError(f"{options.pipeline} is not the pipeline run {options.resume!r} ran; "
-                              "omit the file to resume with the recorded one")
+            raise OptionError(
+                f"{options.pipeline} is not the pipeline run {options.resume!r} ran; "
+                "omit the file to resume with the recorded one"
+            )
     if options.params or options.params_file:
         raise OptionError("--resume takes the parameters recorded with the run; do not pass -p/--params-file")
     platform = header.get("platform_spec")
     return PreparedRun(
         pipeline_spec=spec,
         platform_spec=json_format.ParseDict(platform, pipeline_spec_pb2.PlatformSpec()) if platform else None,
-        parameters=parameters_from_python(header["parameters"]), run_id=str(header["run_id"]),
-        pipeline_root=Path(header["pipeline_root"]), source=str(header.get("source", "")),
+        parameters=parameters_from_python(header["parameters"]),
+        run_id=str(header["run_id"]),
+        pipeline_root=Path(header["pipeline_root"]),
+        source=str(header.get("source", "")),
     )
 
 
@@ -106,20 +116,40 @@ def execute(options: RunOptions) -> int:
         create_time = str(run_ledger.view().header.get("create_time", ""))
     else:
         create_time = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        run_ledger = ledger.create_run(_header(prepared, run_root=run_root, create_time=create_time, options=options))
-    run = RunInfo(run_id=prepared.run_id, pipeline_name=name, pipeline_root=str(prepared.pipeline_root),
-                  run_root=run_root, job_name=prepared.run_id, create_time=create_time)
+        run_ledger = ledger.create_run(
+            _header(prepared, run_root=run_root, create_time=create_time, options=options)
+        )
+    run = RunInfo(
+        run_id=prepared.run_id,
+        pipeline_name=name,
+        pipeline_root=str(prepared.pipeline_root),
+        run_root=run_root,
+        job_name=prepared.run_id,
+        create_time=create_time,
+    )
     ctx = RunContext(
-        pipeline_spec=prepared.pipeline_spec, deployment=load_deployment(prepared.pipeline_spec), run=run,
-        ledger=ledger, run_ledger=run_ledger, home=options.home.resolve(),
-        run_dir=options.home.resolve() / "runs" / prepared.run_id, cache_enabled=options.cache,
-        slots=asyncio.Semaphore(max(1, options.parallelism)), console=console, mounts=dict(options.mounts),
-        workspace=_workspace(options, run_root), platform_spec=prepared.platform_spec,
+        pipeline_spec=prepared.pipeline_spec,
+        deployment=load_deployment(prepared.pipeline_spec),
+        run=run,
+        ledger=ledger,
+        run_ledger=run_ledger,
+        home=options.home.resolve(),
+        run_dir=options.home.resolve() / "runs" / prepared.run_id,
+        cache_enabled=options.cache,
+        slots=asyncio.Semaphore(max(1, options.parallelism)),
+        console=console,
+        mounts=dict(options.mounts),
+        workspace=_workspace(options, run_root),
+        platform_spec=prepared.platform_spec,
         previous=_previous(run_ledger.view()) if options.resume else {},
     )
     verb = "resuming" if options.resume else "started"
-    console.event("run_started", f"run {prepared.run_id} {verb}: pipeline {name!r} from {prepared.source}",
-                  run_id=prepared.run_id, pipeline=name)
+    console.event(
+        "run_started",
+        f"run {prepared.run_id} {verb}: pipeline {name!r} from {prepared.source}",
+        run_id=prepared.run_id,
+        pipeline=name,
+    )
     _warn_platform_settings(ctx)
     state = asyncio.run(_walk_root(ctx, prepared))
     run_ledger.finish_run(state)
@@ -137,8 +167,10 @@ def _warn_platform_settings(ctx: RunContext) -> None:
         executors = json_format.MessageToDict(config.deployment_spec).get("executors", {})
         settings = sorted({key for executor in executors.values() for key in executor})
         if settings:
-            ctx.warn_once(f"platform-{platform}", f"{platform} settings {', '.join(settings)} have no local"
-                          " effect and are ignored")
+            ctx.warn_once(
+                f"platform-{platform}",
+                f"{platform} settings {', '.join(settings)} have no local effect and are ignored",
+            )
 
 
 def _header(prepared: PreparedRun, *, run_root: str, create_time: str, options: RunOptions) -> dict[str, Any]:
@@ -154,8 +186,10 @@ def _header(prepared: PreparedRun, *, run_root: str, create_time: str, options: 
         "run_root": run_root,
         "create_time": create_time,
         "cache_enabled": options.cache,
-        "contexts": {"system.Pipeline": prepared.pipeline_spec.pipeline_info.name,
-                     "system.PipelineRun": prepared.run_id},
+        "contexts": {
+            "system.Pipeline": prepared.pipeline_spec.pipeline_info.name,
+            "system.PipelineRun": prepared.run_id,
+        },
     }
 
 
@@ -181,9 +215,15 @@ def _root_execution(ctx: RunContext, parameters: dict[str, struct_pb2.Value]) ->
             ctx.run_ledger.update_execution(execution.id, state=RUNNING)
             return execution.id
     return ctx.run_ledger.create_execution(
-        type=DAG_EXECUTION, name=name, state=RUNNING,
-        properties={"task_name": "", "display_name": "", "inputs": parameters_to_python(parameters),
-                    "total_dag_tasks": len(ctx.pipeline_spec.root.dag.tasks)},
+        type=DAG_EXECUTION,
+        name=name,
+        state=RUNNING,
+        properties={
+            "task_name": "",
+            "display_name": "",
+            "inputs": parameters_to_python(parameters),
+            "total_dag_tasks": len(ctx.pipeline_spec.root.dag.tasks),
+        },
     )
 
 
@@ -192,8 +232,13 @@ async def _walk_root(ctx: RunContext, prepared: PreparedRun) -> str:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, _stop, ctx)
     root_id = _root_execution(ctx, prepared.parameters)
-    scope = DagScope(execution_id=root_id, component=ctx.pipeline_spec.root, component_name="root",
-                     task_path=(), parameters=prepared.parameters)
+    scope = DagScope(
+        execution_id=root_id,
+        component=ctx.pipeline_spec.root,
+        component_name="root",
+        task_path=(),
+        parameters=prepared.parameters,
+    )
     state = await dag.run_dag(ctx, scope)
     if ctx.stopping:
         state = CANCELED

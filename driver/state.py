@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from google.protobuf import struct_pb2
-from spec.ir import pipeline_spec_pb2
 
 from ledger.model import SUCCESS_STATES, Artifact
+from spec.ir import pipeline_spec_pb2
 
 # A task the driver never started (a dependency failed or was skipped): it has no execution.
 NOT_RUN = "NOT_RUN"

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from google.protobuf import json_format
-from spec.ir import pipeline_spec_pb2
 
 from launcher.environment import ensure_environment
 from launcher.outputs import EXECUTOR_LOGS, OutputError, collect_outputs
@@ -22,6 +21,7 @@ from ledger.model import CANCELED, COMPLETE, FAILED, RUNNING
 from ledger.store import CacheEntry, Ledger, RunLedger
 from spec.command import plan_python_component
 from spec.errors import LplError
+from spec.ir import pipeline_spec_pb2
 from spec.placeholders import JobFacts, Resolver, add_defaults, provided_inputs
 
 _PR_SET_PDEATHSIG = 1

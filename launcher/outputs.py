@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from google.protobuf import json_format
-from spec.ir import pipeline_spec_pb2
 
 from spec import values
 from spec.errors import PathEscapeError, ValueConversionError
+from spec.ir import pipeline_spec_pb2
 
 EXECUTOR_LOGS = "executor-logs"
 _TYPE_NAME = pipeline_spec_pb2.ParameterType.ParameterTypeEnum.Name

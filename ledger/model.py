@@ -200,7 +200,7 @@ def _apply_event(view: RunView, record: dict[str, Any]) -> None:
         index=int(record.get("index", 0)),
     )
     if event.artifact_id not in view.artifacts or event.execution_id not in view.executions:
-        raise ValueError(f"event links unknown execution {event.execution_id} or artifact {event.artifact_id}")
+        raise ValueError(f"event links unknown execution {event.execution_id} / artifact {event.artifact_id}")
     view.events.append(event)
     view._events_by_execution.setdefault(event.execution_id, []).append(event)
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from collections.abc import Callable
+from typing import Any, Protocol
 
 from ledger import journal
 from ledger.model import SCHEMA_VERSION, Artifact, RunView
@@ -50,6 +51,15 @@ class CacheEntry:
     required_files: tuple[str, ...] = ()
 
 
+class RecordReader(Protocol):
+    """Reads one journal incrementally (`journal.JournalReader` on disk)."""
+
+    def read_numbered(self) -> list[tuple[int, dict[str, Any]]]: ...
+
+
+BatchBuilder = Callable[[list[int]], dict[Path, list[dict[str, Any]]]]
+
+
 def check_run_id(run_id: str) -> str:
     if not _RUN_ID.match(run_id):
         raise LedgerError(f"invalid run id {run_id!r}: use letters, digits, '.', '_' and '-'")
@@ -57,21 +67,25 @@ def check_run_id(run_id: str) -> str:
 
 
 class Ledger:
-    """A home's store; cheap to open, safe to share between processes."""
+    """A home's store; cheap to open, safe to share between processes.
 
-    def __init__(self, home: Path) -> None:
+    Reads and writes go through four storage methods (`_append_batch`, `_read`, `_exists`, `_run_ids`,
+    and `_reader`) so that `ledger.memory.MemoryLedger` can keep the same records in memory.
+    """
+
+    def __init__(self, home: Path, *, create: bool = True) -> None:
         self.home = home
         self.root = home / "ledger"
         self._lock = self.root / "lock"
-        self._open()
+        self._runs_index = self.root / "runs.jsonl"
+        self._open(create=create)
 
-    def _open(self) -> None:
+    def _open(self, *, create: bool) -> None:
         meta = self.root / "store.json"
-        (self.root / "runs").mkdir(parents=True, exist_ok=True)
         if not meta.exists():
-            with journal.store_lock(self.root / "lock"):
-                if not meta.exists():
-                    meta.write_text(json.dumps({"schema_version": SCHEMA_VERSION}) + "\n")
+            if not create:
+                raise LedgerError(f"no ledger in {self.home} (nothing has run with this --home)")
+            self._create(meta)
         try:
             version = json.loads(meta.read_text())["schema_version"]
         except (ValueError, KeyError, TypeError) as exc:
@@ -79,8 +93,19 @@ class Ledger:
         if version != SCHEMA_VERSION:
             raise LedgerError(f"{meta}: schema version {version}, this program reads {SCHEMA_VERSION}")
 
+    def _create(self, meta: Path) -> None:
+        (self.root / "runs").mkdir(parents=True, exist_ok=True)
+        with journal.store_lock(self._lock):
+            if meta.exists():
+                return
+            if self._runs_index.exists() or (self.root / "sequence").exists():
+                raise LedgerCorrupt("store header missing from a store that holds records", file=meta, line=0)
+            _write_atomically(meta, json.dumps({"schema_version": SCHEMA_VERSION}) + "\n")
+
     def run_path(self, run_id: str) -> Path:
         return self.root / "runs" / f"{check_run_id(run_id)}.jsonl"
+
+    # Storage --------------------------------------------------------------------------------------------
 
     def append(
         self,
@@ -94,59 +119,82 @@ class Ledger:
         With `ids`, that many fresh ids are allocated under the same lock and `records` is a function
         that builds the records from them, so a record can refer to an id allocated with it.
         """
-        now = time.time()
+        return self._append_batch(lambda allocated: {path: _build(records, allocated)}, ids=ids)
+
+    def _append_batch(self, build: BatchBuilder, *, ids: int) -> list[int]:
+        """Allocate ids and append to one or more journals under one hold of the lock, stamping the time."""
         with journal.store_lock(self._lock):
+            now = time.time()  # under the lock, so times never go backwards along a journal
             allocated = self._allocate_ids(ids) if ids else []
-            built = records(allocated) if callable(records) else records
-            journal.append_locked(path, [{"time": now, **record} for record in built])
+            for path, records in build(allocated).items():
+                journal.append_locked(path, [{"time": now, **record} for record in records])
         return allocated
+
+    def _read(self, path: Path) -> list[dict[str, Any]]:
+        return journal.read_all(path)
+
+    def _exists(self, path: Path) -> bool:
+        return path.exists()
+
+    def _run_ids(self) -> set[str]:
+        return {path.stem for path in (self.root / "runs").glob("*.jsonl")}
+
+    def _reader(self, path: Path) -> RecordReader:
+        return journal.JournalReader(path)
 
     def _allocate_ids(self, count: int) -> list[int]:
         sequence = self.root / "sequence"
         last = journal.read_last_line(sequence)
-        try:
-            current = int(json.loads(last)["last"]) if last is not None else 0
-        except (ValueError, KeyError, TypeError) as exc:
-            raise LedgerCorrupt("id sequence unreadable", file=sequence, line=0) from exc
+        record = journal.decode(last) if last is not None else None
+        current = record.get("last") if record is not None else None
+        if not isinstance(current, int):
+            current = self._max_recorded_id()  # counter missing or damaged: still never reuse an id
         journal.append_locked(sequence, [{"kind": "seq", "last": current + count}])
         return list(range(current + 1, current + count + 1))
+
+    def _max_recorded_id(self) -> int:
+        journals = [*(self.root / "runs").glob("*.jsonl"), *(self.root / "cache").glob("*/*.jsonl")]
+        return max((_max_id(record) for path in journals for record in journal.read_all(path)), default=0)
 
     # Runs ---------------------------------------------------------------------------------------------
 
     def create_run(self, header: dict[str, Any]) -> RunLedger:
         run_id = check_run_id(str(header["run_id"]))
         path = self.run_path(run_id)
-        if path.exists():
-            raise LedgerError(f"run {run_id!r} already exists in {self.home}")
         record = {"kind": "run", "schema_version": SCHEMA_VERSION, **header}
-        self.append(path, [record])
-        self.append(self.root / "runs.jsonl", [record | {"kind": "run"}])
+
+        def build(_: list[int]) -> dict[Path, list[dict[str, Any]]]:
+            if self._exists(path):  # checked under the lock: two drivers cannot both create one run
+                raise LedgerError(f"run {run_id!r} already exists in {self.home}")
+            # The run's own journal first: a crash between the two writes leaves a run that
+            # `list_runs` still finds by its journal.
+            return {path: [record], self._runs_index: [_index_record(record)]}
+
+        self._append_batch(build, ids=0)
         return RunLedger(self, run_id)
 
     def open_run(self, run_id: str) -> RunLedger:
-        if not self.run_path(run_id).exists():
+        if not self._exists(self.run_path(run_id)):
             raise LedgerError(f"no run {run_id!r} in {self.home}")
         return RunLedger(self, run_id)
 
     def list_runs(self) -> list[RunSummary]:
+        """Every run, in the order they were created."""
         runs: dict[str, dict[str, Any]] = {}
-        for record in journal.read_all(self.root / "runs.jsonl"):
+        for record in self._read(self._runs_index):
             entry = runs.setdefault(record["run_id"], {})
             if record["kind"] == "run":
                 entry.update(record)
             elif record["kind"] == "run_update":
                 entry["state"] = record["state"]
                 entry["end_time"] = record["time"]
-        return [
-            RunSummary(
-                run_id=run_id,
-                pipeline_name=str(entry.get("pipeline_name", "")),
-                state=str(entry.get("state", "RUNNING")),
-                create_time=float(entry.get("time", 0.0)),
-                end_time=entry.get("end_time"),
-            )
-            for run_id, entry in runs.items()
-        ]
+        for run_id in sorted(self._run_ids() - runs.keys()):
+            runs[run_id] = self._unindexed_run(run_id)
+        return [_summary(run_id, entry) for run_id, entry in runs.items()]
+
+    def _unindexed_run(self, run_id: str) -> dict[str, Any]:
+        view = self.open_run(run_id).view()
+        return {**view.header, "state": view.state, "end_time": view.end_time}
 
     # Cache --------------------------------------------------------------------------------------------
 
@@ -173,18 +221,8 @@ class Ledger:
         """Entries for this fingerprint, newest first."""
         path = self._cache_path(pipeline_name, fingerprint)
         entries = [
-            CacheEntry(
-                fingerprint=record["fingerprint"],
-                run_id=record["run_id"],
-                execution_id=int(record["execution_id"]),
-                outputs=record.get("outputs", {}),
-                artifacts={
-                    k: [Artifact.from_json(a) for a in v] for k, v in record.get("artifacts", {}).items()
-                },
-                create_time=float(record["time"]),
-                required_files=tuple(record.get("required_files", ())),
-            )
-            for record in journal.read_all(path)
+            _cache_entry(record)
+            for record in self._read(path)
             if record.get("fingerprint") == fingerprint and record.get("pipeline_name") == pipeline_name
         ]
         return entries[::-1]
@@ -197,24 +235,28 @@ class RunLedger:
         self.ledger = ledger
         self.run_id = run_id
         self.path = ledger.run_path(run_id)
-        self._reader = journal.JournalReader(self.path)
+        self._reader = ledger._reader(self.path)
         self._view = RunView(run_id=run_id)
+        self._damage: LedgerCorrupt | None = None
 
     def view(self) -> RunView:
-        """The run as recorded so far (refreshed from disk)."""
-        for record in self._reader.read_new():
-            try:
-                self._view.apply(record)
-            except (KeyError, ValueError, TypeError) as exc:
-                raise LedgerCorrupt(
-                    f"record does not fit the run ({exc!r})", file=self.path, line=self._reader.line
-                ) from exc
+        """The run as recorded so far (refreshed from disk); damage is reported on every call."""
+        if self._damage is None:
+            for line, record in self._reader.read_numbered():
+                try:
+                    self._view.apply(record)
+                except (KeyError, ValueError, TypeError) as exc:
+                    self._damage = LedgerCorrupt(f"record does not fit the run ({exc!r})", file=self.path,
+                                                 line=line)
+                    raise self._damage from exc
+        if self._damage is not None:
+            raise self._damage
         return self._view
 
     def create_execution(
         self,
         *,
-        type: str,  # noqa: A002 - MLMD's own field name
+        type: str,
         state: str,
         properties: dict[str, Any],
         name: str = "",
@@ -263,7 +305,7 @@ class RunLedger:
         published: dict[str, list[Artifact]] = {}
 
         def build(ids: list[int]) -> list[dict[str, Any]]:
-            for (name, draft), artifact_id in zip(drafts, ids):
+            for (name, draft), artifact_id in zip(drafts, ids, strict=True):
                 artifact = Artifact.from_json({"id": artifact_id, "state": "LIVE", **draft})
                 published.setdefault(name, []).append(artifact)
             for name, artifacts in (linked_artifacts or {}).items():
@@ -282,8 +324,7 @@ class RunLedger:
 
     def finish_run(self, state: str) -> None:
         record = {"kind": "run_update", "run_id": self.run_id, "state": state}
-        self.ledger.append(self.path, [record])
-        self.ledger.append(self.ledger.root / "runs.jsonl", [record])
+        self.ledger._append_batch(lambda _: {self.path: [record], self.ledger._runs_index: [record]}, ids=0)
 
 
 def _link_records(
@@ -297,3 +338,56 @@ def _link_records(
             records.append({"kind": "event", "execution_id": execution_id, "artifact_id": artifact.id,
                             "type": event_type, "path": name, "index": index})
     return records
+
+
+# The run index holds what `list_runs` shows; the header's big fields stay in the run's own journal.
+_INDEX_FIELDS = ("time", "kind", "schema_version", "run_id", "pipeline_name", "source", "create_time")
+
+
+def _index_record(record: dict[str, Any]) -> dict[str, Any]:
+    return {key: record[key] for key in _INDEX_FIELDS if key in record}
+
+
+def _summary(run_id: str, entry: dict[str, Any]) -> RunSummary:
+    return RunSummary(
+        run_id=run_id,
+        pipeline_name=str(entry.get("pipeline_name", "")),
+        state=str(entry.get("state", "RUNNING")),
+        create_time=float(entry.get("time", 0.0)),
+        end_time=entry.get("end_time"),
+    )
+
+
+def _cache_entry(record: dict[str, Any]) -> CacheEntry:
+    return CacheEntry(
+        fingerprint=record["fingerprint"],
+        run_id=record["run_id"],
+        execution_id=int(record["execution_id"]),
+        outputs=record.get("outputs", {}),
+        artifacts={k: [Artifact.from_json(a) for a in v] for k, v in record.get("artifacts", {}).items()},
+        create_time=float(record["time"]),
+        required_files=tuple(record.get("required_files", ())),
+    )
+
+
+def _build(
+    records: list[dict[str, Any]] | Callable[[list[int]], list[dict[str, Any]]], ids: list[int]
+) -> list[dict[str, Any]]:
+    return records(ids) if callable(records) else records
+
+
+def _max_id(record: dict[str, Any]) -> int:
+    """The largest id a record names (executions, artifacts, cache entries and their artifacts)."""
+    found = [record.get("id"), record.get("execution_id")]
+    found += [a.get("id") for items in record.get("artifacts", {}).values() for a in items]
+    return max((value for value in found if isinstance(value, int)), default=0)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    with open(temporary, "w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    journal.fsync_directory(path.parent)

@@ -8,9 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from spec.ir import pipeline_spec_pb2
-
 from spec import values
+from spec.ir import pipeline_spec_pb2
 
 _PLACEHOLDER = re.compile(r"\{\{\$(?:\.[^{}]*)?\}\}")
 _IO = re.compile(
@@ -48,7 +47,9 @@ def add_defaults(
 class Resolver:
     """Resolves one task's arguments against its ExecutorInput (with defaults) and job facts."""
 
-    def __init__(self, executor_input: pipeline_spec_pb2.ExecutorInput, *, provided: set[str], job: JobFacts) -> None:
+    def __init__(
+        self, executor_input: pipeline_spec_pb2.ExecutorInput, *, provided: set[str], job: JobFacts
+    ) -> None:
         self.executor_input = executor_input
         self.document = values.message_to_jsonable(executor_input)
         self.provided = provided  # inputs present before defaults: what IfPresent asks about
@@ -70,7 +71,9 @@ class Resolver:
             return ["".join(part for item in node["Concat"] for part in self._expand(item))]
         if isinstance(node, Mapping) and "IfPresent" in node:
             clause = node["IfPresent"]
-            branch = clause.get("Then", []) if clause.get("InputName") in self.provided else clause.get("Else", [])
+            branch = (
+                clause.get("Then", []) if clause.get("InputName") in self.provided else clause.get("Else", [])
+            )
             return self._expand(branch)
         raise ValueError(f"unsupported placeholder structure: {json.dumps(node)[:200]}")
 
@@ -93,25 +96,29 @@ class Resolver:
             "{{$.outputs.output_file}}": self.executor_input.outputs.output_file,
         }
         if placeholder in simple:
-            return simple[placeholder]
+            return str(simple[placeholder])
         match = _IO.match(placeholder)
         if match is None:
             return placeholder  # not ours to know: left as written, as the backend does
         return self._io(*match.groups(), placeholder=placeholder)
 
-    def _io(self, side: str, kind: str, name: str, field: str | None, key: str | None, *, placeholder: str) -> str:
+    def _io(
+        self, side: str, kind: str, name: str, field: str | None, key: str | None, *, placeholder: str
+    ) -> str:
         if kind == "parameters" and side == "inputs":
             parameters = self.executor_input.inputs.parameter_values
             return values.value_to_text(parameters[name]) if name in parameters else placeholder
         if kind == "parameters":
             outputs = self.executor_input.outputs.parameters
             return outputs[name].output_file if name in outputs else placeholder
-        artifacts = (self.executor_input.inputs if side == "inputs" else self.executor_input.outputs).artifacts
+        artifacts = (
+            self.executor_input.inputs if side == "inputs" else self.executor_input.outputs
+        ).artifacts
         if name not in artifacts or not artifacts[name].artifacts:
             return placeholder
         artifact = artifacts[name].artifacts[0]
         if field in ("uri", "path"):
-            return artifact.uri
+            return str(artifact.uri)
         if field == "metadata":
             metadata = values.message_to_jsonable(artifact.metadata)
             if key is None:
@@ -132,8 +139,8 @@ def _parse_structured(item: str) -> Any:
 def provided_inputs(executor_input: pipeline_spec_pb2.ExecutorInput) -> set[str]:
     """Inputs given a non-null value by the driver (before defaults), for `IfPresent`."""
     present = {
-        name for name, value in executor_input.inputs.parameter_values.items()
+        name
+        for name, value in executor_input.inputs.parameter_values.items()
         if value.WhichOneof("kind") not in (None, "null_value")
     }
     return present | {name for name, items in executor_input.inputs.artifacts.items() if items.artifacts}
-

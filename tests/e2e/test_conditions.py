@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,9 @@ import pytest
 from ledger.model import CACHED, CANCELED, COMPLETE, CONTAINER_EXECUTION, DAG_EXECUTION, FAILED
 from tests.e2e.conftest import RunPipeline
 from tests.e2e.finished_run import FinishedRun
+
+# conditions.py keeps one dsl.Condition on purpose: the deprecated spelling still compiles to the same IR.
+pytestmark = pytest.mark.filterwarnings("ignore:dsl.Condition is deprecated:DeprecationWarning")
 
 TRUE_BY_DEFAULT = {"int-gt-5", "flag-yes", "score-high", "quote-param", "quote-output", "ratio-low",
                    "int-gt-float", "bool-true"}
@@ -43,7 +47,8 @@ def test_true_branches_run_with_the_values_compared_and_false_branches_are_cance
         _assert_canceled_with_nothing_beneath(run, task_name)
     taken = run.execution("condition-3")
     assert (taken.state, taken.properties["display_name"]) == (COMPLETE, "int-gt-5")
-    assert [(c.task_name, c.state) for c in run.children(taken)] == [("condition-2", CANCELED), ("report", COMPLETE)]
+    children = [(c.task_name, c.state) for c in run.children(taken)]
+    assert children == [("condition-2", CANCELED), ("report", COMPLETE)]
     # A DAG whose branches were skipped is still COMPLETE (not left RUNNING), and so is the run.
     assert run.execution("condition-branches-1").state == COMPLETE
     assert run.execution("condition-branches-6").state == COMPLETE
@@ -107,7 +112,11 @@ def _with_condition(compiled: Path, expression: str, target: Path) -> Path:
     ids=["unescaped-quote", "not-a-bool", "evaluation-error", "unknown-input"],
 )
 def test_a_condition_that_cannot_be_evaluated_fails_its_task_naming_the_expression(
-    run_pipeline: RunPipeline, compile_pipeline, lpl_home: Path, tmp_path: Path, expression: str | None
+    run_pipeline: RunPipeline,
+    compile_pipeline: Callable[[str], Path],
+    lpl_home: Path,
+    tmp_path: Path,
+    expression: str | None,
 ) -> None:
     compiled = compile_pipeline("condition_errors")
     if expression is None:
