@@ -12,7 +12,7 @@ from google.protobuf import struct_pb2
 from driver import condition, container, importer
 from driver.context import RunContext
 from driver.provision import parameters_to_python
-from driver.resolve import TaskContext, resolve_inputs
+from driver.resolve import TaskContext, output_parameter, resolve_inputs
 from driver.state import NOT_RUN, DagScope, TaskResult
 from ledger.model import CANCELED, COMPLETE, DAG_EXECUTION, FAILED, RUNNING
 from spec import values
@@ -68,6 +68,22 @@ async def run_dag(
             failed = failed or result.state == FAILED
             sorter.done(key)
     return FAILED if failed or ctx.stopping else COMPLETE
+
+
+def close_dag(ctx: RunContext, result: TaskResult, component: pipeline_spec_pb2.ComponentSpec) -> None:
+    """Record a finished DAG's state, first error and the output parameters its mapping resolves to."""
+    outputs: dict[str, Any] = {}
+    if result.succeeded:
+        for key in component.dag.outputs.parameters:
+            try:
+                outputs[key] = values.value_to_python(output_parameter(result, key))
+            except ResolutionError:
+                continue  # e.g. a OneOf whose branches were all skipped: nothing to show
+    properties: dict[str, Any] = {"outputs": outputs}
+    if result.error:
+        properties["error"] = result.error
+    assert result.execution_id is not None
+    ctx.run_ledger.update_execution(result.execution_id, state=result.state, properties=properties)
 
 
 def first_error(scope: DagScope) -> str:
@@ -228,9 +244,9 @@ async def _run_sub_dag(
         nulled_by_driver=resolved.nulled_by_driver,
     )
     state = await run_dag(ctx, child, retry=retry)
-    error = first_error(child)
-    ctx.run_ledger.update_execution(execution_id, state=state, properties={"error": error} if error else None)
-    return TaskResult(task_key=key, state=state, execution_id=execution_id, scope=child, error=error)
+    result = TaskResult(task_key=key, state=state, execution_id=execution_id, scope=child, error=first_error(child))
+    close_dag(ctx, result, component)
+    return result
 
 
 def _loop_items(spec: TaskSpec, parameters: dict[str, struct_pb2.Value]) -> list[struct_pb2.Value]:
@@ -313,16 +329,15 @@ async def _run_loop(
     )
     state = FAILED if FAILED in states or ctx.stopping else COMPLETE
     errors = [first_error(it) for it in iterations if first_error(it)]
-    ctx.run_ledger.update_execution(
-        execution_id, state=state, properties={"error": errors[0]} if errors else None
-    )
-    return TaskResult(
+    result = TaskResult(
         task_key=key,
         state=state,
         execution_id=execution_id,
         iterations=iterations,
         error=errors[0] if errors else "",
     )
+    close_dag(ctx, result, component)
+    return result
 
 
 def _iteration_scope(
@@ -401,8 +416,7 @@ async def _run_iteration_now(
         input_artifacts=scope.artifacts,
     )
     state = await run_dag(ctx, scope, retry=retry)
-    error = first_error(scope)
-    ctx.run_ledger.update_execution(
-        scope.execution_id, state=state, properties={"error": error} if error else None
-    )
+    result = TaskResult(task_key=key, state=state, execution_id=scope.execution_id, scope=scope,
+                        error=first_error(scope))
+    close_dag(ctx, result, component)
     return state

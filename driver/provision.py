@@ -10,6 +10,7 @@ from google.protobuf import struct_pb2
 from driver.resolve import ResolvedInputs
 from ledger.model import Artifact
 from spec import values
+from spec.errors import ResolutionError
 from spec.ir import pipeline_spec_pb2
 
 EXECUTOR_LOGS = "executor-logs"
@@ -29,6 +30,13 @@ def runtime_artifact(artifact: Artifact) -> pipeline_spec_pb2.RuntimeArtifact:
     return message
 
 
+def _safe_name(name: str, *, what: str) -> str:
+    """Output names become path segments; one that could climb out of the task root is refused."""
+    if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
+        raise ResolutionError(f"{what} name {name!r} cannot be used as a file name under the task root")
+    return name
+
+
 def build_executor_input(
     resolved: ResolvedInputs,
     component_spec: pipeline_spec_pb2.ComponentSpec,
@@ -44,6 +52,7 @@ def build_executor_input(
         executor_input.inputs.artifacts[name].artifacts.extend(runtime_artifact(a) for a in artifacts)
     outputs = executor_input.outputs
     for name, spec in component_spec.output_definitions.artifacts.items():
+        _safe_name(name, what="output artifact")
         artifact = pipeline_spec_pb2.RuntimeArtifact(name=name, uri=f"{task_root}/{name}")
         artifact.type.CopyFrom(spec.artifact_type)
         artifact.metadata.CopyFrom(spec.metadata)
@@ -53,7 +62,7 @@ def build_executor_input(
     )
     logs.type.schema_title = "system.Artifact"
     for name in component_spec.output_definitions.parameters:
-        outputs.parameters[name].output_file = str(parameter_dir / name)
+        outputs.parameters[name].output_file = str(parameter_dir / _safe_name(name, what="output parameter"))
     outputs.output_file = f"{task_root}/output_metadata.json"
     return executor_input
 

@@ -18,7 +18,7 @@ from driver.console import Console
 from driver.context import PreviousKey, RunContext, load_deployment
 from driver.params import build_root_parameters, read_params_file
 from driver.provision import parameters_from_python, parameters_to_python
-from driver.state import DagScope, RunInfo
+from driver.state import DagScope, RunInfo, TaskResult
 from ledger.model import CANCELED, COMPLETE, DAG_EXECUTION, FAILED, RUNNING, Execution, RunView
 from ledger.store import Ledger, check_run_id
 from spec.errors import LedgerError, OptionError
@@ -242,8 +242,8 @@ async def _walk_root(ctx: RunContext, prepared: PreparedRun) -> str:
     state = await dag.run_dag(ctx, scope)
     if ctx.stopping:
         state = CANCELED
-    error = dag.first_error(scope)
-    ctx.run_ledger.update_execution(root_id, state=state, properties={"error": error} if error else None)
+    result = TaskResult(task_key="", state=state, execution_id=root_id, scope=scope, error=dag.first_error(scope))
+    dag.close_dag(ctx, result, ctx.pipeline_spec.root)
     return state
 
 

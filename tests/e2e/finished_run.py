@@ -11,7 +11,7 @@ import re
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ledger.model import DAG_EXECUTION, Execution, RunView
 from ledger.store import Ledger
@@ -97,3 +97,10 @@ class FinishedRun:
         for execution in self.executions(type=DAG_EXECUTION):
             states.setdefault(execution.task_name, []).append(execution.state)
         return states
+
+
+class RunPipeline(Protocol):
+    """The type of the `run_pipeline` fixture (tests/e2e/conftest.py)."""
+
+    def __call__(self, pipeline: str | Path, *args: str, home: Path, run_id: str = "run",
+                 env: dict[str, str] | None = None) -> FinishedRun: ...

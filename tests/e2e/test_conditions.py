@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from ledger.model import CACHED, CANCELED, COMPLETE, CONTAINER_EXECUTION, DAG_EXECUTION, FAILED
-from tests.e2e.conftest import RunPipeline
-from tests.e2e.finished_run import FinishedRun
+from tests.e2e.finished_run import FinishedRun, RunPipeline
 
 # conditions.py keeps one dsl.Condition on purpose: the deprecated spelling still compiles to the same IR.
 pytestmark = pytest.mark.filterwarnings("ignore:dsl.Condition is deprecated:DeprecationWarning")

@@ -36,11 +36,11 @@ def echo_all(
     received = {"text": text, "count": count, "ratio": ratio, "flag": flag, "config": config, "items": items,
                 "maybe": maybe, "fallback": fallback}
     print(f"received={received!r}")
-    expected_types = {"text": str, "count": int, "ratio": float, "flag": bool, "config": dict, "items": list,
-                      "maybe": type(None), "fallback": str}
+    expected_types = {"text": (str,), "count": (int,), "ratio": (float,), "flag": (bool,), "config": (dict,),
+                      "items": (list,), "maybe": (str, type(None)), "fallback": (str,)}
     for name, expected in expected_types.items():
-        if type(received[name]) is not expected:
-            raise TypeError(f"{name}: expected {expected.__name__}, got {type(received[name]).__name__}")
+        if type(received[name]) not in expected:
+            raise TypeError(f"{name}: expected {expected}, got {type(received[name]).__name__}")
     check_ints(config, "config")
     check_ints(items, "items")
     outputs = NamedTuple("Outputs", text=str, count=int, ratio=float, flag=bool, config=dict, items=list,

@@ -1,0 +1,212 @@
+"""What `python -m ledger` reports about runs and executions, as JSON-able values built from a run's fold."""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+from typing import Any
+
+from ledger.model import (
+    CONTAINER_EXECUTION,
+    DAG_EXECUTION,
+    IMPORTER_EXECUTION,
+    TERMINAL_STATES,
+    Execution,
+    RunView,
+)
+from ledger.store import RunSummary
+from spec.errors import UsageError
+
+ROOT_LABEL = "(root)"
+# Header fields too big (or too internal) for a run's description; `pipeline_spec` stays in the journal.
+_HEADER_OMITTED = frozenset({"kind", "time", "pipeline_spec"})
+
+
+def iso_time(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    moment = datetime.datetime.fromtimestamp(epoch, tz=datetime.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def span(start: float | None, end: float | None) -> float | None:
+    return round(end - start, 3) if start is not None and end is not None else None
+
+
+def kind_of(execution: Execution) -> str:
+    """A short name for the execution's role: root, dag, loop, iteration, container or importer."""
+    if execution.type == DAG_EXECUTION:
+        if execution.parent_dag_id is None:
+            return "root"
+        if execution.iteration_index is not None:
+            return "iteration"
+        return "loop" if "iteration_count" in execution.properties else "dag"
+    return {CONTAINER_EXECUTION: "container", IMPORTER_EXECUTION: "importer"}.get(execution.type, execution.type)
+
+
+def label_executions(view: RunView) -> dict[int, str]:
+    """Each execution's place in the run: task keys from the root, `[i]` after a loop's iteration i.
+
+    `for-loop-2[1]/train` is task `train` in iteration 1 of loop `for-loop-2`; unlike the task key or the
+    `task_path` property, the label tells apart the copies of a task that a loop makes.
+    """
+    labels: dict[int, str] = {}
+    for execution_id in sorted(view.executions):
+        _label(view, execution_id, labels)
+    return labels
+
+
+def _label(view: RunView, execution_id: int, labels: dict[int, str]) -> str:
+    if execution_id in labels:
+        return labels[execution_id]
+    execution = view.executions.get(execution_id)
+    if execution is None:
+        return f"?{execution_id}"
+    parent = execution.parent_dag_id
+    if parent is None:
+        label = execution.task_name or ROOT_LABEL
+    else:
+        above = _label(view, parent, labels) if parent != execution_id else "?"
+        prefix = "" if above == ROOT_LABEL else above
+        if kind_of(execution) == "iteration":
+            label = f"{prefix}[{execution.iteration_index}]"
+        else:
+            label = f"{prefix}/{execution.task_name}" if prefix else execution.task_name
+    labels[execution_id] = label
+    return label
+
+
+def tree_order(view: RunView) -> list[tuple[int, Execution]]:
+    """Executions depth first from the root (children by id), with their depth; orphans last."""
+    children: dict[int | None, list[Execution]] = {}
+    for execution in sorted(view.executions.values(), key=lambda e: e.id):
+        parent = execution.parent_dag_id if execution.parent_dag_id in view.executions else None
+        children.setdefault(parent, []).append(execution)
+    ordered: list[tuple[int, Execution]] = []
+    stack = [(0, execution) for execution in reversed(children.get(None, []))]
+    while stack:
+        depth, execution = stack.pop()
+        ordered.append((depth, execution))
+        stack.extend((depth + 1, child) for child in reversed(children.get(execution.id, [])))
+    return ordered
+
+
+def count_tasks(view: RunView) -> dict[str, int]:
+    """Executions by state, one per task instance: all but the root and loop iterations."""
+    counted = (e for e in view.executions.values() if kind_of(e) not in ("root", "iteration"))
+    return dict(sorted(Counter(e.state for e in counted).items()))
+
+
+def describe_run(view: RunView) -> dict[str, Any]:
+    """The run's header (without the pipeline spec), state, timings and task counts."""
+    start = view.header.get("time")
+    header = {key: value for key, value in view.header.items() if key not in _HEADER_OMITTED}
+    return {
+        **header,
+        "run_id": view.run_id,
+        "state": view.state,
+        "start_time": start,
+        "end_time": view.end_time,
+        "duration": span(start, view.end_time),
+        "task_counts": count_tasks(view),
+    }
+
+
+def describe_run_summary(summary: RunSummary, view: RunView) -> dict[str, Any]:
+    """One row of `runs`."""
+    return {
+        "run_id": summary.run_id,
+        "pipeline_name": summary.pipeline_name,
+        "state": summary.state,
+        "created": iso_time(summary.create_time),
+        "start_time": summary.create_time,
+        "end_time": summary.end_time,
+        "duration": span(summary.create_time, summary.end_time),
+        "task_counts": count_tasks(view),
+    }
+
+
+def execution_times(execution: Execution) -> tuple[float, float | None]:
+    """When the execution started (its first attempt, else its creation) and ended, if it has."""
+    timed = [attempt for attempt in execution.attempts if "start" in attempt]
+    start = float(timed[0]["start"]) if timed else execution.create_time
+    if timed and "end" in timed[-1]:
+        return start, float(timed[-1]["end"])
+    return start, execution.update_time if execution.state in TERMINAL_STATES else None
+
+
+def describe_execution(view: RunView, execution: Execution, *, labels: dict[int, str]) -> dict[str, Any]:
+    """One execution as `show --json` lists it."""
+    properties = execution.properties
+    start, end = execution_times(execution)
+    return {
+        "id": execution.id,
+        "type": execution.type,
+        "kind": kind_of(execution),
+        "label": labels.get(execution.id, ""),
+        "task_name": execution.task_name,
+        "display_name": str(properties.get("display_name", "")),
+        "task_path": str(properties.get("task_path", "")),
+        "state": execution.state,
+        "parent_dag_id": execution.parent_dag_id,
+        "iteration_index": execution.iteration_index,
+        "parent_iteration_index": properties.get("parent_iteration_index"),
+        "iteration_count": properties.get("iteration_count"),
+        "inputs": properties.get("inputs", {}),
+        "outputs": properties.get("outputs", {}),
+        "cache_fingerprint": properties.get("cache_fingerprint"),
+        "cached_execution_id": properties.get("cached_execution_id"),
+        "attempts": execution.attempts,
+        "log": properties.get("log"),
+        "error": str(properties.get("error") or ""),
+        "input_artifacts": describe_artifacts(view, execution.id, "INPUT"),
+        "output_artifacts": describe_artifacts(view, execution.id, "OUTPUT"),
+        "start_time": start,
+        "end_time": end,
+        "duration": span(start, end),
+        "properties": properties,
+    }
+
+
+def describe_artifacts(view: RunView, execution_id: int, event_type: str) -> list[dict[str, Any]]:
+    """The artifacts an execution read or wrote; `name` is the input or output name (the event path)."""
+    described: list[dict[str, Any]] = []
+    for event in sorted(view.events_of(execution_id, event_type), key=lambda e: (e.path, e.index)):
+        artifact = view.artifacts[event.artifact_id]
+        metadata = {k: v for k, v in artifact.properties.items() if k != "display_name"}
+        described.append({"id": artifact.id, "name": event.path, "index": event.index, "type": artifact.type,
+                          "uri": artifact.uri, "metadata": metadata})
+    return described
+
+
+def find_execution(view: RunView, ref: str, *, labels: dict[int, str]) -> Execution:
+    """The execution a user means by `ref`: an execution id, a label, a `task_path` or a task key.
+
+    Several executions with one label (a task run again on resume) mean the newest; a reference that
+    fits tasks with different labels (a task key inside a loop) is ambiguous.
+    """
+    if ref.isdigit() and int(ref) in view.executions:
+        return view.executions[int(ref)]
+    for matches in _candidates(view, ref, labels=labels):
+        if len({labels[e.id] for e in matches}) == 1:
+            return max(matches, key=lambda e: e.id)
+        if matches:
+            choices = ", ".join(sorted({labels[e.id] for e in matches})[:8])
+            raise UsageError(f"task {ref!r} is ambiguous in run {view.run_id}: one of {choices}")
+    raise UsageError(f"no task or execution {ref!r} in run {view.run_id}")
+
+
+def _candidates(view: RunView, ref: str, *, labels: dict[int, str]) -> list[list[Execution]]:
+    executions = list(view.executions.values())
+    return [
+        [e for e in executions if labels[e.id] == ref],
+        [e for e in executions if _driver_label(e) == ref or e.properties.get("task_path") == ref],
+        [e for e in executions if e.task_name == ref],
+    ]
+
+
+def _driver_label(execution: Execution) -> str:
+    """The label the driver's console prints: `task_path[parent_iteration_index]`."""
+    path = str(execution.properties.get("task_path", execution.task_name))
+    index = execution.properties.get("parent_iteration_index")
+    return path if index is None else f"{path}[{index}]"
