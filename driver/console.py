@@ -102,9 +102,10 @@ class StatusLine:
         self._write(f"{prefix}\0337\033[{rows};1H\033[2K\033[7m{line}\033[0m\0338")
 
     def _reserve(self, rows: int) -> str:
-        # Scroll one row up first so the cursor is never on the row the line takes over.
+        # Down and up again scrolls the screen when the cursor is on the bottom row, so the cursor is inside
+        # the region before it is set (setting it homes the cursor; save and restore bring it back).
         self.rows = rows
-        return f"\n\0337\033[1;{rows - 1}r\0338\033[1A"
+        return f"\n\033[1A\0337\033[1;{rows - 1}r\0338"
 
     def close(self) -> None:
         if self.rows:

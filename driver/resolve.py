@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
@@ -64,10 +65,43 @@ def resolve_inputs(
         resolved.parameters[name] = value
     for name, artifact_spec in task_spec.inputs.artifacts.items():
         resolved.artifacts[name] = _resolve_artifact(artifact_spec, scope=scope)
+    _fill_f_strings(resolved, task_spec)
+    _drop_undeclared(resolved, definitions, keep=skip_type_check)
     nulled = _apply_defaults(resolved, definitions, for_dag=for_dag, skip=skip_type_check)
     resolved.nulled_by_driver = frozenset(nulled)
     _coerce_parameters(resolved, definitions, skip=skip_type_check | nulled)
     return resolved
+
+
+_F_STRING_CHANNEL = re.compile(r"\{\{\$\.inputs\.parameters\['([^']+)'\]\}\}")
+
+
+def _fill_f_strings(resolved: ResolvedInputs, task_spec: pipeline_spec_pb2.PipelineTaskSpec) -> None:
+    """An f-string argument compiles to a constant naming other task inputs; put their values in."""
+    for name, spec in task_spec.inputs.parameters.items():
+        value = resolved.parameters.get(name)
+        if spec.WhichOneof("kind") != "runtime_value" or value is None:
+            continue
+        if value.WhichOneof("kind") == "string_value" and "{{$.inputs.parameters[" in value.string_value:
+            text = _F_STRING_CHANNEL.sub(
+                lambda m: _channel_text(resolved, m.group(1), whole=m.group(0)), value.string_value
+            )
+            resolved.parameters[name] = struct_pb2.Value(string_value=text)
+
+
+def _channel_text(resolved: ResolvedInputs, channel: str, *, whole: str) -> str:
+    if channel not in resolved.parameters:
+        raise ResolutionError(f"f-string input {channel!r} was not resolved (in {whole})")
+    return values.value_to_text(resolved.parameters[channel])
+
+
+def _drop_undeclared(
+    resolved: ResolvedInputs, definitions: pipeline_spec_pb2.ComponentInputsSpec, *, keep: frozenset[str]
+) -> None:
+    # The SDK's extra `pipelinechannel--` inputs only feed f-strings; the component never declared them.
+    for name in list(resolved.parameters):
+        if name not in definitions.parameters and name not in keep:
+            del resolved.parameters[name]
 
 
 def _resolve_parameter(

@@ -18,6 +18,7 @@ from ledger.store import RunSummary
 from spec.errors import UsageError
 
 ROOT_LABEL = "(root)"
+_KINDS = {CONTAINER_EXECUTION: "container", IMPORTER_EXECUTION: "importer"}
 # Header fields too big (or too internal) for a run's description; `pipeline_spec` stays in the journal.
 _HEADER_OMITTED = frozenset({"kind", "time", "pipeline_spec"})
 
@@ -41,7 +42,7 @@ def kind_of(execution: Execution) -> str:
         if execution.iteration_index is not None:
             return "iteration"
         return "loop" if "iteration_count" in execution.properties else "dag"
-    return {CONTAINER_EXECUTION: "container", IMPORTER_EXECUTION: "importer"}.get(execution.type, execution.type)
+    return _KINDS.get(execution.type, execution.type)
 
 
 def label_executions(view: RunView) -> dict[int, str]:

@@ -182,10 +182,14 @@ def _check_artifact_sources(
 def _check_declared_inputs(
     task_spec: pipeline_spec_pb2.PipelineTaskSpec, *, ref: str, scope: _Scope, path: str
 ) -> Iterator[Problem]:
-    """Each input a task passes must be declared, with the same kind, by the component it runs."""
+    """Inputs a task passes must match the kind the component declares.
+
+    A parameter the component does not declare is legal: the SDK adds one per channel used in an
+    f-string constant (`{{$.inputs.parameters['pipelinechannel--x']}}`) of another input.
+    """
     declared = scope.components[ref].input_definitions
     for name in sorted(task_spec.inputs.parameters):
-        if name not in declared.parameters:
+        if name not in declared.parameters and name in declared.artifacts:
             yield (
                 f"{path}.parameters[{name!r}]",
                 _not_declared(repr(ref), "parameter", name, other=declared.artifacts),

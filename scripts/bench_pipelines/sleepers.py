@@ -5,7 +5,7 @@ from kfp import dsl
 SLEEPERS = 8
 
 
-@dsl.component
+@dsl.component(base_image="python:3.11")
 def sleeper(seconds: float, index: int) -> int:
     import time
 

@@ -1,4 +1,4 @@
-"""Trivial tasks (no packages_to_install): a ParallelFor fan-out and a sequential chain (issue 5, workloads 4 and 7).
+"""Trivial tasks (no packages_to_install): a ParallelFor fan-out and a chain (issue 5, workloads 4 and 7).
 
 `make_fanout(n)` and `make_chain(n)` build the pipeline functions; the benchmark compiles them at run time
 and hands the same functions to kfp.local.
@@ -7,7 +7,7 @@ and hands the same functions to kfp.local.
 from kfp import dsl
 
 
-@dsl.component
+@dsl.component(base_image="python:3.11")
 def noop(value: int) -> int:
     return value + 1
 

@@ -1,6 +1,7 @@
 """A finished driver run as the end-to-end tests read it: exit status, console, ledger view, probes.
 
-Components in `tests/pipelines/` report what they received by printing one line
+`run_driver(package, *driver_args, home=..., run_id="run")` runs `python -m driver` and returns a
+`FinishedRun`. Components in `tests/pipelines/` report what they received by printing one line
 `PROBE {"tag": ..., ...}`; the launcher streams it to the driver's stdout as `[<task label>] PROBE {...}`.
 """
 
@@ -9,12 +10,17 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from ledger.model import DAG_EXECUTION, Execution, RunView
 from ledger.store import Ledger
+from tests.cli import run_cli
+
+# The type of the `compile_pipeline` fixture (tests/conftest.py).
+CompilePipeline = Callable[[str], Path]
 
 _PROBE = re.compile(r"^\[(?P<label>.*?)\] PROBE (?P<body>\{.*\})$")
 
@@ -99,8 +105,9 @@ class FinishedRun:
         return states
 
 
-class RunPipeline(Protocol):
-    """The type of the `run_pipeline` fixture (tests/e2e/conftest.py)."""
 
-    def __call__(self, pipeline: str | Path, *args: str, home: Path, run_id: str = "run",
-                 env: dict[str, str] | None = None) -> FinishedRun: ...
+def run_driver(package: Path, *args: str, home: Path, run_id: str = "run",
+               env: dict[str, str] | None = None) -> FinishedRun:
+    """`python -m driver PACKAGE --run-id RUN_ID ARGS...` with `--home HOME`; never raises on a failed run."""
+    completed = run_cli("driver", str(package), "--run-id", run_id, *args, home=home, env=env)
+    return FinishedRun.read(run_id=run_id, home=home, completed=completed)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ledger.model import CACHED, CANCELED, COMPLETE, CONTAINER_EXECUTION, DAG_EXECUTION, FAILED
-from tests.e2e.finished_run import FinishedRun, RunPipeline
+from tests.e2e.finished_run import FinishedRun, run_driver
 
 # conditions.py keeps one dsl.Condition on purpose: the deprecated spelling still compiles to the same IR.
 pytestmark = pytest.mark.filterwarnings("ignore:dsl.Condition is deprecated:DeprecationWarning")
@@ -27,9 +27,9 @@ def _assert_canceled_with_nothing_beneath(run: FinishedRun, task_name: str) -> N
 
 
 def test_true_branches_run_with_the_values_compared_and_false_branches_are_canceled(
-    run_pipeline: RunPipeline, lpl_home: Path
+    compile_pipeline: Callable[[str], Path], lpl_home: Path
 ) -> None:
-    run = run_pipeline("conditions", home=lpl_home)
+    run = run_driver(compile_pipeline("conditions"), home=lpl_home)
 
     assert run.returncode == 0, run.output
     assert run.tags() == TRUE_BY_DEFAULT
@@ -59,9 +59,9 @@ def test_true_branches_run_with_the_values_compared_and_false_branches_are_cance
     ("n", "int_branch"), [("5", "int-eq-5"), ("3", "int-else")], ids=["elif", "else"]
 )
 def test_elif_and_else_branches_follow_the_parameters(
-    run_pipeline: RunPipeline, lpl_home: Path, n: str, int_branch: str
+    compile_pipeline: Callable[[str], Path], lpl_home: Path, n: str, int_branch: str
 ) -> None:
-    run = run_pipeline("conditions", "-p", f"n={n}", "-p", "flag=no", "-p", "score=0.5", "-p", "ratio=0.7",
+    run = run_driver(compile_pipeline("conditions"), "-p", f"n={n}", "-p", "flag=no", "-p", "score=0.5", "-p", "ratio=0.7",
                        "-p", "word=its", "-p", "go=false", home=lpl_home)
 
     assert run.returncode == 0, run.output
@@ -76,10 +76,10 @@ def test_elif_and_else_branches_follow_the_parameters(
 
 
 def test_a_second_run_is_served_from_the_cache_and_its_dags_still_complete(
-    run_pipeline: RunPipeline, lpl_home: Path
+    compile_pipeline: Callable[[str], Path], lpl_home: Path
 ) -> None:
-    first = run_pipeline("conditions", home=lpl_home, run_id="first")
-    second = run_pipeline("conditions", home=lpl_home, run_id="second")
+    first = run_driver(compile_pipeline("conditions"), home=lpl_home, run_id="first")
+    second = run_driver(compile_pipeline("conditions"), home=lpl_home, run_id="second")
 
     assert (first.returncode, second.returncode) == (0, 0), second.output
     assert second.probes_seen == []
@@ -111,7 +111,6 @@ def _with_condition(compiled: Path, expression: str, target: Path) -> Path:
     ids=["unescaped-quote", "not-a-bool", "evaluation-error", "unknown-input"],
 )
 def test_a_condition_that_cannot_be_evaluated_fails_its_task_naming_the_expression(
-    run_pipeline: RunPipeline,
     compile_pipeline: Callable[[str], Path],
     lpl_home: Path,
     tmp_path: Path,
@@ -125,7 +124,7 @@ def test_a_condition_that_cannot_be_evaluated_fails_its_task_naming_the_expressi
     else:
         compiled = _with_condition(compiled, expression, tmp_path / "edited.json")
 
-    run = run_pipeline(compiled, home=lpl_home)
+    run = run_driver(compiled, home=lpl_home)
 
     assert run.returncode == 1, run.output
     assert run.probes_seen == []

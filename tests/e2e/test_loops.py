@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from ledger.model import COMPLETE, CONTAINER_EXECUTION, DAG_EXECUTION, Execution
-from tests.e2e.finished_run import FinishedRun, RunPipeline
+from tests.e2e.finished_run import CompilePipeline, FinishedRun, run_driver
+
+
+@pytest.fixture(scope="module")
+def loops_run(compile_pipeline: CompilePipeline, tmp_path_factory: pytest.TempPathFactory) -> FinishedRun:
+    """One run of tests/pipelines/loops.py, shared by the tests that read it."""
+    run = run_driver(compile_pipeline("loops"), home=tmp_path_factory.mktemp("loops-home"))
+    assert run.returncode == 0, run.output
+    return run
 
 
 def _received(run: FinishedRun, tag: str, *fields: str) -> list[tuple[object, ...]]:
@@ -14,14 +24,14 @@ def _received(run: FinishedRun, tag: str, *fields: str) -> list[tuple[object, ..
 
 
 def _loop_and_iterations(run: FinishedRun, loop_task: str) -> tuple[Execution, list[Execution]]:
-    loop, *iterations = run.executions(loop_task, type=DAG_EXECUTION)
-    return loop, iterations
+    """The loop DAG execution and its iteration DAG executions (the ones with an iteration index)."""
+    executions = run.executions(loop_task, type=DAG_EXECUTION)
+    (loop,) = [e for e in executions if e.iteration_index is None]
+    return loop, [e for e in executions if e.iteration_index is not None]
 
 
-def test_parallel_for_iterates_over_items_from_every_source(run_pipeline: RunPipeline, lpl_home: Path) -> None:
-    run = run_pipeline("loops", home=lpl_home)
-
-    assert run.returncode == 0, run.output
+def test_parallel_for_iterates_over_items_from_every_source(loops_run: FinishedRun) -> None:
+    run = loops_run
     assert _received(run, "raw-int", "number", "number_type") == [(1, "int"), (2, "int"), (3, "int")]
     # item.field sub-variables are STRING-typed by the SDK; numbers and bools arrive as the backend's text.
     assert _received(run, "raw-dict", "label", "size", "ratio", "ok") == [
@@ -32,29 +42,22 @@ def test_parallel_for_iterates_over_items_from_every_source(run_pipeline: RunPip
     assert run.probes("zero-items") == []
 
 
-def test_nested_loops_run_every_inner_iteration_of_every_outer_one(run_pipeline: RunPipeline, lpl_home: Path) -> None:
-    run = run_pipeline("loops", home=lpl_home)
-
-    assert run.returncode == 0, run.output
+def test_nested_loops_run_every_inner_iteration_of_every_outer_one(loops_run: FinishedRun) -> None:
+    run = loops_run
     assert _received(run, "nested-raw", "number", "text") == [(10, "p"), (10, "q"), (20, "p"), (20, "q")]
-    # The inner loop iterates over the outer item's sub-list (kfp-backend.md A1: the backend may fail here).
     assert _received(run, "outer-of-sub-list", "text") == [("g1",), ("g2",)]
+    # The inner loop iterates over the outer item's sub-list (the backend's A1 would fail it).
     assert _received(run, "nested-sub-list", "text") == [("m1",), ("m2",), ("m3",)]
-    outer, outer_iterations = _loop_and_iterations(run, "for-loop-10")
-    inner_loops = run.executions("for-loop-11", type=DAG_EXECUTION)
-    counts = sorted(e.properties["iteration_count"] for e in inner_loops if e.iteration_index is None)
-    assert counts == [1, 2]
-    for inner in inner_loops:
-        if inner.iteration_index is None:
-            assert inner.parent_dag_id in {it.id for it in outer_iterations}
+    _, outer_iterations = _loop_and_iterations(run, "for-loop-10")
+    inner_loops = [e for e in run.executions("for-loop-11") if e.iteration_index is None]
+    assert sorted(e.properties["iteration_count"] for e in inner_loops) == [1, 2]
+    assert {e.parent_dag_id for e in inner_loops} == {it.id for it in outer_iterations}
 
 
-def test_loop_executions_record_iteration_index_and_count(run_pipeline: RunPipeline, lpl_home: Path) -> None:
-    run = run_pipeline("loops", home=lpl_home)
-
-    assert run.returncode == 0, run.output
+def test_loop_executions_record_iteration_index_and_count(loops_run: FinishedRun) -> None:
+    run = loops_run
     loop, iterations = _loop_and_iterations(run, "for-loop-2")
-    assert (loop.state, loop.iteration_index, loop.properties["iteration_count"]) == (COMPLETE, None, 3)
+    assert (loop.state, loop.properties["iteration_count"]) == (COMPLETE, 3)
     assert loop.parent_dag_id == run.root().id
     assert sorted(it.iteration_index for it in iterations) == [0, 1, 2]
     for iteration in iterations:
@@ -63,24 +66,34 @@ def test_loop_executions_record_iteration_index_and_count(run_pipeline: RunPipel
         assert iteration.properties["iteration_count"] == 3
         (task,) = run.children(iteration)
         assert (task.type, task.task_name, task.state) == (CONTAINER_EXECUTION, "show", COMPLETE)
-        assert task.properties["inputs"]["number"] == iteration.iteration_index + 1
-    # A loop over zero items completes with no iteration under it.
-    empty, no_iterations = _loop_and_iterations(run, "for-loop-8")
-    assert (empty.state, empty.properties["iteration_count"], no_iterations) == (COMPLETE, 0, [])
-    assert run.children(empty) == []
+        assert task.properties["inputs"]["number"] == iteration.properties["iteration_index"] + 1
 
 
-def test_parallelism_caps_the_iterations_running_at_once(run_pipeline: RunPipeline, lpl_home: Path) -> None:
-    run = run_pipeline("loop_parallelism", "--parallelism", "6", home=lpl_home)
+def test_a_loop_over_zero_items_completes_with_no_iterations(loops_run: FinishedRun) -> None:
+    empty, iterations = _loop_and_iterations(loops_run, "for-loop-8")
+    assert (empty.state, empty.properties["iteration_count"], iterations) == (COMPLETE, 0, [])
+    assert loops_run.children(empty) == []
+    assert loops_run.root().state == COMPLETE
 
-    assert run.returncode == 0, run.output
-    naps = run.executions("nap")
-    assert len(naps) == 6
-    spans = [(a["start"], a["end"]) for e in naps for a in e.attempts]
-    assert len(spans) == 6
-    edges = sorted([(start, 1) for start, _ in spans] + [(end, -1) for _, end in spans], key=lambda e: (e[0], e[1]))
-    running, most = 0, 0
+
+def _most_at_once(spans: list[tuple[float, float]]) -> int:
+    # An end sorts before a start at the same instant: touching spans do not overlap.
+    edges = sorted([(start, 1) for start, _ in spans] + [(end, -1) for _, end in spans])
+    running = most = 0
     for _, step in edges:
         running += step
         most = max(most, running)
-    assert most <= 2
+    return most
+
+
+def test_parallelism_caps_the_iterations_running_at_once(
+    compile_pipeline: CompilePipeline, lpl_home: Path
+) -> None:
+    # --parallelism 6 leaves room for all six: only the loop's own limit of 2 may hold them back.
+    run = run_driver(compile_pipeline("loop_parallelism"), "--parallelism", "6", home=lpl_home)
+
+    assert run.returncode == 0, run.output
+    naps = run.executions("nap")
+    spans = [(float(a["start"]), float(a["end"])) for e in naps for a in e.attempts]
+    assert len(spans) == 6
+    assert _most_at_once(spans) <= 2

@@ -235,15 +235,14 @@ def test_component_input_artifact_must_be_declared_by_the_enclosing_dag(compiled
     assert problems_of(data) == [(path, message)]
 
 
-def test_task_inputs_must_be_declared_by_the_component_they_run(compiled_dict: CompiledDict) -> None:
+def test_extra_task_parameters_are_legal_as_the_sdk_adds_them_for_f_strings(
+    compiled_dict: CompiledDict,
+) -> None:
     data = compiled_dict(chain)
-    root_tasks(data)["number"]["inputs"]["parameters"]["extra"] = {"runtimeValue": {"constant": 1}}
-    assert problems_of(data) == [
-        (
-            "root.dag.tasks['number'].inputs.parameters['extra']",
-            "'comp-number' declares no input parameter 'extra'",
-        )
-    ]
+    root_tasks(data)["number"]["inputs"]["parameters"]["pipelinechannel--extra"] = {
+        "runtimeValue": {"constant": 1}
+    }
+    assert problems_of(data) == []
 
 
 def test_a_parameter_passed_where_an_artifact_is_declared_gets_a_hint(compiled_dict: CompiledDict) -> None:

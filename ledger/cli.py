@@ -1,0 +1,180 @@
+"""`python -m ledger [--home DIR] [--json] COMMAND`: list runs, show a run, an execution, a log, a diff."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ledger import describe, render
+from ledger.diff import diff_runs
+from ledger.model import Execution, RunView
+from ledger.store import Ledger, check_run_id
+from spec.errors import LplError, UsageError
+
+EXIT_OK, EXIT_DIFFERENT, EXIT_ERROR = 0, 1, 2
+EXECUTOR_LOGS = "executor-logs"  # the output artifact KFP adds for a task's log
+
+
+def default_home() -> Path:
+    """`$LPL_HOME`, else `./.lpl`: the same default as `python -m driver`."""
+    return Path(os.environ.get("LPL_HOME", ".lpl"))
+
+
+def _common_options() -> argparse.ArgumentParser:
+    # SUPPRESS keeps a subcommand's parser from resetting what was given before the command.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--home", type=Path, default=argparse.SUPPRESS,
+                        help="the home holding the ledger (default $LPL_HOME or ./.lpl)")
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                        help="print one JSON document (fields in docs/ledger.md)")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common_options()
+    parser = argparse.ArgumentParser(prog="python -m ledger", description=__doc__, parents=[common])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    runs = commands.add_parser("runs", parents=[common], help="runs, newest first")
+    runs.add_argument("-n", "--limit", type=int, default=0, help="only the N newest runs")
+    show = commands.add_parser("show", parents=[common], help="a run's executions")
+    show.add_argument("run", help="run id (or a unique prefix)")
+    execution = commands.add_parser("execution", aliases=["exec"], parents=[common],
+                                    help="one execution in full, with its ExecutorInput")
+    execution.add_argument("run", help="run id (or a unique prefix)")
+    execution.add_argument("task", help="execution id, task label, task path or task key")
+    log = commands.add_parser("log", parents=[common], help="print a task's log")
+    log.add_argument("run", help="run id (or a unique prefix)")
+    log.add_argument("task", help="execution id, task label, task path or task key")
+    diff = commands.add_parser("diff", parents=[common], help="tasks that differ between two runs")
+    diff.add_argument("run_a", help="run id (or a unique prefix)")
+    diff.add_argument("run_b", help="run id (or a unique prefix)")
+    return parser
+
+
+def resolve_run(ledger: Ledger, ref: str) -> RunView:
+    """A run by id or by a prefix that only one run id starts with."""
+    candidates = [ref] if ref and ledger.run_path(ref).exists() else []
+    if not candidates:
+        candidates = [run.run_id for run in ledger.list_runs() if run.run_id.startswith(ref)]
+    if len(candidates) > 1:
+        raise UsageError(f"run id prefix {ref!r} is ambiguous: {', '.join(sorted(candidates)[:5])}")
+    if not candidates:
+        check_run_id(ref)
+        raise UsageError(f"no run {ref!r} in {ledger.home}")
+    return ledger.open_run(candidates[0]).view()
+
+
+# Commands: each returns the JSON document and the text to print instead without --json ---------------
+
+
+Result = tuple[dict[str, Any], str, int]
+
+
+def command_runs(ledger: Ledger, args: argparse.Namespace) -> Result:
+    summaries = sorted(ledger.list_runs(), key=lambda run: run.create_time, reverse=True)
+    if args.limit > 0:
+        summaries = summaries[: args.limit]
+    runs = [describe.describe_run_summary(s, ledger.open_run(s.run_id).view()) for s in summaries]
+    return {"runs": runs}, render.render_runs(runs), EXIT_OK
+
+
+def command_show(ledger: Ledger, args: argparse.Namespace) -> Result:
+    view = resolve_run(ledger, args.run)
+    labels = describe.label_executions(view)
+    executions = [
+        {**describe.describe_execution(view, execution, labels=labels), "depth": depth}
+        for depth, execution in describe.tree_order(view)
+    ]
+    document = {"run": describe.describe_run(view), "executions": executions}
+    return document, render.render_show(document), EXIT_OK
+
+
+def command_execution(ledger: Ledger, args: argparse.Namespace) -> Result:
+    view = resolve_run(ledger, args.run)
+    labels = describe.label_executions(view)
+    execution = describe.find_execution(view, args.task, labels=labels)
+    document = {"run_id": view.run_id, **describe.describe_execution(view, execution, labels=labels)}
+    path, executor_input = _executor_input(execution.properties.get("task_dir"))
+    document |= {"executor_input_path": path, "executor_input": executor_input}
+    return document, render.render_execution(document), EXIT_OK
+
+
+def _executor_input(task_dir: object) -> tuple[str | None, Any]:
+    if not task_dir:
+        return None, None
+    path = Path(str(task_dir)) / "executor_input.json"
+    try:
+        return str(path), json.loads(path.read_text())
+    except FileNotFoundError:
+        return None, None
+    except ValueError as exc:
+        raise UsageError(f"{path}: not JSON ({exc})") from exc
+
+
+def command_log(ledger: Ledger, args: argparse.Namespace) -> Result:
+    view = resolve_run(ledger, args.run)
+    labels = describe.label_executions(view)
+    execution = describe.find_execution(view, args.task, labels=labels)
+    log = _log_path(view, execution)
+    if log is None:
+        raise UsageError(f"task {labels[execution.id]!r} (execution {execution.id}, {execution.state})"
+                         " has no log: only a launched process writes one")
+    try:
+        text = log.read_text(errors="replace")
+    except OSError as exc:
+        raise UsageError(f"log of task {labels[execution.id]!r} unreadable: {exc}") from exc
+    document = {"run_id": view.run_id, "execution_id": execution.id, "task": labels[execution.id],
+                "log": str(log), "text": text}
+    return document, text.removesuffix("\n"), EXIT_OK
+
+
+def _log_path(view: RunView, execution: Execution) -> Path | None:
+    """The task's log; a cache hit links the log of the execution it reused as its `executor-logs` output."""
+    if execution.properties.get("log"):
+        return Path(str(execution.properties["log"]))
+    logs = view.artifacts_of(execution.id, "OUTPUT").get(EXECUTOR_LOGS, [])
+    return Path(logs[-1].uri) if logs else None
+
+
+def command_diff(ledger: Ledger, args: argparse.Namespace) -> Result:
+    document = diff_runs(resolve_run(ledger, args.run_a), resolve_run(ledger, args.run_b))
+    different = document["changed"] or document["only_in_a"] or document["only_in_b"]
+    return document, render.render_diff(document), EXIT_DIFFERENT if different else EXIT_OK
+
+
+COMMANDS: dict[str, Callable[[Ledger, argparse.Namespace], Result]] = {
+    "runs": command_runs,
+    "show": command_show,
+    "execution": command_execution,
+    "exec": command_execution,
+    "log": command_log,
+    "diff": command_diff,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    home: Path = getattr(args, "home", None) or default_home()
+    try:
+        ledger = Ledger(home, create=False)
+        document, text, status = COMMANDS[args.command](ledger, args)
+    except LplError as exc:  # LedgerCorrupt's message names the file and line
+        print(f"python -m ledger: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    _print(document if getattr(args, "json", False) else text)
+    return status
+
+
+def _print(output: dict[str, Any] | str) -> None:
+    text = output if isinstance(output, str) else json.dumps(output, indent=2, ensure_ascii=False)
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader (`| head`) went away: not an error; keep Python from complaining at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -1,0 +1,152 @@
+"""Plain-text rendering of the documents `python -m ledger --json` prints, for people at a terminal."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any
+
+VALUE_WIDTH = 100
+
+
+def compact(value: Any, *, width: int = VALUE_WIDTH) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.2f}s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes}m{rest:02d}s" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}m"
+
+
+def local_time(epoch: float | None) -> str:
+    if epoch is None:
+        return "-"
+    return datetime.datetime.fromtimestamp(epoch).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def table(rows: list[list[str]]) -> str:
+    """Left-aligned columns separated by two spaces; the first row is the heading."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows)
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def counts(task_counts: dict[str, int]) -> str:
+    return " ".join(f"{state}={number}" for state, number in task_counts.items()) or "-"
+
+
+def render_runs(runs: list[dict[str, Any]]) -> str:
+    if not runs:
+        return "no runs"
+    rows = [["RUN", "PIPELINE", "STATE", "CREATED", "DURATION", "TASKS"]]
+    for run in runs:
+        rows.append([run["run_id"], run["pipeline_name"], run["state"], local_time(run["start_time"]),
+                     duration(run["duration"]), counts(run["task_counts"])])
+    return table(rows)
+
+
+def render_show(document: dict[str, Any]) -> str:
+    run = document["run"]
+    lines = [
+        f"run {run['run_id']}  pipeline {run.get('pipeline_name', '')!r}  {run['state']}",
+        f"  created {local_time(run['start_time'])}  took {duration(run['duration'])}"
+        f"  tasks {counts(run['task_counts'])}",
+    ]
+    if run.get("source"):
+        lines.append(f"  source {run['source']}")
+    if run.get("parameters"):
+        lines.append(f"  parameters {_mapping(run['parameters'])}")
+    rows = [["ID", "TASK", "KIND", "STATE", "DURATION", "ATTEMPTS"]]
+    details: dict[int, list[str]] = {}
+    for execution in document["executions"]:
+        indent = "  " * int(execution.get("depth", 0))
+        rows.append([str(execution["id"]), indent + execution["label"], execution["kind"], execution["state"],
+                     duration(execution["duration"]), str(len(execution["attempts"]) or "")])
+        details[len(rows) - 1] = _details(execution, indent=" " * (len(str(execution["id"])) + 2) + indent)
+    body = table(rows).split("\n")
+    lines.append("")
+    for number, line in enumerate(body):
+        lines.append(line)
+        lines.extend(details.get(number, []))
+    return "\n".join(lines)
+
+
+def _details(execution: dict[str, Any], *, indent: str) -> list[str]:
+    pad = indent + "    "
+    lines = []
+    if execution["inputs"]:
+        lines.append(f"{pad}inputs   {_mapping(execution['inputs'])}")
+    if execution["outputs"]:
+        lines.append(f"{pad}outputs  {_mapping(execution['outputs'])}")
+    for direction, key in (("in ", "input_artifacts"), ("out", "output_artifacts")):
+        for artifact in execution[key]:
+            lines.append(f"{pad}{direction}      {artifact['name']}: {artifact['type']} {artifact['uri']}")
+    if execution.get("cached_execution_id") is not None:
+        lines.append(f"{pad}cached   from execution {execution['cached_execution_id']}")
+    if execution["error"]:
+        lines.append(f"{pad}error    {compact(execution['error'], width=200)}")
+    if execution.get("log"):
+        lines.append(f"{pad}log      {execution['log']}")
+    return lines
+
+
+def _mapping(values: dict[str, Any]) -> str:
+    return "  ".join(f"{key}={compact(value)}" for key, value in values.items())
+
+
+def render_execution(document: dict[str, Any]) -> str:
+    lines = [
+        f"execution {document['id']}  {document['label']}  ({document['type']})  {document['state']}",
+        f"  run {document['run_id']}  started {local_time(document['start_time'])}"
+        f"  took {duration(document['duration'])}",
+    ]
+    lines += _details(document, indent="")
+    for attempt in document["attempts"]:
+        lines.append(f"    attempt  {attempt.get('number', '?')}: {attempt.get('state', 'RUNNING')}"
+                     f" exit code {attempt.get('exit_code', '-')}"
+                     f" in {duration(_attempt_seconds(attempt))}")
+    if document.get("cache_fingerprint"):
+        lines.append(f"    fingerprint {document['cache_fingerprint']}")
+    lines.append("")
+    if document["executor_input"] is None:
+        lines.append("no ExecutorInput recorded (DAG executions and cache hits run no process)")
+    else:
+        lines.append(f"ExecutorInput ({document['executor_input_path']}):")
+        lines.append(json.dumps(document["executor_input"], indent=2, ensure_ascii=False))
+    return "\n".join(lines)
+
+
+def _attempt_seconds(attempt: dict[str, Any]) -> float | None:
+    if "start" in attempt and "end" in attempt:
+        return float(attempt["end"]) - float(attempt["start"])
+    return None
+
+
+def render_diff(document: dict[str, Any]) -> str:
+    lines = [f"--- {document['run_a']}", f"+++ {document['run_b']}"]
+    for entry in document["changed"]:
+        lines.append(f"~ {entry['task']}")
+        for name, values in entry["fields"].items():
+            lines.extend(f"    {line}" for line in _field_lines(name, values["a"], values["b"]))
+    lines.extend(f"- {label}" for label in document["only_in_a"])
+    lines.extend(f"+ {label}" for label in document["only_in_b"])
+    lines.append(f"{len(document['changed'])} changed, {len(document['only_in_a'])} only in A, "
+                 f"{len(document['only_in_b'])} only in B, {document['unchanged']} unchanged")
+    return "\n".join(lines)
+
+
+def _field_lines(name: str, a: Any, b: Any) -> list[str]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        keys = [*a, *(key for key in b if key not in a)]
+        differ = [key for key in keys if (key in a) != (key in b) or a.get(key) != b.get(key)]
+        return [f"{name}.{key}: {_maybe(a, key)} -> {_maybe(b, key)}" for key in differ]
+    return [f"{name}: {compact(a)} -> {compact(b)}"]
+
+
+def _maybe(values: dict[str, Any], key: str) -> str:
+    return compact(values[key]) if key in values else "(absent)"
