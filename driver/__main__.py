@@ -30,6 +30,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--workspace", type=Path, help="the run's workspace directory (kept after the run)")
     parser.add_argument("--log-format", choices=("text", "json"), default="text")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    parser.add_argument("--explain", action="store_true",
+                        help="show what each task would receive (ExecutorInput, command, environment, condition,"
+                        " cache fingerprint); run nothing, record nothing")
+    parser.add_argument("--task", action="append", default=[], metavar="KEY",
+                        help="with --explain: only this task (key, path or path[i]; repeatable)")
+    parser.add_argument("--from-run", metavar="RUN_ID", help="with --explain: take upstream values from this run")
+    parser.add_argument("--json", action="store_true", help="with --explain: print one JSON document")
     return parser
 
 
@@ -45,6 +52,21 @@ def _mounts(items: list[str]) -> dict[str, str]:
     return mounts
 
 
+def _explain(args: argparse.Namespace) -> int:
+    from driver.explain import ExplainOptions, explain
+    from spec.errors import OptionError
+
+    if not args.explain:
+        raise OptionError("--task, --from-run and --json go with --explain")
+    if args.resume:
+        raise OptionError("--explain does not take --resume; use --from-run RUN_ID to fill upstream values")
+    return explain(ExplainOptions(
+        pipeline=args.pipeline, home=args.home, params=args.param, params_file=args.params_file,
+        pipeline_root=args.pipeline_root, workspace=args.workspace, mounts=_mounts(args.mount),
+        cache=not args.no_cache, tasks=args.task, from_run=args.from_run, as_json=args.json,
+    ))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from driver.run import EXIT_USAGE, RunOptions, execute
@@ -55,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
             from spec.errors import OptionError
 
             raise OptionError(f"--parallelism must be at least 1, not {args.parallelism}")
+        if args.explain or args.task or args.from_run or args.json:
+            return _explain(args)
         options = RunOptions(
             pipeline=args.pipeline, home=args.home, params=args.param, params_file=args.params_file,
             pipeline_root=args.pipeline_root, run_id=args.run_id, cache=not args.no_cache,

@@ -249,7 +249,7 @@ async def _run_sub_dag(
     return result
 
 
-def _loop_items(spec: TaskSpec, parameters: dict[str, struct_pb2.Value]) -> list[struct_pb2.Value]:
+def loop_items(spec: TaskSpec, parameters: dict[str, struct_pb2.Value]) -> list[struct_pb2.Value]:
     iterator = spec.parameter_iterator
     if spec.HasField("artifact_iterator"):
         raise ResolutionError("ArtifactIterator is not implemented")
@@ -282,7 +282,7 @@ async def _run_loop(
     item_input = spec.parameter_iterator.item_input
     resolved, triggered = _dag_inputs(ctx, scope, key, spec, component, skip=frozenset({item_input}))
     resolved.parameters.pop(item_input, None)
-    items = _loop_items(spec, resolved.parameters) if triggered else []
+    items = loop_items(spec, resolved.parameters) if triggered else []
     properties = _dag_properties(scope, key, spec, component, resolved.parameters) | {
         "iteration_count": len(items)
     }
@@ -309,7 +309,7 @@ async def _run_loop(
     gate = asyncio.Semaphore(limit) if limit > 0 else None
     items_name = spec.parameter_iterator.items.input_parameter
     iterations = [
-        _iteration_scope(
+        iteration_scope(
             loop_scope,
             index=i,
             item=item,
@@ -340,7 +340,7 @@ async def _run_loop(
     return result
 
 
-def _iteration_scope(
+def iteration_scope(
     loop_scope: DagScope,
     *,
     index: int,

@@ -203,6 +203,8 @@ def _workspace(options: RunOptions, run_root: str) -> str:
 def _previous(view: RunView) -> dict[PreviousKey, Execution]:
     previous: dict[PreviousKey, Execution] = {}
     for execution in sorted(view.executions.values(), key=lambda e: e.id):
+        if "replay_of" in execution.properties:
+            continue  # a `python -m launcher replay` rerun is not the run's own record of the task
         key = (execution.parent_dag_id, execution.task_name, execution.iteration_index)
         previous[key] = execution
     return previous

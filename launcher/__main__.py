@@ -1,4 +1,7 @@
-"""`python -m launcher`: run one attempt of one task from the files the driver wrote."""
+"""`python -m launcher`: run one attempt of one task from the files the driver wrote.
+
+`python -m launcher replay --run RUN_ID --task KEY` runs a recorded task again (see `launcher/replay.py`).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +10,16 @@ import os
 import sys
 from pathlib import Path
 
+EXIT_USAGE = 2
+
+
+def _default_home() -> Path:
+    return Path(os.environ.get("LPL_HOME", ".lpl"))
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m launcher", description=__doc__)
-    parser.add_argument("--home", type=Path, default=Path(os.environ.get("LPL_HOME", ".lpl")))
+    parser.add_argument("--home", type=Path, default=_default_home())
     parser.add_argument("--run-id", required=True)
     parser.add_argument("--execution-id", type=int, required=True)
     parser.add_argument("--task-dir", type=Path, required=True)
@@ -18,12 +27,60 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _replay_parser(home: Path) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m launcher replay",
+        description="Run one recorded task again from its ExecutorInput, recorded as a new linked execution.",
+    )
+    parser.add_argument("--home", type=Path, default=home, help="the home that holds the run")
+    parser.add_argument("--run", required=True, metavar="RUN_ID", help="the run that holds the task")
+    parser.add_argument(
+        "--task", required=True, metavar="KEY", help="task key, task path (outer/inner) or execution id"
+    )
+    parser.add_argument(
+        "--iteration", type=int, metavar="N", help="which loop iteration, if the task ran in several"
+    )
+    return parser
+
+
+def _replay_args(argv: list[str]) -> argparse.Namespace | None:
+    """The replay options when `replay` is the first word after the options, else None (a driver's call)."""
+    home_parser = argparse.ArgumentParser(add_help=False)
+    home_parser.add_argument("--home", type=Path, default=_default_home())
+    known, rest = home_parser.parse_known_args(argv)
+    if not rest or rest[0] != "replay":
+        return None
+    return _replay_parser(known.home).parse_args(rest[1:])
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from launcher.replay import ReplayOptions, replay
+    from spec.errors import LplError
+
+    try:
+        return replay(
+            ReplayOptions(home=args.home, run_id=args.run, task=args.task, iteration=args.iteration)
+        )
+    except LplError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else argv
+    replay_args = _replay_args(arguments)
+    if replay_args is not None:
+        return _replay(replay_args)
+    args = _parser().parse_args(arguments)
     from launcher.launch import launch
 
-    return launch(home=args.home, run_id=args.run_id, execution_id=args.execution_id, task_dir=args.task_dir,
-                  attempt=args.attempt)
+    return launch(
+        home=args.home,
+        run_id=args.run_id,
+        execution_id=args.execution_id,
+        task_dir=args.task_dir,
+        attempt=args.attempt,
+    )
 
 
 if __name__ == "__main__":

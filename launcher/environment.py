@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 import shlex
 import shutil
 import subprocess
@@ -12,25 +11,43 @@ import sys
 from pathlib import Path
 
 from launcher import legacy_paths
-from spec.command import PythonPlan
+from spec.command import ENVIRONMENT_READY as READY
+from spec.command import PythonPlan, environment_dir, environment_root
 from spec.errors import EnvironmentBuildError
 
-READY = ".lpl-ready"
 # pip options that take a value, and how uv spells them (None: uv has no equivalent; drop it).
-_VALUE_OPTIONS = {"--index-url": "--index-url", "-i": "--index-url", "--extra-index-url": "--extra-index-url",
-                  "--trusted-host": "--allow-insecure-host", "--find-links": "--find-links", "-f": "--find-links",
-                  "-c": "--constraint", "--constraint": "--constraint", "-r": "--requirement",
-                  "--requirement": "--requirement"}
-_DROPPED_FLAGS = {"--quiet", "-q", "--no-warn-script-location", "--disable-pip-version-check", "--user",
-                  "--no-cache-dir", "--upgrade", "-U", "--force-reinstall"}
+_VALUE_OPTIONS = {
+    "--index-url": "--index-url",
+    "-i": "--index-url",
+    "--extra-index-url": "--extra-index-url",
+    "--trusted-host": "--allow-insecure-host",
+    "--find-links": "--find-links",
+    "-f": "--find-links",
+    "-c": "--constraint",
+    "--constraint": "--constraint",
+    "-r": "--requirement",
+    "--requirement": "--requirement",
+}
+_DROPPED_FLAGS = {
+    "--quiet",
+    "-q",
+    "--no-warn-script-location",
+    "--disable-pip-version-check",
+    "--user",
+    "--no-cache-dir",
+    "--upgrade",
+    "-U",
+    "--force-reinstall",
+}
+
+
 def cache_root() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "local-pipelines" / "envs"
+    return environment_root()
 
 
 def ensure_environment(plan: PythonPlan, *, log: list[str]) -> Path:
     """The environment for `plan`, built under a lock the first time; no installer runs when it is ready."""
-    env_dir = cache_root() / plan.key
+    env_dir = environment_dir(plan)
     if (env_dir / READY).exists():
         return env_dir
     env_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -62,22 +79,38 @@ def _build(plan: PythonPlan, env_dir: Path, *, log: list[str]) -> None:
     if uv is not None:
         _run([uv, "venv", "--quiet", "--python", sys.executable, str(env_dir)], log=log)
         for install in plan.installs:
-            _run([uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", python, *_uv_args(install)],
-                 log=log)
+            _run(
+                [
+                    uv,
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--compile-bytecode",
+                    "--python",
+                    python,
+                    *_uv_args(install),
+                ],
+                log=log,
+            )
     else:
         _run([sys.executable, "-m", "venv", str(env_dir)], log=log)
         for install in plan.installs:
-            _run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *install], log=log)
+            _run(
+                [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *install], log=log
+            )
     _install_legacy_support(plan, env_dir, python=python, uv=uv, log=log)
 
 
-def _install_legacy_support(plan: PythonPlan, env_dir: Path, *, python: str, uv: str | None,
-                            log: list[str]) -> None:
+def _install_legacy_support(
+    plan: PythonPlan, env_dir: Path, *, python: str, uv: str | None, log: list[str]
+) -> None:
     version = plan.kfp_version()
     if version is None or not legacy_paths.needs_local_path_shim(version):
         return
     if sys.version_info >= (3, 12):  # kfp < 2.5 imports distutils, which setuptools now provides
-        installer = [uv, "pip", "install", "--quiet", "--python", python] if uv else [python, "-m", "pip", "install"]
+        installer = (
+            [uv, "pip", "install", "--quiet", "--python", python] if uv else [python, "-m", "pip", "install"]
+        )
         _run([*installer, "setuptools"], log=log)
     site = next((env_dir / "lib").glob("python*/site-packages"))
     legacy_paths.install_local_path_shim(site)
@@ -105,5 +138,7 @@ def _run(argv: list[str], *, log: list[str]) -> None:
     if output:
         log.append(output)
     if completed.returncode != 0:
-        raise EnvironmentBuildError(f"{shlex.join(argv[:3])} … failed (exit {completed.returncode}): "
-                                    f"{output.splitlines()[-1] if output else 'no output'}")
+        raise EnvironmentBuildError(
+            f"{shlex.join(argv[:3])} … failed (exit {completed.returncode}): "
+            f"{output.splitlines()[-1] if output else 'no output'}"
+        )

@@ -19,6 +19,7 @@ from launcher.environment import ensure_environment
 from launcher.outputs import EXECUTOR_LOGS, OutputError, collect_outputs
 from ledger.model import CANCELED, COMPLETE, FAILED, RUNNING
 from ledger.store import CacheEntry, Ledger, RunLedger
+from spec import values
 from spec.command import plan_python_component
 from spec.errors import LplError
 from spec.ir import pipeline_spec_pb2
@@ -48,13 +49,29 @@ class TaskFiles:
 
     @classmethod
     def read(cls, task_dir: Path) -> TaskFiles:
-        executor_input = json_format.Parse((task_dir / "executor_input.json").read_text(),
-                                           pipeline_spec_pb2.ExecutorInput())
-        component = json_format.Parse((task_dir / "component_spec.json").read_text(),
-                                      pipeline_spec_pb2.ComponentSpec(), ignore_unknown_fields=True)
-        return cls(task_dir=task_dir, task=json.loads((task_dir / "task.json").read_text()),
-                   executor_input=executor_input, component=component,
-                   container=json.loads((task_dir / "container_spec.json").read_text()))
+        executor_input = json_format.Parse(
+            (task_dir / "executor_input.json").read_text(), pipeline_spec_pb2.ExecutorInput()
+        )
+        component = json_format.Parse(
+            (task_dir / "component_spec.json").read_text(),
+            pipeline_spec_pb2.ComponentSpec(),
+            ignore_unknown_fields=True,
+        )
+        return cls(
+            task_dir=task_dir,
+            task=json.loads((task_dir / "task.json").read_text()),
+            executor_input=executor_input,
+            component=component,
+            container=json.loads((task_dir / "container_spec.json").read_text()),
+        )
+
+    def write(self) -> None:
+        """Write the files as the driver writes them, so that `read` gives back this task."""
+        (self.task_dir / "outputs").mkdir(parents=True, exist_ok=True)
+        (self.task_dir / "executor_input.json").write_text(values.render_protojson(self.executor_input))
+        (self.task_dir / "component_spec.json").write_text(values.render_protojson(self.component))
+        (self.task_dir / "container_spec.json").write_text(json.dumps(self.container))
+        (self.task_dir / "task.json").write_text(json.dumps(self.task))
 
     @property
     def log_path(self) -> Path:
@@ -99,8 +116,9 @@ def launch(*, home: Path, run_id: str, execution_id: int, task_dir: Path, attemp
     ledger = Ledger(home)
     run_ledger = ledger.open_run(run_id)
     started = time.time()
-    run_ledger.update_execution(execution_id, state=RUNNING,
-                                attempt={"number": attempt, "start": started, "pid": os.getpid()})
+    run_ledger.update_execution(
+        execution_id, state=RUNNING, attempt={"number": attempt, "start": started, "pid": os.getpid()}
+    )
     files.log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(files.log_path, "ab") as log:
         if attempt:
@@ -121,8 +139,11 @@ def launch(*, home: Path, run_id: str, execution_id: int, task_dir: Path, attemp
 def _execute(files: TaskFiles, *, log: BinaryIO, interrupt: _Interrupt) -> Outcome:
     executor_input = files.executor_input
     _prepare_output_folders(files)
-    resolver = Resolver(add_defaults(executor_input, files.component), provided=provided_inputs(executor_input),
-                        job=_job_facts(files))
+    resolver = Resolver(
+        add_defaults(executor_input, files.component),
+        provided=provided_inputs(executor_input),
+        job=_job_facts(files),
+    )
     command = resolver.resolve_all(list(files.container.get("command", [])))
     args = resolver.resolve_all(list(files.container.get("args", [])))
     env = dict(os.environ)
@@ -140,15 +161,24 @@ def _execute(files: TaskFiles, *, log: BinaryIO, interrupt: _Interrupt) -> Outco
         env.pop("PYTHONHOME", None)
         argv = list(plan.program)
     env["PYTHONUNBUFFERED"] = "1"
-    exit_code = _run_process(argv, env=env, cwd=files.task_dir, log=log, label=str(files.task["label"]),
-                             interrupt=interrupt)
+    exit_code = _run_process(
+        argv, env=env, cwd=files.task_dir, log=log, label=str(files.task["label"]), interrupt=interrupt
+    )
     if exit_code != 0:
-        return Outcome(state=FAILED, error=_failure_message(files.log_path, exit_code), exit_code=exit_code, ran=True)
+        return Outcome(
+            state=FAILED, error=_failure_message(files.log_path, exit_code), exit_code=exit_code, ran=True
+        )
     collected = collect_outputs(executor_input, files.component, run_root=str(files.task["run_root"]))
     for warning in collected.warnings:
         log.write(f"[launcher] warning: {warning}\n".encode())
-    return Outcome(state=COMPLETE, parameters=collected.parameters, artifacts=collected.artifacts,
-                   present_files=collected.present_files, exit_code=0, ran=True)
+    return Outcome(
+        state=COMPLETE,
+        parameters=collected.parameters,
+        artifacts=collected.artifacts,
+        present_files=collected.present_files,
+        exit_code=0,
+        ran=True,
+    )
 
 
 def _prepare_output_folders(files: TaskFiles) -> None:
@@ -166,23 +196,38 @@ def _prepare_output_folders(files: TaskFiles) -> None:
 
 def _job_facts(files: TaskFiles) -> JobFacts:
     task = files.task
-    return JobFacts(job_name=str(task["job_name"]), job_uuid=str(task["run_id"]), task_name=str(task["task_key"]),
-                    task_uuid=str(task["execution_id"]), create_time=str(task["create_time"]),
-                    pipeline_root=str(task["pipeline_root"]), workspace=str(task.get("workspace", "")))
+    return JobFacts(
+        job_name=str(task["job_name"]),
+        job_uuid=str(task["run_id"]),
+        task_name=str(task["task_key"]),
+        task_uuid=str(task["execution_id"]),
+        create_time=str(task["create_time"]),
+        pipeline_root=str(task["pipeline_root"]),
+        workspace=str(task.get("workspace", "")),
+    )
 
 
 def _child_setup() -> None:
     die_with_parent(signal.SIGKILL)
 
 
-def _run_process(argv: list[str], *, env: dict[str, str], cwd: Path, log: BinaryIO, label: str,
-                 interrupt: _Interrupt) -> int:
+def _run_process(
+    argv: list[str], *, env: dict[str, str], cwd: Path, log: BinaryIO, label: str, interrupt: _Interrupt
+) -> int:
     """Run the component, streaming its combined output to the console (prefixed) and to its log."""
     prefix = f"[{label}] ".encode()
     out = sys.stdout.buffer
     try:
-        child = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                 stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_child_setup)
+        child = subprocess.Popen(
+            argv,
+            env=env,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_child_setup,
+        )
     except OSError as exc:
         raise OutputError(f"cannot start {argv[0]!r}: {exc.strerror}") from exc
     interrupt.child = child
@@ -204,20 +249,47 @@ def _failure_message(log_path: Path, exit_code: int) -> str:
     return f"exit code {exit_code}" + (f": {last[:300]}" if last else "")
 
 
-def _publish(ledger: Ledger, run_ledger: RunLedger, files: TaskFiles, outcome: Outcome, *, execution_id: int,
-             attempt: int, started: float) -> None:
-    log_draft = {"type": "system.Artifact", "uri": str(files.log_path), "properties": {"display_name": EXECUTOR_LOGS}}
+def _publish(
+    ledger: Ledger,
+    run_ledger: RunLedger,
+    files: TaskFiles,
+    outcome: Outcome,
+    *,
+    execution_id: int,
+    attempt: int,
+    started: float,
+) -> None:
+    log_draft = {
+        "type": "system.Artifact",
+        "uri": str(files.log_path),
+        "properties": {"display_name": EXECUTOR_LOGS},
+    }
     new_artifacts = dict(outcome.artifacts) if outcome.state == COMPLETE else {}
     new_artifacts[EXECUTOR_LOGS] = [log_draft]
     properties: dict[str, Any] = {"log": str(files.log_path), "error": outcome.error}
     if outcome.state == COMPLETE:
         properties["outputs"] = outcome.parameters
-    record = {"number": attempt, "start": started, "end": time.time(), "exit_code": outcome.exit_code,
-              "state": outcome.state, "error": outcome.error}
-    published = run_ledger.publish_execution(execution_id, state=outcome.state, properties=properties,
-                                             new_artifacts=new_artifacts, attempt=record)
+    record = {
+        "number": attempt,
+        "start": started,
+        "end": time.time(),
+        "exit_code": outcome.exit_code,
+        "state": outcome.state,
+        "error": outcome.error,
+    }
+    published = run_ledger.publish_execution(
+        execution_id, state=outcome.state, properties=properties, new_artifacts=new_artifacts, attempt=record
+    )
     fingerprint = str(files.task.get("cache_fingerprint", ""))
     if outcome.state == COMPLETE and fingerprint:
-        ledger.add_cache_entry(str(files.task["pipeline_name"]), CacheEntry(
-            fingerprint=fingerprint, run_id=str(files.task["run_id"]), execution_id=execution_id,
-            outputs=outcome.parameters, artifacts=published, required_files=tuple(outcome.present_files)))
+        ledger.add_cache_entry(
+            str(files.task["pipeline_name"]),
+            CacheEntry(
+                fingerprint=fingerprint,
+                run_id=str(files.task["run_id"]),
+                execution_id=execution_id,
+                outputs=outcome.parameters,
+                artifacts=published,
+                required_files=tuple(outcome.present_files),
+            ),
+        )

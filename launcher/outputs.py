@@ -62,12 +62,16 @@ def collect_outputs(
     for name, spec in component_spec.output_definitions.parameters.items():
         if name not in collected.parameters:
             output_file = executor_input.outputs.parameters[name].output_file
-            collected.parameters[name] = _read_parameter_file(name, output_file, _TYPE_NAME(spec.parameter_type))
+            collected.parameters[name] = _read_parameter_file(
+                name, output_file, _TYPE_NAME(spec.parameter_type)
+            )
     for name, artifact_list in executor_input.outputs.artifacts.items():
         if name == EXECUTOR_LOGS:
             continue
         override = executor_output.artifacts[name].artifacts if name in executor_output.artifacts else []
-        draft = _artifact_draft(name, artifact_list.artifacts[0], override[0] if override else None, run_root=run_root)
+        draft = _artifact_draft(
+            name, artifact_list.artifacts[0], override[0] if override else None, run_root=run_root
+        )
         if os.path.exists(draft["uri"]):
             collected.present_files.append(draft["uri"])
         else:
@@ -80,8 +84,10 @@ def _read_parameter_file(name: str, path: str, parameter_type: str) -> Any:
     try:
         text = Path(path).read_text()
     except FileNotFoundError:
-        raise OutputError(f"output parameter {name!r} was not written (no value in the executor output"
-                          f" and no file at {path})") from None
+        raise OutputError(
+            f"output parameter {name!r} was not written (no value in the executor output"
+            f" and no file at {path})"
+        ) from None
     try:
         return values.value_to_python(values.text_to_value(text, parameter_type))
     except ValueConversionError as exc:

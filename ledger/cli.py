@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ledger import describe, render
+from ledger import describe, render, report
 from ledger.diff import diff_runs
 from ledger.model import Execution, RunView
 from ledger.store import Ledger, check_run_id
@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     diff = commands.add_parser("diff", parents=[common], help="tasks that differ between two runs")
     diff.add_argument("run_a", help="run id (or a unique prefix)")
     diff.add_argument("run_b", help="run id (or a unique prefix)")
+    report.add_report_command(commands, parents=[common])
     return parser
 
 
@@ -147,6 +148,12 @@ def command_diff(ledger: Ledger, args: argparse.Namespace) -> Result:
     return document, render.render_diff(document), EXIT_DIFFERENT if different else EXIT_OK
 
 
+def command_report(ledger: Ledger, args: argparse.Namespace) -> Result:
+    view = resolve_run(ledger, args.run)
+    path = report.write_view_report(view, report.report_path(args, view.run_id))
+    return {"run_id": view.run_id, "report": str(path)}, f"wrote {path}", EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[Ledger, argparse.Namespace], Result]] = {
     "runs": command_runs,
     "show": command_show,
@@ -154,6 +161,7 @@ COMMANDS: dict[str, Callable[[Ledger, argparse.Namespace], Result]] = {
     "exec": command_execution,
     "log": command_log,
     "diff": command_diff,
+    "report": command_report,
 }
 
 

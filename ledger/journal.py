@@ -47,6 +47,8 @@ def append_locked(path: Path, records: list[dict[str, Any]]) -> None:
     buried under the next record, which would turn a tolerated tail into damage in the middle.
     """
     created = not path.exists()
+    if created:
+        _make_parents(path)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         _drop_damaged_tail(fd, path)
@@ -60,6 +62,13 @@ def append_locked(path: Path, records: list[dict[str, Any]]) -> None:
         os.close(fd)
     if created:
         fsync_directory(path.parent)
+
+
+def _make_parents(path: Path) -> None:
+    missing = [parent for parent in path.parents if not parent.is_dir()]
+    for directory in reversed(missing):
+        directory.mkdir(exist_ok=True)
+        fsync_directory(directory.parent)
 
 
 def fsync_directory(directory: Path) -> None:

@@ -139,9 +139,13 @@ class RunView:
         return [e for e in self._events_by_execution.get(execution_id, []) if e.type == event_type]
 
     def artifacts_of(self, execution_id: int, event_type: str) -> dict[str, list[Artifact]]:
-        """Artifacts linked to an execution by name, each list in event order."""
+        """Artifacts linked to an execution by name, each list in journal order.
+
+        One publish writes a list's events in index order; a later publish (another attempt) comes after,
+        so the last artifact of a name is the newest. Sorting by index would interleave attempts.
+        """
         named: dict[str, list[Artifact]] = {}
-        for event in sorted(self.events_of(execution_id, event_type), key=lambda e: e.index):
+        for event in self.events_of(execution_id, event_type):
             named.setdefault(event.path, []).append(self.artifacts[event.artifact_id])
         return named
 

@@ -63,11 +63,12 @@ def render_show(document: dict[str, Any]) -> str:
         lines.append(f"  parameters {_mapping(run['parameters'])}")
     rows = [["ID", "TASK", "KIND", "STATE", "DURATION", "ATTEMPTS"]]
     details: dict[int, list[str]] = {}
+    id_width = max((len(str(e["id"])) for e in document["executions"]), default=2)
     for execution in document["executions"]:
         indent = "  " * int(execution.get("depth", 0))
         rows.append([str(execution["id"]), indent + execution["label"], execution["kind"], execution["state"],
                      duration(execution["duration"]), str(len(execution["attempts"]) or "")])
-        details[len(rows) - 1] = _details(execution, indent=" " * (len(str(execution["id"])) + 2) + indent)
+        details[len(rows) - 1] = _details(execution, indent=" " * (id_width + 2) + indent)
     body = table(rows).split("\n")
     lines.append("")
     for number, line in enumerate(body):

@@ -204,7 +204,6 @@ class Ledger:
 
     def add_cache_entry(self, pipeline_name: str, entry: CacheEntry) -> None:
         path = self._cache_path(pipeline_name, entry.fingerprint)
-        path.parent.mkdir(parents=True, exist_ok=True)
         record = {
             "kind": "cache",
             "pipeline_name": pipeline_name,

@@ -343,8 +343,9 @@ class Bench:
             wall = time.perf_counter() - started
         if returncode != 0 or not result.exists():
             return None, wall, f"kfp.local exit {returncode}: {failure_text(log_path)} (log: {log_path})"
+        call = float(json.loads(result.read_text())["call"])
         shutil.rmtree(root, ignore_errors=True)
-        return float(json.loads(result.read_text())["call"]), wall, ""
+        return call, wall, ""
 
     # -- the floor -----------------------------------------------------------------------------------------
 
@@ -621,7 +622,10 @@ def trivial_round(bench: Bench, r: int, name: str, *, concurrency: int) -> None:
         bench.add(f"floor.{name}", took)
         if error:
             bench.errors[f"floor {name}"] = error
-    shutil.rmtree(run.home, ignore_errors=True)
+    if not run.error and name == "chain":
+        bench.note("chain_timeline", timeline(run))
+    if not bench.args.keep:
+        shutil.rmtree(run.home, ignore_errors=True)
 
 
 def timeline(run: OursRun) -> dict[str, float]:
@@ -698,8 +702,8 @@ def build_rows(bench: Bench, selected: set[str]) -> list[Row]:
                         goal=f"<= {GOAL_SEED_VS_KFP} x kfp, <= {GOAL_VS_FLOOR} x floor",
                         checks=ratio_check("x kfp", _div(ours, kfp), GOAL_SEED_VS_KFP)
                         + ratio_check("x floor", _div(ours, floor), GOAL_VS_FLOOR)))
-        rows.append(Row("seed, cached re-run (task cache on)", m.get("ours.seed_cached"), kfp, floor, 4,
-                        m.get("rss.seed_cached"), note="no launcher runs: every task is a cache hit"))
+        rows.append(Row("seed, cached re-run (task cache on)", m.get("ours.seed_cached"), tasks=4,
+                        rss_mb=m.get("rss.seed_cached"), note="no launcher runs: every task is a cache hit"))
         start = m.get("start.first_launcher")
         rows.append(Row("driver start -> first launcher started", start, tasks=None,
                         goal=f"<= {GOAL_START_SECONDS * 1000:.0f} ms",
@@ -721,7 +725,7 @@ def build_rows(bench: Bench, selected: set[str]) -> list[Row]:
                         note="floor = uv env build + our warm run; kfp = use_venv=True (--slow)"))
     if "sleepers" in selected:
         ours = m.get("ours.sleepers")
-        rows.append(Row("8 x sleep(1), ParallelFor(parallelism=8)", ours, m.get("kfp.sleepers"), 1.0, 8,
+        rows.append(Row("8 x sleep(1), ParallelFor(parallelism=8)", ours, m.get("kfp.sleepers"), 1.0, None,
                         m.get("rss.sleepers"), goal=f"<= {GOAL_SLEEPERS_SECONDS} s wall",
                         checks=[] if ours is None else [(f"{ours:.2f} s", ours <= GOAL_SLEEPERS_SECONDS)],
                         note="floor = the sleep itself"))
@@ -788,24 +792,27 @@ def print_table(bench: Bench, rows: list[Row]) -> None:
         print("\n".join(notes))
     print(f"\nmedians of {bench.args.repeat} run(s); kfp.local = pipeline call in a fresh process"
           " (process medians in --json); floor = each task's compiled program run directly in our cached env")
-    timelines = bench.extra.get("seed_timeline")
-    if timelines:
-        keys = ("driver_start", "to_first_task", "launcher_in", "attempt", "publish", "between", "tail")
-        labels = {"driver_start": "spawn -> run recorded (driver imports, load, validate, ledger)",
-                  "to_first_task": "run recorded -> first task created",
-                  "launcher_in": "per task: created -> launcher attempt start (spawn + imports)",
-                  "attempt": "per task: attempt start -> end (env lookup, component process, outputs)",
-                  "publish": "per task: attempt end -> published",
-                  "between": "per task: published -> next task created (launcher exit, driver)",
-                  "tail": "last task published -> driver exit"}
-        print(f"\nseed timeline from the ledger (median of {len(timelines)} run(s)):")
+    keys = ("driver_start", "to_first_task", "launcher_in", "attempt", "publish", "between", "tail")
+    labels = {"driver_start": "spawn -> run recorded (driver imports, load, validate, ledger)",
+              "to_first_task": "run recorded -> first task created",
+              "launcher_in": "per task: created -> launcher attempt start (spawn + imports)",
+              "attempt": "per task: attempt start -> end (env lookup, component process, outputs)",
+              "publish": "per task: attempt end -> published",
+              "between": "per task: published -> next task created (launcher exit, driver)",
+              "tail": "last task published -> driver exit"}
+    for name, tasks in (("seed", 4), ("chain", 50)):
+        timelines = bench.extra.get(f"{name}_timeline")
+        if not timelines:
+            continue
+        print(f"\n{name} timeline from the ledger (median of {len(timelines)} run(s); per-task rows: means):")
         for key in keys:
             value = median(t[key] for t in timelines if key in t)
             if value is not None:
                 print(f"  {labels[key]:<76} {value * 1000:7.0f} ms")
-        floor = median(bench.samples.get("floor.seed", []))
+        floor = median(bench.samples.get(f"floor.{name}", []))
         if floor is not None:
-            print(f"  {'per task: the compiled program alone (floor / 4)':<76} {floor / 4 * 1000:7.0f} ms")
+            label = f"per task: the compiled program alone (floor / {tasks})"
+            print(f"  {label:<76} {floor / tasks * 1000:7.0f} ms")
     print("\nsamples (seconds):")
     for key in sorted(bench.samples):
         print(f"  {key:<28} " + " ".join(f"{v:.3f}" for v in bench.samples[key]))
@@ -819,27 +826,48 @@ def print_table(bench: Bench, rows: list[Row]) -> None:
 # Profile: import times and bytecode.
 
 
-def profile(bench: Bench) -> dict[str, Any]:
-    report: dict[str, Any] = {}
-    for module in ("driver.run", "launcher.launch"):
-        completed = subprocess.run([bench.python, "-X", "importtime", "-c", f"import {module}"], cwd=REPO,
+def import_times(python: str, module: str, runs: int = 7) -> dict[str, tuple[float, float, int]]:
+    """Median (self ms, cumulative ms, depth) per module of `python -X importtime -c "import module"`."""
+    samples: list[dict[str, tuple[int, int, int]]] = []
+    for _ in range(runs):
+        completed = subprocess.run([python, "-X", "importtime", "-c", f"import {module}"], cwd=REPO,
                                    capture_output=True, text=True, check=False)
-        entries = []
+        entries = {}
         for line in completed.stderr.splitlines():
             match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)", line)
             if match:
                 own, cumulative, indent, name = match.groups()
-                entries.append((int(cumulative), int(own), len(indent), name))
-        total = next((cumulative for cumulative, _, _, name in entries if name == module), None)
-        top = sorted((e for e in entries if e[2] <= 3), reverse=True)[:12]
-        ours = sum(own for _, own, _, name in entries if name.split(".")[0] in ("driver", "launcher", "spec",
-                                                                                  "ledger"))
-        report[module] = {"total_ms": total / 1000 if total else None, "own_modules_self_ms": ours / 1000,
-                          "top": [{"module": name, "cumulative_ms": c / 1000, "self_ms": s / 1000}
-                                  for c, s, _, name in top]}
-    started = time.perf_counter()
-    subprocess.run([bench.python, "-c", "pass"], check=True)
-    report["python_start_ms"] = (time.perf_counter() - started) * 1000
+                entries[name] = (int(own), int(cumulative), len(indent) // 2)
+        samples.append(entries)
+    names = set.intersection(*(set(entries) for entries in samples)) if samples else set()
+    return {name: (statistics.median(e[name][0] for e in samples) / 1000,
+                   statistics.median(e[name][1] for e in samples) / 1000, samples[0][name][2])
+            for name in names}
+
+
+def process_time(argv: list[str], runs: int = 7) -> float:
+    """Median milliseconds to run a short process."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(argv, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
+def profile(bench: Bench) -> dict[str, Any]:
+    report: dict[str, Any] = {}
+    ours_packages = ("driver", "launcher", "spec", "ledger")
+    for module in ("driver.run", "launcher.launch"):
+        times = import_times(bench.python, module)
+        total = times.get(module, (0.0, 0.0, 0))[1]
+        own = sum(t[0] for name, t in times.items() if name.split(".")[0] in ours_packages)
+        top = sorted(((t[1], t[0], t[2], name) for name, t in times.items() if t[2] <= 2), reverse=True)[:14]
+        report[module] = {"total_ms": total or None, "own_modules_self_ms": own,
+                          "top": [{"module": name, "cumulative_ms": c, "self_ms": s, "depth": d}
+                                  for c, s, d, name in top]}
+    report["python_start_ms"] = process_time([bench.python, "-c", "pass"])
+    report["python_start_no_site_ms"] = process_time([bench.python, "-S", "-c", "pass"])
     tag = sys.implementation.cache_tag
     pyc: dict[str, dict[str, int]] = {}
     for package in ("driver", "launcher", "spec", "ledger"):
@@ -857,15 +885,17 @@ def profile(bench: Bench) -> dict[str, Any]:
 
 def print_profile(report: dict[str, Any]) -> None:
     print("\nprofile:")
-    print(f"  python start (-c pass): {report['python_start_ms']:.0f} ms;"
+    print(f"  python start: {report['python_start_ms']:.0f} ms (-c pass),"
+          f" {report['python_start_no_site_ms']:.0f} ms without site (-S);"
           f" PYTHONDONTWRITEBYTECODE={report['PYTHONDONTWRITEBYTECODE'] or '(unset)'}")
     for module in ("driver.run", "launcher.launch"):
         entry = report[module]
         total = entry["total_ms"]
-        print(f"  import {module}: {total:.0f} ms" if total else f"  import {module}: failed",
-              f"(our own modules' self time {entry['own_modules_self_ms']:.0f} ms)")
+        own = f"(our own modules' self time {entry['own_modules_self_ms']:.0f} ms)"
+        print(f"  import {module} (median of 7, -X importtime): {total:.0f} ms {own}" if total
+              else f"  import {module}: failed")
         for item in entry["top"]:
-            print(f"      {item['cumulative_ms']:7.1f} ms  {item['module']}")
+            print(f"      {item['cumulative_ms']:7.1f} ms  {'  ' * item['depth']}{item['module']}")
     print("  bytecode (.pyc present / .py):")
     for where, counts in report["bytecode"].items():
         print(f"      {counts['pyc']:5d} / {counts['py']:<5d} {where}")
@@ -908,28 +938,32 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"bench: unknown workload(s) {sorted(unknown)}; choose from {', '.join(WORKLOADS)}")
     sys.path.insert(0, str(REPO))
     bench = Bench(args)
+    load_start = list(os.getloadavg())
+    if load_start[0] > 0.5:
+        log(f"warning: load average {load_start[0]:.2f} before starting; timings will be noisy")
     started = time.perf_counter()
-    try:
-        run_all(bench, selected)
-        rows = build_rows(bench, selected)
-        report = profile(bench) if args.profile else None
-    finally:
-        if not args.keep and not bench.errors:
-            shutil.rmtree(bench.tmp, ignore_errors=True)
+    run_all(bench, selected)  # on an exception the temp dir stays, for its logs
+    rows = build_rows(bench, selected)
+    report = profile(bench) if args.profile else None
+    if not args.keep and not bench.errors:
+        shutil.rmtree(bench.tmp, ignore_errors=True)
     from importlib.metadata import version
 
     machine = {"date": datetime.datetime.now().isoformat(timespec="seconds"), "cpus": os.cpu_count(),
+               "loadavg_start": load_start, "loadavg_end": list(os.getloadavg()),
                "platform": platform.platform(), "python": sys.version.split()[0], "kfp": version("kfp"),
                "driver_python": bench.python, "kfp_local_python": str(bench.kfp_python),
                "uv_cache_dir": bench.uv_cache, "bench_seconds": round(time.perf_counter() - started, 1)}
     if args.json:
         print(json.dumps({"machine": machine, "repeat": args.repeat, "rows": [row.as_json() for row in rows],
                           "samples": bench.samples, "seed_timeline": bench.extra.get("seed_timeline", []),
+                          "chain_timeline": bench.extra.get("chain_timeline", []),
                           "errors": bench.errors, "profile": report,
                           "temp_dir": str(bench.tmp) if args.keep or bench.errors else None}, indent=2))
     else:
         print(f"local-pipelines vs kfp.local — {machine['date']}, {machine['cpus']} CPUs, Python"
-              f" {machine['python']}, kfp {machine['kfp']}, {machine['bench_seconds']} s\n")
+              f" {machine['python']}, kfp {machine['kfp']}, {machine['bench_seconds']} s; load average"
+              f" {load_start[0]:.2f} at start, {machine['loadavg_end'][0]:.2f} at end\n")
         print_table(bench, rows)
         if report is not None:
             print_profile(report)

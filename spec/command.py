@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shlex
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 _KFP_PIN = re.compile(r"^kfp==([0-9][^;\s]*)$")
+# The marker a finished environment holds; an environment without it is rebuilt.
+ENVIRONMENT_READY = ".lpl-ready"
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,17 @@ class PythonPlan:
                 if match:
                     return match.group(1)
         return None
+
+
+def environment_root() -> Path:
+    """Where environments are cached: outside every home, in the user cache directory."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "local-pipelines" / "envs"
+
+
+def environment_dir(plan: PythonPlan) -> Path:
+    """The cached environment that runs `plan` (built or not)."""
+    return environment_root() / plan.key
 
 
 def plan_python_component(command: list[str], args: list[str]) -> PythonPlan | None:

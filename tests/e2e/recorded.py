@@ -1,4 +1,4 @@
-"""Reading a finished run's ledger for the foundation's end-to-end tests: tasks by path, artifacts, timings."""
+"""What the foundation's end-to-end tests read from a finished run: tasks by path, artifacts, timings."""
 
 from __future__ import annotations
 
@@ -39,3 +39,12 @@ def attempt_interval(execution: Execution) -> tuple[float, float]:
 
 def overlap(first: tuple[float, float], second: tuple[float, float]) -> bool:
     return first[0] < second[1] and second[0] < first[1]
+
+
+def typed(value: Any) -> Any:
+    """`value` with the type of every scalar beside it, so that `1 == 1.0 == True` no longer compare equal."""
+    if isinstance(value, dict):
+        return {key: typed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [typed(item) for item in value]
+    return (type(value).__name__, value)

@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from ledger.model import CACHED, CANCELED, COMPLETE, CONTAINER_EXECUTION, DAG_EXECUTION, FAILED
-from tests.e2e.finished_run import FinishedRun, run_driver
+from tests.e2e.finished_run import CompilePipeline, FinishedRun, run_driver
 
 # conditions.py keeps one dsl.Condition on purpose: the deprecated spelling still compiles to the same IR.
 pytestmark = pytest.mark.filterwarnings("ignore:dsl.Condition is deprecated:DeprecationWarning")
 
 TRUE_BY_DEFAULT = {"int-gt-5", "flag-yes", "score-high", "quote-param", "quote-output", "ratio-low",
                    "int-gt-float", "bool-true"}
+
+
+@pytest.fixture(scope="module")
+def twice_in_one_home(
+    compile_pipeline: CompilePipeline, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[FinishedRun, FinishedRun]:
+    """tests/pipelines/conditions.py with its defaults, run twice in one home: the second run is cached."""
+    home = tmp_path_factory.mktemp("conditions-home")
+    first = run_driver(compile_pipeline("conditions"), home=home, run_id="first")
+    second = run_driver(compile_pipeline("conditions"), home=home, run_id="second")
+    return first, second
 
 
 def _assert_canceled_with_nothing_beneath(run: FinishedRun, task_name: str) -> None:
@@ -27,9 +37,9 @@ def _assert_canceled_with_nothing_beneath(run: FinishedRun, task_name: str) -> N
 
 
 def test_true_branches_run_with_the_values_compared_and_false_branches_are_canceled(
-    compile_pipeline: Callable[[str], Path], lpl_home: Path
+    twice_in_one_home: tuple[FinishedRun, FinishedRun],
 ) -> None:
-    run = run_driver(compile_pipeline("conditions"), home=lpl_home)
+    run, _ = twice_in_one_home
 
     assert run.returncode == 0, run.output
     assert run.tags() == TRUE_BY_DEFAULT
@@ -59,10 +69,10 @@ def test_true_branches_run_with_the_values_compared_and_false_branches_are_cance
     ("n", "int_branch"), [("5", "int-eq-5"), ("3", "int-else")], ids=["elif", "else"]
 )
 def test_elif_and_else_branches_follow_the_parameters(
-    compile_pipeline: Callable[[str], Path], lpl_home: Path, n: str, int_branch: str
+    compile_pipeline: CompilePipeline, lpl_home: Path, n: str, int_branch: str
 ) -> None:
-    run = run_driver(compile_pipeline("conditions"), "-p", f"n={n}", "-p", "flag=no", "-p", "score=0.5", "-p", "ratio=0.7",
-                       "-p", "word=its", "-p", "go=false", home=lpl_home)
+    params = [f"n={n}", "flag=no", "score=0.5", "ratio=0.7", "word=its", "go=false"]
+    run = run_driver(compile_pipeline("conditions"), *(f"--param={p}" for p in params), home=lpl_home)
 
     assert run.returncode == 0, run.output
     assert run.tags() == {int_branch, "flag-not-yes", "int-gt-float"}
@@ -76,10 +86,9 @@ def test_elif_and_else_branches_follow_the_parameters(
 
 
 def test_a_second_run_is_served_from_the_cache_and_its_dags_still_complete(
-    compile_pipeline: Callable[[str], Path], lpl_home: Path
+    twice_in_one_home: tuple[FinishedRun, FinishedRun],
 ) -> None:
-    first = run_driver(compile_pipeline("conditions"), home=lpl_home, run_id="first")
-    second = run_driver(compile_pipeline("conditions"), home=lpl_home, run_id="second")
+    first, second = twice_in_one_home
 
     assert (first.returncode, second.returncode) == (0, 0), second.output
     assert second.probes_seen == []
@@ -111,7 +120,7 @@ def _with_condition(compiled: Path, expression: str, target: Path) -> Path:
     ids=["unescaped-quote", "not-a-bool", "evaluation-error", "unknown-input"],
 )
 def test_a_condition_that_cannot_be_evaluated_fails_its_task_naming_the_expression(
-    compile_pipeline: Callable[[str], Path],
+    compile_pipeline: CompilePipeline,
     lpl_home: Path,
     tmp_path: Path,
     expression: str | None,

@@ -60,8 +60,9 @@ def test_the_seed_compiled_afresh_runs(seed_pipeline: Path, lpl_home: Path) -> N
     assert_seed_succeeded(run_driver(seed_pipeline, home=lpl_home))
 
 
-@pytest.mark.skipif(not (REPO_ROOT / "ledger" / "__main__.py").exists(), reason="python -m ledger is not there yet")
-def test_ledger_show_json_lists_the_four_complete_container_executions(committed_seed_run: FinishedRun) -> None:
+def test_ledger_show_json_lists_the_four_complete_container_executions(
+    committed_seed_run: FinishedRun,
+) -> None:
     completed = run_cli("ledger", "show", committed_seed_run.run_id, "--json", home=committed_seed_run.home)
 
     assert completed.returncode == 0, completed.stderr

@@ -1,5 +1,5 @@
-"""Covers: artifacts: Output/Input[Dataset], a Model with metadata, Metrics, one artifact read by two consumers,
-OutputPath/InputPath, and a list of artifacts gathered by `dsl.Collected`.
+"""Covers: artifacts: Output/Input[Dataset], a Model with metadata, Metrics, one artifact read by several
+consumers, OutputPath/InputPath, and a list of artifacts gathered by `dsl.Collected`.
 
 Every consumer raises unless it reads exactly what its producer wrote, and metadata set by a producer must
 reach its consumer through the driver.

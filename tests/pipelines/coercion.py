@@ -1,9 +1,10 @@
-"""Covers: the backend's coercion of non-string values into STRING inputs (`3` -> "3", `true` -> "true", JSON).
+"""Covers: the backend's coercion of non-string values into STRING inputs (3 -> "3", true -> "true", JSON).
 
 The SDK refuses an int argument for a str input when the pipeline is defined (and `kfp.TYPE_CHECK` no longer
-switches that off), so this pipeline is defined with the SDK's argument check patched out; the compiled spec then asks the driver to do what the KFP backend does
-(`handleParamTypeValidationAndConversion`): format a number with `FormatFloat('f', -1)`, a bool as
-`true`/`false` and a dict or list as compact JSON. `show_text` raises unless it receives exactly that string.
+switches that off), so this pipeline is defined with the SDK's argument check patched out. The compiled spec
+then asks the driver to do what the KFP backend does (`handleParamTypeValidationAndConversion`): format a
+number with `FormatFloat('f', -1)`, a bool as `true`/`false` and a dict or list as compact JSON. `show_text`
+raises unless it receives exactly that string.
 """
 
 from unittest import mock

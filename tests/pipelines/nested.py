@@ -30,7 +30,9 @@ def check_result(total: int, expected_total: int, data: Input[Dataset], expected
 
 
 @dsl.pipeline(name="inner")
-def inner(x: int, offset: int = 10, label: str = "inner-default") -> NamedTuple("Outputs", total=int, data=Dataset):
+def inner(
+    x: int, offset: int = 10, label: str = "inner-default"
+) -> NamedTuple("Outputs", total=int, data=Dataset):
     summed = add(a=x, b=offset)
     labelled = label_dataset(label=label, total=summed.output)
     outputs = NamedTuple("Outputs", total=int, data=Dataset)

@@ -1,9 +1,11 @@
-"""Covers: every parameter type (str, int, float, bool, dict, list, Optional, defaults) into and out of components.
+"""Covers: every parameter type (str, int, float, bool, dict, list, Optional, defaults) into and out of
+components.
 
 The components check the exact Python type of every value they receive and raise when one is wrong, so a run
 that succeeds proves the values arrived intact: whole numbers nested inside dicts and lists arrive as `int`,
-never `float` (the protojson rule `kfp.local` breaks). `echo_all` hands each value back as a NamedTuple output,
-`check_all` receives those outputs downstream, and `make_list`'s single `list` output flows to `check_list`.
+never `float` (the protojson rule `kfp.local` breaks). `echo_all` hands each value back as a NamedTuple
+output, `check_all` receives those outputs downstream, and `make_list`'s single `list` output flows to
+`check_list`.
 """
 
 from typing import NamedTuple, Optional
@@ -21,7 +23,9 @@ def echo_all(
     items: list,
     maybe: Optional[str] = None,
     fallback: str = "component-default",
-) -> NamedTuple("Outputs", text=str, count=int, ratio=float, flag=bool, config=dict, items=list, fallback=str):
+) -> NamedTuple(
+    "Outputs", text=str, count=int, ratio=float, flag=bool, config=dict, items=list, fallback=str
+):
     def check_ints(value, where):
         # A whole number must never have become a float on its way here.
         if isinstance(value, float) and value.is_integer():
@@ -50,6 +54,16 @@ def echo_all(
 
 @dsl.component(base_image="python:3.11")
 def check_all(text: str, count: int, ratio: float, flag: bool, config: dict, items: list, fallback: str):
+    def check_ints(value, where):
+        if isinstance(value, float) and value.is_integer():
+            raise TypeError(f"{where}: the whole number {value!r} arrived as a float")
+        if isinstance(value, dict):
+            for key, item in value.items():
+                check_ints(item, f"{where}[{key!r}]")
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                check_ints(item, f"{where}[{index}]")
+
     received = {"text": text, "count": count, "ratio": ratio, "flag": flag, "config": config, "items": items,
                 "fallback": fallback}
     print(f"downstream={received!r}")
@@ -58,8 +72,8 @@ def check_all(text: str, count: int, ratio: float, flag: bool, config: dict, ite
     for name, expected in expected_types.items():
         if type(received[name]) is not expected:
             raise TypeError(f"{name}: expected {expected.__name__}, got {type(received[name]).__name__}")
-    if type(config["nested"]["whole"]) is not int or type(items[0]) is not int:
-        raise TypeError(f"whole numbers became floats: {config!r} {items!r}")
+    check_ints(config, "config")
+    check_ints(items, "items")
 
 
 @dsl.component(base_image="python:3.11")

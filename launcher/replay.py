@@ -1,0 +1,187 @@
+"""`python -m launcher replay`: run one recorded task again from its ExecutorInput, as a new linked execution.
+
+The replay is a new `system.ContainerExecution` of the same run, under the same parent DAG, with
+`replay_of` naming the execution it repeats. It gets a fresh task root and task directory, so the original's
+outputs and log stay as they were, and it adds no cache entry: a debugging rerun does not change what later
+runs reuse.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from launcher.launch import TaskFiles, launch
+from ledger.model import CONTAINER_EXECUTION, FAILED, RUNNING, Execution, RunView
+from ledger.store import Ledger
+from spec.errors import LedgerError, OptionError
+from spec.ir import pipeline_spec_pb2
+
+# Properties of the original that describe its outcome or its files, not the task: the replay has its own.
+_NOT_COPIED = frozenset(
+    {"outputs", "error", "log", "task_dir", "task_root", "cached_execution_id", "replay_of"}
+)
+
+
+@dataclass(frozen=True)
+class ReplayOptions:
+    home: Path
+    run_id: str
+    task: str
+    iteration: int | None = None
+
+
+def replay(options: ReplayOptions) -> int:
+    """Run the task again and record it; return 0 if it succeeded, 1 if it failed, 130 if interrupted."""
+    if not (options.home / "ledger" / "store.json").exists():
+        raise OptionError(f"there is no ledger in {options.home}")
+    ledger = Ledger(options.home)
+    try:
+        run_ledger = ledger.open_run(options.run_id)
+    except LedgerError as exc:
+        raise OptionError(str(exc)) from exc
+    view = run_ledger.view()
+    original = find_execution(view, task=options.task, iteration=options.iteration)
+    files = relocate(read_task_files(original), uid=uuid.uuid4().hex)
+    properties = {k: v for k, v in original.properties.items() if k not in _NOT_COPIED}
+    properties |= {
+        "replay_of": original.id,
+        "task_dir": str(files.task_dir),
+        "task_root": str(Path(files.executor_input.outputs.output_file).parent),
+    }
+    execution_id = run_ledger.create_execution(
+        type=CONTAINER_EXECUTION,
+        state=RUNNING,
+        properties=properties,
+        input_artifacts=view.artifacts_of(original.id, "INPUT"),
+    )
+    files.task |= {"execution_id": execution_id, "cache_fingerprint": ""}
+    files.task.pop("driver_pid", None)  # no driver waits for this launcher
+    try:
+        files.write()
+    except OSError as exc:
+        error = f"cannot write the replay's task files in {files.task_dir}: {exc.strerror}"
+        run_ledger.publish_execution(execution_id, state=FAILED, properties={"error": error})
+        raise OptionError(error) from exc
+    print(
+        f"[lpl] replaying execution {original.id} ({files.task.get('label', original.task_name)}) of run"
+        f" {options.run_id} as execution {execution_id}",
+        file=sys.stderr,
+    )
+    status = launch(
+        home=options.home,
+        run_id=options.run_id,
+        execution_id=execution_id,
+        task_dir=files.task_dir,
+        attempt=0,
+    )
+    _report(run_ledger.view().executions[execution_id], files)
+    return status
+
+
+def find_execution(view: RunView, *, task: str, iteration: int | None) -> Execution:
+    """The container execution named by execution id, task key or task path (and iteration)."""
+    if task.isdigit() and int(task) in view.executions:
+        execution = view.executions[int(task)]
+        if execution.type != CONTAINER_EXECUTION:
+            raise OptionError(f"execution {task} is a {execution.type}, not a container task")
+        return _replayable(execution)
+    originals = [
+        e
+        for e in view.executions.values()
+        if e.type == CONTAINER_EXECUTION and "replay_of" not in e.properties
+    ]
+    matched = [e for e in originals if task in (e.task_name, e.properties.get("task_path"))]
+    if not matched:
+        known = ", ".join(sorted({str(e.properties.get("task_path", e.task_name)) for e in originals}))
+        raise OptionError(
+            f"run {view.run_id} has no execution of a container task {task!r}; tasks that ran: {known or 'none'}"
+        )
+    if iteration is not None:
+        matched = [e for e in matched if e.properties.get("parent_iteration_index") == iteration]
+        if not matched:
+            raise OptionError(f"task {task!r} has no iteration {iteration} in run {view.run_id}")
+    # A resumed run may hold several executions of one task instance; the newest is the one that counts.
+    latest = {e.parent_dag_id: e for e in sorted(matched, key=lambda e: e.id)}
+    if len(latest) > 1:
+        raise OptionError(_ambiguity(task, latest.values(), iteration_given=iteration is not None))
+    return _replayable(next(iter(latest.values())))
+
+
+def _ambiguity(task: str, executions: Iterable[Execution], *, iteration_given: bool) -> str:
+    found = sorted(executions, key=lambda e: e.id)
+    if not iteration_given:
+        indexes = sorted({e.properties.get("parent_iteration_index") for e in found}, key=str)
+        if None not in indexes:
+            shown = ", ".join(str(i) for i in indexes)
+            return f"task {task!r} ran in {len(found)} iterations ({shown}): pass --iteration N"
+    ids = ", ".join(str(e.id) for e in found)
+    return f"task {task!r} ran {len(found)} times (executions {ids}): pass --task EXECUTION_ID"
+
+
+def _replayable(execution: Execution) -> Execution:
+    if execution.properties.get("cached_execution_id") is not None:
+        raise OptionError(
+            f"execution {execution.id} was a cache hit of execution "
+            f"{execution.properties['cached_execution_id']}: replay that one, in the run that ran it"
+        )
+    if not execution.properties.get("task_dir"):
+        raise OptionError(
+            f"execution {execution.id} ({execution.task_name}) never started a launcher"
+            f" ({execution.state}: {execution.properties.get('error') or 'skipped'}); nothing to replay"
+        )
+    return execution
+
+
+def read_task_files(execution: Execution) -> TaskFiles:
+    task_dir = Path(str(execution.properties["task_dir"]))
+    try:
+        return TaskFiles.read(task_dir)
+    except (OSError, ValueError) as exc:
+        raise OptionError(
+            f"execution {execution.id}: cannot read its task files in {task_dir}: {exc}"
+        ) from exc
+
+
+def relocate(files: TaskFiles, *, uid: str) -> TaskFiles:
+    """The same task with its outputs moved to a fresh task root and task directory named by `uid`."""
+    key = str(files.task["task_key"])
+    old_root = str(Path(files.executor_input.outputs.output_file).parent)
+    new_root = f"{files.task['run_root']}/{key}/{uid}"
+    task_dir = files.task_dir.parent / f"{key}-{uid[:12]}"
+    executor_input = pipeline_spec_pb2.ExecutorInput()
+    executor_input.CopyFrom(files.executor_input)
+    outputs = executor_input.outputs
+    for name, artifact_list in outputs.artifacts.items():
+        for artifact in artifact_list.artifacts:
+            artifact.uri = _moved(artifact.uri, old_root=old_root, new_root=new_root, name=name)
+    for name, parameter in outputs.parameters.items():
+        parameter.output_file = str(task_dir / "outputs" / name)
+    outputs.output_file = _moved(
+        outputs.output_file, old_root=old_root, new_root=new_root, name="output_metadata.json"
+    )
+    return TaskFiles(
+        task_dir=task_dir,
+        task=dict(files.task),
+        executor_input=executor_input,
+        component=files.component,
+        container=files.container,
+    )
+
+
+def _moved(uri: str, *, old_root: str, new_root: str, name: str) -> str:
+    if uri.startswith(old_root + "/"):
+        return new_root + uri[len(old_root) :]
+    return f"{new_root}/{name}"
+
+
+def _report(execution: Execution, files: TaskFiles) -> None:
+    error = execution.properties.get("error")
+    print(
+        f"[lpl] replay execution {execution.id} {execution.state}" + (f": {error}" if error else ""),
+        file=sys.stderr,
+    )
+    print(f"[lpl] log: {files.log_path}", file=sys.stderr)

@@ -1,0 +1,64 @@
+"""An in-memory ledger for tests: the same records, ids and folds as the JSON store, and no files."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from ledger import journal
+from ledger.store import BatchBuilder, Ledger, RecordReader
+
+
+class MemoryLedger(Ledger):
+    """A `Ledger` whose journals are lists of encoded lines; `RunLedger` works on it unchanged.
+
+    Records go through the same JSON encoding as on disk, so a test sees what a reader of the files
+    would (tuples become lists, keys become strings). Not shared between processes.
+    """
+
+    def __init__(self, home: Path = Path("/memory")) -> None:
+        # Deliberately not `super().__init__`: that opens (and creates) a store on disk.
+        self.home = home
+        self.root = home / "ledger"
+        self._lock = self.root / "lock"
+        self._runs_index = self.root / "runs.jsonl"
+        self.journals: dict[Path, list[bytes]] = {}
+        self._last_id = 0
+
+    def _append_batch(self, build: BatchBuilder, *, ids: int) -> list[int]:
+        now = time.time()
+        allocated = list(range(self._last_id + 1, self._last_id + ids + 1))
+        self._last_id += ids
+        for path, records in build(allocated).items():
+            self.journals.setdefault(path, []).extend(journal.encode({"time": now, **r}) for r in records)
+        return allocated
+
+    def _read(self, path: Path) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.journals.get(path, [])]
+
+    def _exists(self, path: Path) -> bool:
+        return path in self.journals
+
+    def _run_ids(self) -> set[str]:
+        return {path.stem for path in self.journals if path.parent == self.root / "runs"}
+
+    def _reader(self, path: Path) -> RecordReader:
+        return _MemoryReader(self.journals, path)
+
+
+class _MemoryReader:
+    """`JournalReader` over a list of lines: each read returns the lines added since the last one."""
+
+    def __init__(self, journals: dict[Path, list[bytes]], path: Path) -> None:
+        self._journals = journals
+        self._path = path
+        self._line = 0
+
+    def read_numbered(self) -> list[tuple[int, dict[str, Any]]]:
+        lines = self._journals.get(self._path, [])
+        fresh = enumerate(lines[self._line :], start=self._line + 1)
+        new = [(number, json.loads(raw)) for number, raw in fresh]
+        self._line = len(lines)
+        return new

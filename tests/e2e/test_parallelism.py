@@ -1,0 +1,31 @@
+"""Independent tasks run at the same time up to --parallelism, read from the ledger's attempt times."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.e2e.finished_run import run_driver
+from tests.e2e.recorded import attempt_interval, overlap
+
+
+def _nap_intervals(package: Path, parallelism: int, home: Path) -> list[tuple[float, float]]:
+    run = run_driver(package, "--parallelism", str(parallelism), home=home)
+    assert run.returncode == 0, run.output
+    return [attempt_interval(run.execution(task)) for task in ("nap", "nap-2")]
+
+
+def test_two_independent_tasks_overlap_with_parallelism_2(
+    compile_pipeline: Callable[[str], Path], lpl_home: Path
+) -> None:
+    first, second = _nap_intervals(compile_pipeline("parallel"), 2, lpl_home)
+
+    assert overlap(first, second), (first, second)
+
+
+def test_two_independent_tasks_do_not_overlap_with_parallelism_1(
+    compile_pipeline: Callable[[str], Path], lpl_home: Path
+) -> None:
+    first, second = _nap_intervals(compile_pipeline("parallel"), 1, lpl_home)
+
+    assert not overlap(first, second), (first, second)

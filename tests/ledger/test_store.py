@@ -1,0 +1,208 @@
+"""The store: id allocation, schema version, runs and their index, the cache, damage reporting."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ledger.model import CACHED, COMPLETE, CONTAINER_EXECUTION, FAILED, RUNNING, Artifact
+from ledger.store import CacheEntry, Ledger, RunLedger, check_run_id
+from spec.errors import LedgerCorrupt, LedgerError
+
+
+def _run(ledger: Ledger, run_id: str = "r1", **header: object) -> RunLedger:
+    header = {"run_id": run_id, "pipeline_name": "p", "pipeline_spec": {"big": "x"}, **header}
+    return ledger.create_run(header)
+
+
+def _execution(run: RunLedger, task: str = "t") -> int:
+    return run.create_execution(type=CONTAINER_EXECUTION, state=RUNNING, properties={"task_name": task})
+
+
+def test_ids_are_unique_and_increasing_across_ledger_instances(tmp_path: Path) -> None:
+    ids = []
+    for number in range(3):
+        run = _run(Ledger(tmp_path), f"r{number}")
+        ids += [_execution(run) for _ in range(3)]
+        ids += [a.id for a in run.publish_execution(
+            ids[-1], state=COMPLETE, properties={},
+            new_artifacts={"out": [{"type": "system.Dataset", "uri": "/x"}]})["out"]]
+
+    assert ids == sorted(ids)
+    assert len(set(ids)) == len(ids)
+
+
+def test_a_lost_id_counter_continues_after_the_largest_recorded_id(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path)
+    run = _run(ledger)
+    largest = max(_execution(run) for _ in range(5))
+    (tmp_path / "ledger" / "sequence").unlink()
+
+    assert _execution(run) == largest + 1
+
+
+def test_a_damaged_id_counter_continues_after_the_largest_recorded_id(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path)
+    run = _run(ledger)
+    largest = max(_execution(run) for _ in range(5))
+    with open(tmp_path / "ledger" / "sequence", "ab") as handle:
+        handle.write(b"\x00\x00\x00\n")
+
+    assert _execution(run) == largest + 1
+
+
+def test_a_store_of_another_schema_version_is_refused(tmp_path: Path) -> None:
+    Ledger(tmp_path)
+    (tmp_path / "ledger" / "store.json").write_text(json.dumps({"schema_version": 99}))
+
+    with pytest.raises(LedgerError, match="schema version 99") as caught:
+        Ledger(tmp_path)
+    assert not isinstance(caught.value, LedgerCorrupt)
+
+
+def test_an_unreadable_store_header_is_damage(tmp_path: Path) -> None:
+    Ledger(tmp_path)
+    (tmp_path / "ledger" / "store.json").write_text("")
+
+    with pytest.raises(LedgerCorrupt, match=r"store\.json:1"):
+        Ledger(tmp_path)
+
+
+def test_a_store_that_lost_its_header_is_not_silently_recreated(tmp_path: Path) -> None:
+    _run(Ledger(tmp_path))
+    (tmp_path / "ledger" / "store.json").unlink()
+
+    with pytest.raises(LedgerCorrupt, match="store header missing"):
+        Ledger(tmp_path)
+
+
+def test_opening_without_create_refuses_an_empty_home_and_writes_nothing(tmp_path: Path) -> None:
+    with pytest.raises(LedgerError, match="no ledger"):
+        Ledger(tmp_path, create=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_run_cannot_be_created_twice(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path)
+    _run(ledger)
+
+    with pytest.raises(LedgerError, match="already exists"):
+        _run(ledger)
+
+
+@pytest.mark.parametrize("run_id", ["", "../escape", "a/b", ".hidden", "x" * 200])
+def test_run_ids_that_are_not_plain_file_names_are_refused(run_id: str) -> None:
+    with pytest.raises(LedgerError, match="invalid run id"):
+        check_run_id(run_id)
+
+
+def test_list_runs_reports_each_run_with_its_final_state(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path)
+    _run(ledger, "r1").finish_run(COMPLETE)
+    _run(ledger, "r2").finish_run(FAILED)
+    _run(ledger, "r3")
+
+    runs = {run.run_id: run for run in ledger.list_runs()}
+
+    assert {k: r.state for k, r in runs.items()} == {"r1": COMPLETE, "r2": FAILED, "r3": RUNNING}
+    assert runs["r1"].end_time is not None and runs["r3"].end_time is None
+    assert runs["r1"].pipeline_name == "p"
+
+
+def test_the_run_index_leaves_the_pipeline_spec_in_the_run_journal(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path)
+    run = _run(ledger)
+
+    assert "pipeline_spec" not in (tmp_path / "ledger" / "runs.jsonl").read_text()
+    assert run.view().header["pipeline_spec"] == {"big": "x"}
+
+
+def test_a_run_missing_from_the_index_is_still_listed(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path)
+    _run(ledger, "r1").finish_run(COMPLETE)
+    (tmp_path / "ledger" / "runs.jsonl").unlink()  # as if the driver died between the two writes
+
+    [run] = ledger.list_runs()
+
+    assert (run.run_id, run.pipeline_name, run.state) == ("r1", "p", COMPLETE)
+
+
+def test_an_unknown_run_is_an_error_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(LedgerError, match="no run 'nope'"):
+        Ledger(tmp_path).open_run("nope")
+
+
+def _entry(fingerprint: str, execution_id: int, output: int) -> CacheEntry:
+    artifact = Artifact(id=execution_id + 1000, type="system.Model", uri=f"/m/{output}", state="LIVE",
+                        properties={"display_name": "model"}, create_time=0.0)
+    return CacheEntry(fingerprint=fingerprint, run_id="r", execution_id=execution_id, outputs={"o": output},
+                      artifacts={"model": [artifact]}, required_files=(f"/m/{output}",))
+
+
+def test_cache_lookup_returns_entries_for_the_fingerprint_newest_first(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path)
+    for number in range(3):
+        ledger.add_cache_entry("p", _entry("ab" + "0" * 62, number, number))
+        ledger.add_cache_entry("p", _entry("ab" + "1" * 62, 10 + number, number))  # same partition
+
+    found = ledger.lookup_cache("p", "ab" + "0" * 62)
+
+    assert [entry.execution_id for entry in found] == [2, 1, 0]
+    assert found[0].outputs == {"o": 2}
+    assert found[0].artifacts["model"][0].uri == "/m/2"
+    assert found[0].required_files == ("/m/2",)
+    assert found[0].create_time >= found[1].create_time
+
+
+def test_cache_entries_are_kept_per_pipeline_and_a_miss_is_empty(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path)
+    ledger.add_cache_entry("p", _entry("f" * 64, 1, 1))
+
+    assert ledger.lookup_cache("other", "f" * 64) == []
+    assert ledger.lookup_cache("p", "e" * 64) == []
+
+
+def test_publish_links_new_and_existing_artifacts_to_the_execution(tmp_path: Path) -> None:
+    run = _run(Ledger(tmp_path))
+    producer = _execution(run, "producer")
+    published = run.publish_execution(
+        producer, state=COMPLETE, properties={"outputs": {"n": 1}},
+        new_artifacts={"data": [{"type": "system.Dataset", "uri": "/d", "properties": {"rows": 3}}]},
+        attempt={"number": 0, "start": 1.0, "end": 2.0, "exit_code": 0},
+    )
+    consumer = run.create_execution(type=CONTAINER_EXECUTION, state=CACHED, properties={},
+                                    input_artifacts={"data": published["data"]})
+
+    view = run.view()
+    assert view.executions[producer].state == COMPLETE
+    assert view.executions[producer].attempts == [{"number": 0, "start": 1.0, "end": 2.0, "exit_code": 0}]
+    assert view.artifacts_of(producer, "OUTPUT")["data"][0].properties == {"rows": 3}
+    assert view.artifacts_of(consumer, "INPUT")["data"][0].id == published["data"][0].id
+
+
+def test_a_second_reader_of_a_run_sees_what_the_first_writes(tmp_path: Path) -> None:
+    writer = _run(Ledger(tmp_path))
+    reader = Ledger(tmp_path).open_run("r1")
+    assert reader.view().executions == {}
+
+    execution_id = _execution(writer)
+    writer.update_execution(execution_id, state=FAILED, properties={"error": "boom"})
+
+    assert reader.view().executions[execution_id].state == FAILED
+    assert reader.view().executions[execution_id].properties["error"] == "boom"
+
+
+def test_a_record_that_does_not_fit_the_run_is_damage_at_its_own_line(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path)
+    run = _run(ledger)
+    _execution(run)
+    ledger.append(run.path, [{"kind": "execution_update", "id": 999, "state": COMPLETE}])
+    _execution(run)
+
+    fresh = ledger.open_run("r1")
+    for _ in range(2):  # reported on every call, not only the first
+        with pytest.raises(LedgerCorrupt) as caught:
+            fresh.view()
+        assert caught.value.line == 3
