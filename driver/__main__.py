@@ -31,11 +31,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-format", choices=("text", "json"), default="text")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     parser.add_argument("--explain", action="store_true",
-                        help="show what each task would receive (ExecutorInput, command, environment, condition,"
-                        " cache fingerprint); run nothing, record nothing")
+                        help="show what each task would receive (ExecutorInput, command, environment,"
+                        " condition, cache fingerprint); run nothing, record nothing")
     parser.add_argument("--task", action="append", default=[], metavar="KEY",
                         help="with --explain: only this task (key, path or path[i]; repeatable)")
-    parser.add_argument("--from-run", metavar="RUN_ID", help="with --explain: take upstream values from this run")
+    parser.add_argument("--from-run", metavar="RUN_ID",
+                        help="with --explain: take upstream values from this recorded run")
     parser.add_argument("--json", action="store_true", help="with --explain: print one JSON document")
     return parser
 

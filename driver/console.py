@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from ledger import describe
 from ledger.model import DAG_EXECUTION, FAILED, Execution, RunView
 from spec.ir import pipeline_spec_pb2
 
@@ -236,44 +237,17 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def execution_label(view: RunView, execution: Execution) -> str:
-    """The task path with every enclosing loop iteration, e.g. `for-loop-2[1]/condition-3/square`."""
-    parts: list[str] = []
-    current: Execution | None = execution
-    while current is not None and current.task_name:
-        parent = _parent(view, current)
-        if current.iteration_index is None:
-            parts.insert(0, current.task_name)
-        else:
-            parts.insert(0, f"{current.task_name}[{current.iteration_index}]")
-            parent = _parent(view, parent)  # the loop's own DAG execution, already named
-        current = parent
-    return "/".join(parts)
-
-
-def _parent(view: RunView, execution: Execution | None) -> Execution | None:
-    parent = execution.parent_dag_id if execution is not None else None
-    return view.executions.get(parent) if parent is not None else None
-
-
 def summary_rows(view: RunView) -> list[SummaryRow]:
     """One row per container or importer execution of the run, in the order they were recorded."""
+    labels = describe.label_executions(view)
     rows: list[SummaryRow] = []
     for execution in sorted(view.executions.values(), key=lambda e: e.id):
         if execution.type == DAG_EXECUTION:
             continue
         outputs = ", ".join(f"{k}={v!r}" for k, v in execution.properties.get("outputs", {}).items())
-        label = execution_label(view, execution)
-        rows.append((label, execution.state, execution_duration(execution), outputs))
+        duration = describe.span(*describe.execution_times(execution))
+        rows.append((labels[execution.id], execution.state, duration, outputs))
     return rows
-
-
-def execution_duration(execution: Execution) -> float | None:
-    """Seconds from the first attempt's start to the last one's end, if it ran."""
-    attempts = [a for a in execution.attempts if "start" in a and "end" in a]
-    if not attempts:
-        return None
-    return float(max(a["end"] for a in attempts) - min(a["start"] for a in attempts))
 
 
 def failure_report(view: RunView, pipeline_source: str) -> list[str]:
@@ -281,17 +255,17 @@ def failure_report(view: RunView, pipeline_source: str) -> list[str]:
     failed = [e for e in sorted(view.executions.values(), key=lambda e: e.id)
               if e.state == FAILED and e.type != DAG_EXECUTION]
     source = pipeline_source or str(view.header.get("source", "")) or "PIPELINE"
+    labels = describe.label_executions(view)
     lines: list[str] = []
     for execution in failed[:_MAX_FAILURES_SHOWN]:
-        lines += _failure_lines(view, execution, source=source)
+        lines += _failure_lines(execution, label=labels[execution.id], source=source)
     if len(failed) > _MAX_FAILURES_SHOWN:
         lines.append(f"… and {len(failed) - _MAX_FAILURES_SHOWN} more failed tasks:"
                      f" python -m ledger show {view.run_id}")
     return lines
 
 
-def _failure_lines(view: RunView, execution: Execution, *, source: str) -> list[str]:
-    label = execution_label(view, execution)
+def _failure_lines(execution: Execution, *, label: str, source: str) -> list[str]:
     lines = [f"failed task: {label}: {execution.properties.get('error') or 'no error recorded'}"]
     log = str(execution.properties.get("log") or "")
     tail = read_log_tail(Path(log), lines=_LOG_TAIL_LINES) if log else []

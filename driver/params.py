@@ -39,7 +39,9 @@ def build_root_parameters(
     for name, raw in from_file.items():
         spec = _declared(declared, name)
         value = values.python_to_value(raw)
-        values.check_parameter_kind(value, _TYPE_NAME(spec.parameter_type), name=name)
+        values.check_parameter_kind(
+            value, _TYPE_NAME(spec.parameter_type), name=name, null_allowed=spec.is_optional
+        )
         given[name] = value
     for item in cli:
         name, sep, text = item.partition("=")

@@ -1,14 +1,9 @@
-"""Values no run has produced yet: reference strings that stand in for them, and resolution around them.
-
-A stand-in reads like the DSL reference it replaces, e.g. `{{tasks['stage-0'].outputs.parameters['Output']}}`,
-`{{tasks['for-loop-1'].item}}` or `{{tasks['exit-handler-1'].status}}`; an artifact not produced yet is an
-artifact whose URI is such a string.
-"""
+"""Stand-ins for values no run has produced yet (`{{tasks['t'].outputs...}}`), and resolution around them."""
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeAlias
 
 from google.protobuf import struct_pb2
 
@@ -22,7 +17,7 @@ from spec.ir import pipeline_spec_pb2
 
 UNKNOWN = "UNKNOWN"  # the state of a task whose outcome cannot be known without running it
 _REFERENCE = re.compile(r"\{\{tasks\['[^']*'\][^{}]*\}\}")
-InputParameterSpec = pipeline_spec_pb2.TaskInputsSpec.InputParameterSpec
+InputParameterSpec: TypeAlias = pipeline_spec_pb2.TaskInputsSpec.InputParameterSpec
 
 
 def task_label(task_path: tuple[str, ...], key: str, iterations: tuple[int, ...]) -> str:
@@ -80,7 +75,12 @@ def resolve_known(
         for name, value in stand_ins.items():
             spec.inputs.parameters[name].CopyFrom(_constant(value))
     resolved = resolve_inputs(
-        spec, component_spec, scope, context=context, for_dag=for_dag, skip_type_check=skip | frozenset(stand_ins)
+        spec,
+        component_spec,
+        scope,
+        context=context,
+        for_dag=for_dag,
+        skip_type_check=skip | frozenset(stand_ins),
     )
     return resolved, _unresolved(task_spec, resolved)
 
@@ -129,11 +129,15 @@ def _output_stand_in(
         if producer.state != UNKNOWN:
             return None  # a recorded outcome: resolve_inputs fails the task as the run did
         label = task_label(scope.task_path, source.producer_task, iterations)
-        return struct_pb2.Value(string_value=output_reference(label, "parameters", source.output_parameter_key))
+        return struct_pb2.Value(
+            string_value=output_reference(label, "parameters", source.output_parameter_key)
+        )
     return value if mentions_reference(value) else None
 
 
-def _unresolved(task_spec: pipeline_spec_pb2.PipelineTaskSpec, resolved: ResolvedInputs) -> list[dict[str, Any]]:
+def _unresolved(
+    task_spec: pipeline_spec_pb2.PipelineTaskSpec, resolved: ResolvedInputs
+) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     for name, value in resolved.parameters.items():
         if not mentions_reference(value):
@@ -183,16 +187,30 @@ def unknown_outputs(
         for name in definitions.parameters
     }
     artifacts = {
-        name: [_artifact_stand_in(output_reference(label, "artifacts", name), spec.artifact_type.schema_title)]
+        name: [
+            _artifact_stand_in(output_reference(label, "artifacts", name), spec.artifact_type.schema_title)
+        ]
         for name, spec in definitions.artifacts.items()
     }
-    return TaskResult(task_key=key, state=state, execution_id=execution_id, parameters=parameters,
-                      artifacts=artifacts, error=error)
+    return TaskResult(
+        task_key=key,
+        state=state,
+        execution_id=execution_id,
+        parameters=parameters,
+        artifacts=artifacts,
+        error=error,
+    )
 
 
 def _artifact_stand_in(reference: str, schema_title: str) -> Artifact:
-    return Artifact(id=-1, type=schema_title or "system.Artifact", uri=reference, state="LIVE", properties={},
-                    create_time=0.0)
+    return Artifact(
+        id=-1,
+        type=schema_title or "system.Artifact",
+        uri=reference,
+        state="LIVE",
+        properties={},
+        create_time=0.0,
+    )
 
 
 def blank_stand_in_names(executor_input: pipeline_spec_pb2.ExecutorInput) -> None:

@@ -1,7 +1,4 @@
-"""`python -m launcher`: run one attempt of one task from the files the driver wrote.
-
-`python -m launcher replay --run RUN_ID --task KEY` runs a recorded task again (see `launcher/replay.py`).
-"""
+"""`python -m launcher`: run one attempt of one task from the files the driver wrote (or `replay` one)."""
 
 from __future__ import annotations
 

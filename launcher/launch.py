@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
@@ -31,10 +32,8 @@ EXIT_INTERRUPTED = 130
 
 def die_with_parent(sig: int = signal.SIGTERM) -> None:
     """Ask Linux to signal this process when its parent dies, so nothing outlives a killed driver."""
-    try:
+    with contextlib.suppress(OSError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, sig)
-    except OSError:
-        pass
 
 
 @dataclass
@@ -101,10 +100,8 @@ class _Interrupt:
     def _handle(self, signum: int, frame: Any) -> None:
         self.requested = True
         if self.child is not None and self.child.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.child.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
 
 
 def launch(*, home: Path, run_id: str, execution_id: int, task_dir: Path, attempt: int) -> int:

@@ -1,10 +1,4 @@
-"""`python -m launcher replay`: run one recorded task again from its ExecutorInput, as a new linked execution.
-
-The replay is a new `system.ContainerExecution` of the same run, under the same parent DAG, with
-`replay_of` naming the execution it repeats. It gets a fresh task root and task directory, so the original's
-outputs and log stay as they were, and it adds no cache entry: a debugging rerun does not change what later
-runs reuse.
-"""
+"""`python -m launcher replay`: run one recorded task again, recorded as a new execution linked to it."""
 
 from __future__ import annotations
 
@@ -15,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from launcher.launch import TaskFiles, launch
-from ledger.model import CONTAINER_EXECUTION, FAILED, RUNNING, Execution, RunView
-from ledger.store import Ledger
+from ledger.model import CONTAINER_EXECUTION, FAILED, RUNNING, Artifact, Execution, RunView
+from ledger.store import Ledger, RunLedger
 from spec.errors import LedgerError, OptionError
 from spec.ir import pipeline_spec_pb2
 
@@ -36,39 +30,18 @@ class ReplayOptions:
 
 def replay(options: ReplayOptions) -> int:
     """Run the task again and record it; return 0 if it succeeded, 1 if it failed, 130 if interrupted."""
-    if not (options.home / "ledger" / "store.json").exists():
-        raise OptionError(f"there is no ledger in {options.home}")
-    ledger = Ledger(options.home)
-    try:
-        run_ledger = ledger.open_run(options.run_id)
-    except LedgerError as exc:
-        raise OptionError(str(exc)) from exc
+    run_ledger = _open_run(options.home, options.run_id)
     view = run_ledger.view()
     original = find_execution(view, task=options.task, iteration=options.iteration)
+    # A fresh task root and task directory: the original's outputs and log stay as they were.
     files = relocate(read_task_files(original), uid=uuid.uuid4().hex)
-    properties = {k: v for k, v in original.properties.items() if k not in _NOT_COPIED}
-    properties |= {
-        "replay_of": original.id,
-        "task_dir": str(files.task_dir),
-        "task_root": str(Path(files.executor_input.outputs.output_file).parent),
-    }
-    execution_id = run_ledger.create_execution(
-        type=CONTAINER_EXECUTION,
-        state=RUNNING,
-        properties=properties,
-        input_artifacts=view.artifacts_of(original.id, "INPUT"),
+    execution_id = _start_replay(
+        run_ledger, original, files, input_artifacts=view.artifacts_of(original.id, "INPUT")
     )
-    files.task |= {"execution_id": execution_id, "cache_fingerprint": ""}
-    files.task.pop("driver_pid", None)  # no driver waits for this launcher
-    try:
-        files.write()
-    except OSError as exc:
-        error = f"cannot write the replay's task files in {files.task_dir}: {exc.strerror}"
-        run_ledger.publish_execution(execution_id, state=FAILED, properties={"error": error})
-        raise OptionError(error) from exc
+    label = files.task.get("label", original.task_name)
     print(
-        f"[lpl] replaying execution {original.id} ({files.task.get('label', original.task_name)}) of run"
-        f" {options.run_id} as execution {execution_id}",
+        f"[lpl] replaying execution {original.id} ({label}) of run {options.run_id}"
+        f" as execution {execution_id}",
         file=sys.stderr,
     )
     status = launch(
@@ -80,6 +53,44 @@ def replay(options: ReplayOptions) -> int:
     )
     _report(run_ledger.view().executions[execution_id], files)
     return status
+
+
+def _open_run(home: Path, run_id: str) -> RunLedger:
+    if not (home / "ledger" / "store.json").exists():  # opening a Ledger would create an empty store
+        raise OptionError(f"there is no ledger in {home}")
+    try:
+        return Ledger(home).open_run(run_id)
+    except LedgerError as exc:
+        raise OptionError(str(exc)) from exc
+
+
+def _start_replay(
+    run_ledger: RunLedger,
+    original: Execution,
+    files: TaskFiles,
+    *,
+    input_artifacts: dict[str, list[Artifact]],
+) -> int:
+    """Record the replay as a RUNNING execution beside the original, then write its task files."""
+    properties = {k: v for k, v in original.properties.items() if k not in _NOT_COPIED}
+    properties |= {
+        "replay_of": original.id,
+        "task_dir": str(files.task_dir),
+        "task_root": str(Path(files.executor_input.outputs.output_file).parent),
+    }
+    execution_id = run_ledger.create_execution(
+        type=CONTAINER_EXECUTION, state=RUNNING, properties=properties, input_artifacts=input_artifacts
+    )
+    # No cache entry: a debugging rerun does not change what later runs reuse; and no driver waits for it.
+    files.task |= {"execution_id": execution_id, "cache_fingerprint": ""}
+    files.task.pop("driver_pid", None)
+    try:
+        files.write()
+    except OSError as exc:
+        error = f"cannot write the replay's task files in {files.task_dir}: {exc.strerror}"
+        run_ledger.publish_execution(execution_id, state=FAILED, properties={"error": error})
+        raise OptionError(error) from exc
+    return execution_id
 
 
 def find_execution(view: RunView, *, task: str, iteration: int | None) -> Execution:
@@ -98,7 +109,8 @@ def find_execution(view: RunView, *, task: str, iteration: int | None) -> Execut
     if not matched:
         known = ", ".join(sorted({str(e.properties.get("task_path", e.task_name)) for e in originals}))
         raise OptionError(
-            f"run {view.run_id} has no execution of a container task {task!r}; tasks that ran: {known or 'none'}"
+            f"run {view.run_id} has no execution of a container task {task!r};"
+            f" tasks that ran: {known or 'none'}"
         )
     if iteration is not None:
         matched = [e for e in matched if e.properties.get("parent_iteration_index") == iteration]

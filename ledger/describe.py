@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import datetime
-from collections import Counter
 from typing import Any
 
-from ledger.model import (
-    CONTAINER_EXECUTION,
-    DAG_EXECUTION,
-    IMPORTER_EXECUTION,
-    TERMINAL_STATES,
-    Execution,
-    RunView,
-)
+from ledger.model import TERMINAL_STATES, Execution, RunView, count_tasks
+from ledger.model import kind_of as kind_of  # re-exported: the report names executions as `show` does
 from ledger.store import RunSummary
 from spec.errors import UsageError
 
 ROOT_LABEL = "(root)"
-_KINDS = {CONTAINER_EXECUTION: "container", IMPORTER_EXECUTION: "importer"}
 # Header fields too big (or too internal) for a run's description; `pipeline_spec` stays in the journal.
 _HEADER_OMITTED = frozenset({"kind", "time", "pipeline_spec"})
 
@@ -32,17 +24,6 @@ def iso_time(epoch: float | None) -> str | None:
 
 def span(start: float | None, end: float | None) -> float | None:
     return round(end - start, 3) if start is not None and end is not None else None
-
-
-def kind_of(execution: Execution) -> str:
-    """A short name for the execution's role: root, dag, loop, iteration, container or importer."""
-    if execution.type == DAG_EXECUTION:
-        if execution.parent_dag_id is None:
-            return "root"
-        if execution.iteration_index is not None:
-            return "iteration"
-        return "loop" if "iteration_count" in execution.properties else "dag"
-    return _KINDS.get(execution.type, execution.type)
 
 
 def label_executions(view: RunView) -> dict[int, str]:
@@ -92,12 +73,6 @@ def tree_order(view: RunView) -> list[tuple[int, Execution]]:
     return ordered
 
 
-def count_tasks(view: RunView) -> dict[str, int]:
-    """Executions by state, one per task instance: all but the root and loop iterations."""
-    counted = (e for e in view.executions.values() if kind_of(e) not in ("root", "iteration"))
-    return dict(sorted(Counter(e.state for e in counted).items()))
-
-
 def describe_run(view: RunView) -> dict[str, Any]:
     """The run's header (without the pipeline spec), state, timings and task counts."""
     start = view.header.get("time")
@@ -113,7 +88,7 @@ def describe_run(view: RunView) -> dict[str, Any]:
     }
 
 
-def describe_run_summary(summary: RunSummary, view: RunView) -> dict[str, Any]:
+def describe_run_summary(summary: RunSummary, task_counts: dict[str, int]) -> dict[str, Any]:
     """One row of `runs`."""
     return {
         "run_id": summary.run_id,
@@ -123,7 +98,7 @@ def describe_run_summary(summary: RunSummary, view: RunView) -> dict[str, Any]:
         "start_time": summary.create_time,
         "end_time": summary.end_time,
         "duration": span(summary.create_time, summary.end_time),
-        "task_counts": count_tasks(view),
+        "task_counts": task_counts,
     }
 
 

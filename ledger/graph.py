@@ -18,6 +18,8 @@ PAD, HEADER = 10, 22
 MAX_ITERATIONS_DRAWN = 12
 ITERATIONS_PER_ROW = 4
 _LABEL_CHARS = 21
+_CHAR_WIDTH = 6.6  # of a heading's 11.5px bold text, on average
+MAX_HEADING_WIDTH = 270
 _INPUT_REF = re.compile(r"inputs\.parameter_values\[['\"]([^'\"]+)['\"]\]")
 
 
@@ -100,7 +102,7 @@ def _dag_children(pipeline_spec: dict[str, Any], component: dict[str, Any], inde
 def _task_node(key: str, task: dict[str, Any], execution: Execution | None, index: RunIndex) -> Node:
     condition = task.get("triggerPolicy", {}).get("condition", "")
     label = str(task.get("taskInfo", {}).get("name") or key)
-    title = key + (f"\nif {condition}" if condition else "")
+    title = key + (f"\nif {readable_condition(condition)}" if condition else "")
     if execution is None:
         return Node(key=key, label=label, kind="task", title=title + "\n(not run)")
     return Node(key=key, label=label, kind="task", state=execution.state, anchor=f"x{execution.id}",
@@ -181,7 +183,8 @@ def layout(node: Node) -> None:
         for child in row:
             child.y = y
         y += max((c.height for c in row), default=0) + GAP_Y
-    node.width = max(right + PAD, LEAF_WIDTH)
+    heading_width = min((len(_heading(node)) + 1) * _CHAR_WIDTH + 2 * PAD, MAX_HEADING_WIDTH)
+    node.width = max(right + PAD, LEAF_WIDTH, heading_width)
     node.height = y - GAP_Y + PAD if node.children else HEADER + 2 * PAD
 
 
@@ -234,9 +237,9 @@ def _draw_group(node: Node, *, is_root: bool = False) -> str:
     state = f" s-{node.state}" if node.state else " s-none"
     parts = [f'<g class="group k-{node.kind}{state}" transform="translate({node.x:.1f},{node.y:.1f})"'
              f' data-key="{_attr(node.key)}">']
-    heading = node.label + (f" · {node.note}" if node.note else "")
+    heading = _text(_clip(_heading(node), int((node.width - 2 * PAD) / _CHAR_WIDTH)))
     frame = (f'<rect class="frame" width="{node.width:.1f}" height="{node.height:.1f}" rx="8"/>'
-             f'<text class="heading" x="{PAD}" y="16">{_text(_clip(heading, int(node.width / 7)))}</text>'
+             f'<text class="heading" x="{PAD}" y="16">{heading}</text>'
              f"<title>{_text(node.title or node.label)}</title>")
     parts.append(_link(node.anchor, frame) if node.anchor and not is_root else frame)
     parts += _edges(node)
@@ -258,6 +261,10 @@ def _draw_leaf(node: Node) -> str:
              + f"<title>{_text(node.title or node.label)}</title>")
     box = f'<g class="node k-{node.kind}{state}" transform="translate({node.x:.1f},{node.y:.1f})">{inner}</g>'
     return _link(node.anchor, box) if node.anchor else box
+
+
+def _heading(node: Node) -> str:
+    return node.label + (f" · {node.note}" if node.note else "")
 
 
 def _edges(group: Node) -> list[str]:

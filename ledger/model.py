@@ -224,6 +224,29 @@ _HANDLERS = {
 }
 
 
+_KINDS = {CONTAINER_EXECUTION: "container", IMPORTER_EXECUTION: "importer"}
+
+
+def kind_of(execution: Execution) -> str:
+    """A short name for the execution's role: root, dag, loop, iteration, container or importer."""
+    if execution.type == DAG_EXECUTION:
+        if execution.parent_dag_id is None:
+            return "root"
+        if execution.iteration_index is not None:
+            return "iteration"
+        return "loop" if "iteration_count" in execution.properties else "dag"
+    return _KINDS.get(execution.type, execution.type)
+
+
+def count_tasks(view: RunView) -> dict[str, int]:
+    """Executions by state, one per task instance: all but the root and loop iterations."""
+    counts: dict[str, int] = {}
+    for execution in view.executions.values():
+        if kind_of(execution) not in ("root", "iteration"):
+            counts[execution.state] = counts.get(execution.state, 0) + 1
+    return dict(sorted(counts.items()))
+
+
 def fold(run_id: str, records: Iterable[dict[str, Any]]) -> RunView:
     view = RunView(run_id=run_id)
     for record in records:

@@ -7,6 +7,7 @@ import contextlib
 import html
 import json
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,9 @@ from ledger.store import Ledger
 
 LOG_TAIL_BYTES = 64_000
 EXECUTOR_INPUT_BYTES = 256_000
+# Every log shares this budget, so a run of thousands of tasks still makes a page a browser can open.
+TOTAL_LOG_BYTES = 24_000_000
+MIN_LOG_TAIL_BYTES = 4_000
 EXECUTOR_LOGS = "executor-logs"  # the output artifact KFP adds for a task's log
 # Nothing on the page may fetch anything: scripts and styles are inline, images are data: URIs.
 _POLICY = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:;"
@@ -50,16 +54,41 @@ def report_path(args: argparse.Namespace, run_id: str) -> Path:
 # The page ------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Page:
+    """What every task section reads: the run, labels, durations and each execution's linked artifacts."""
+
+    view: RunView
+    labels: dict[int, str]
+    durations: dict[int, float | None]
+    linked: dict[tuple[int, str], dict[str, list[Artifact]]]
+    log_bytes: int
+
+    @classmethod
+    def of(cls, view: RunView) -> _Page:
+        linked: dict[tuple[int, str], dict[str, list[Artifact]]] = {}
+        for event in sorted(view.events, key=lambda e: e.index):
+            named = linked.setdefault((event.execution_id, event.type), {})
+            named.setdefault(event.path, []).append(view.artifacts[event.artifact_id])
+        tasks = sum(1 for e in view.executions.values() if e.type != DAG_EXECUTION)
+        return cls(view=view, labels=describe.label_executions(view),
+                   durations={e.id: _duration(e) for e in view.executions.values()}, linked=linked,
+                   log_bytes=max(MIN_LOG_TAIL_BYTES, min(LOG_TAIL_BYTES, TOTAL_LOG_BYTES // max(1, tasks))))
+
+    def artifacts(self, execution: Execution, event_type: str) -> dict[str, list[Artifact]]:
+        return self.linked.get((execution.id, event_type), {})
+
+
 def render_report(view: RunView) -> str:
-    labels = describe.label_executions(view)
-    durations = {e.id: _duration(e) for e in view.executions.values()}
+    page = _Page.of(view)
+    labels, durations = page.labels, page.durations
     root = _root(view)
     tree = graph.build_tree(view.header.get("pipeline_spec", {}), graph.RunIndex.of(view, durations),
                             root_id=root.id if root else None)
     shown = [e for e in view.executions.values() if e is not root]
     shown.sort(key=lambda e: (labels[e.id], e.id))
     name = str(view.header.get("pipeline_name", ""))
-    sections = "".join(_task_section(view, e, label=labels[e.id], duration=durations[e.id]) for e in shown)
+    sections = "".join(_task_section(page, e) for e in shown)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f'<meta http-equiv="Content-Security-Policy" content="{_POLICY}">'
@@ -112,7 +141,8 @@ def _legend() -> str:
     states = ["COMPLETE", "CACHED", "FAILED", "CANCELED", "RUNNING"]
     items = "".join(f'<span class="chip s-{s}">{s.lower()}</span>' for s in states)
     items += '<span class="chip s-none">not run</span>'
-    return f'<p class="legend">{items} · click a task for its details</p>'
+    toggle = '<button type="button" id="fit" hidden>show at full size</button>'
+    return f'<p class="legend">{items} · click a task for its details {toggle}</p>'
 
 
 def _failures(view: RunView, labels: dict[int, str]) -> str:
@@ -146,7 +176,8 @@ def _task_table(executions: list[Execution], *, labels: dict[int, str],
 # One task -------------------------------------------------------------------------------------------------
 
 
-def _task_section(view: RunView, execution: Execution, *, label: str, duration: float | None) -> str:
+def _task_section(page: _Page, execution: Execution) -> str:
+    label, duration = page.labels[execution.id], page.durations[execution.id]
     kind = describe.kind_of(execution)
     properties = execution.properties
     about = f"{kind} · execution {execution.id} · {_seconds(duration)}"
@@ -156,12 +187,12 @@ def _task_section(view: RunView, execution: Execution, *, label: str, duration: 
     if properties.get("error"):
         parts.append(f'<p class="error">{_esc(str(properties["error"]))}</p>')
     parts.append(f'<div class="io"><div><h4>Inputs</h4>{_values_table(properties.get("inputs", {}))}'
-                 f'{_artifacts(view, execution, "INPUT")}</div>'
+                 f'{_artifacts(page.artifacts(execution, "INPUT"))}</div>'
                  f'<div><h4>Outputs</h4>{_values_table(properties.get("outputs", {}))}'
-                 f'{_artifacts(view, execution, "OUTPUT")}</div></div>')
+                 f'{_artifacts(page.artifacts(execution, "OUTPUT"))}</div></div>')
     if kind in ("container", "importer"):
         parts.append(_executor_input(properties.get("task_dir")))
-        parts.append(_log(view, execution))
+        parts.append(_log(page, execution))
     is_open = " open" if execution.state == FAILED and kind != "dag" else ""
     return (f'<details class="task k-{kind}" id="x{execution.id}"'
             f' data-state="{_esc(execution.state)}"{is_open}>{summary}{"".join(parts)}</details>')
@@ -199,8 +230,7 @@ def _values_table(values: Any) -> str:
     return f'<table class="kv params">{rows}</table>'
 
 
-def _artifacts(view: RunView, execution: Execution, event_type: str) -> str:
-    named = view.artifacts_of(execution.id, event_type)
+def _artifacts(named: dict[str, list[Artifact]]) -> str:
     blocks = [_artifact(name, artifact) for name, artifacts in sorted(named.items()) if name != EXECUTOR_LOGS
               for artifact in artifacts]
     return "".join(blocks)
@@ -226,33 +256,33 @@ def _executor_input(task_dir: Any) -> str:
     return f'<details class="block">{summary}<pre class="json">{_esc(text)}</pre>{_note(note)}</details>'
 
 
-def _log(view: RunView, execution: Execution) -> str:
-    path = _log_path(view, execution)
+def _log(page: _Page, execution: Execution) -> str:
+    path = _log_path(page, execution)
     if path is None:
         return ""
-    text, note = _log_tail(path)
+    text, note = _log_tail(path, limit=page.log_bytes)
     is_open = " open" if execution.state == FAILED else ""
     summary = f'<summary>Log <code class="uri">{_esc(str(path))}</code></summary>'
     return f'<details class="block log"{is_open}>{summary}<pre>{_esc(text)}</pre>{_note(note)}</details>'
 
 
-def _log_path(view: RunView, execution: Execution) -> Path | None:
+def _log_path(page: _Page, execution: Execution) -> Path | None:
     """The task's log; a cache hit links the log of the execution it reused as its `executor-logs` output."""
     if execution.properties.get("log"):
         return Path(str(execution.properties["log"]))
-    logs = view.artifacts_of(execution.id, "OUTPUT").get(EXECUTOR_LOGS, [])
+    logs = page.artifacts(execution, "OUTPUT").get(EXECUTOR_LOGS, [])
     return Path(logs[-1].uri) if logs else None
 
 
-def _log_tail(path: Path) -> tuple[str, str]:
+def _log_tail(path: Path, *, limit: int) -> tuple[str, str]:
     try:
         size = path.stat().st_size
         with path.open("rb") as file:
-            file.seek(max(0, size - LOG_TAIL_BYTES))
+            file.seek(max(0, size - limit))
             data = file.read()
     except OSError as exc:
         return "", f"log unreadable: {exc.strerror or exc}"
-    note = f"showing the last {LOG_TAIL_BYTES // 1000} KB of {size} bytes" if size > LOG_TAIL_BYTES else ""
+    note = f"showing the last {limit // 1000} KB of {size} bytes" if size > limit else ""
     return data.decode("utf-8", errors="replace"), note
 
 

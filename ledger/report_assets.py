@@ -36,6 +36,9 @@ a:hover { text-decoration: underline; }
 .s-RUNNING.badge, .s-RUNNING.chip { color: var(--running); background: var(--running-bg); }
 .s-none.chip { color: var(--muted); background: #fff; border-style: dashed; }
 .legend { color: var(--muted); font-size: 12px; }
+#fit { font: inherit; font-size: 11px; margin-left: 8px; padding: 1px 8px; border: 1px solid var(--line);
+  border-radius: 10px; background: #fff; cursor: pointer; }
+.graph-scroll.fit svg.dag { max-width: 100%; height: auto; }
 .graph-scroll { overflow: auto; background: #fff; border: 1px solid var(--line); border-radius: 8px;
   padding: 12px; max-height: 78vh; }
 svg.dag text { font: 12px system-ui, sans-serif; fill: var(--ink); }
@@ -104,6 +107,21 @@ footer { margin-top: 30px; color: var(--muted); font-size: 12px; }
 JS = """
 (function () {
   "use strict";
+  // A graph a little wider than the page is scaled to fit; a much wider one keeps its size and scrolls.
+  function fitGraph() {
+    var box = document.querySelector(".graph-scroll"), svg = box && box.querySelector("svg.dag");
+    var button = document.getElementById("fit");
+    if (!svg || !button) { return; }
+    var ratio = svg.width.baseVal.value / box.clientWidth;
+    if (ratio <= 1) { return; }
+    function apply(fit) {
+      box.classList.toggle("fit", fit);
+      button.textContent = fit ? "show at full size" : "fit to page";
+    }
+    apply(ratio <= 1.6);
+    button.hidden = false;
+    button.addEventListener("click", function () { apply(!box.classList.contains("fit")); });
+  }
   function openTarget(id) {
     var target = id && document.getElementById(id);
     if (!target || target.tagName !== "DETAILS") { return; }
@@ -145,6 +163,7 @@ JS = """
     if (counts[state]) { addButton(state, state.toLowerCase() + " (" + counts[state] + ")"); }
   });
   show("all");
+  fitGraph();
   Array.prototype.forEach.call(document.querySelectorAll("details.log pre"), function (pre) {
     pre.scrollTop = pre.scrollHeight;  // a log's end is where the failure is
   });

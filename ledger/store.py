@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ledger import journal
-from ledger.model import SCHEMA_VERSION, Artifact, RunView
+from ledger.model import SCHEMA_VERSION, Artifact, RunView, count_tasks
 from spec.errors import LedgerCorrupt, LedgerError
 
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -35,6 +35,8 @@ class RunSummary:
     state: str
     create_time: float
     end_time: float | None
+    # Tasks by state as the run finished (None while it runs, or if it never finished).
+    task_counts: dict[str, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -188,13 +190,15 @@ class Ledger:
             elif record["kind"] == "run_update":
                 entry["state"] = record["state"]
                 entry["end_time"] = record["time"]
+                entry["task_counts"] = record.get("task_counts")
         for run_id in sorted(self._run_ids() - runs.keys()):
             runs[run_id] = self._unindexed_run(run_id)
         return [_summary(run_id, entry) for run_id, entry in runs.items()]
 
     def _unindexed_run(self, run_id: str) -> dict[str, Any]:
         view = self.open_run(run_id).view()
-        return {**view.header, "state": view.state, "end_time": view.end_time}
+        counts = count_tasks(view) if view.end_time is not None else None
+        return {**view.header, "state": view.state, "end_time": view.end_time, "task_counts": counts}
 
     # Cache --------------------------------------------------------------------------------------------
 
@@ -323,7 +327,9 @@ class RunLedger:
 
     def finish_run(self, state: str) -> None:
         record = {"kind": "run_update", "run_id": self.run_id, "state": state}
-        self.ledger._append_batch(lambda _: {self.path: [record], self.ledger._runs_index: [record]}, ids=0)
+        # The index keeps the task counts, so that listing runs needs no journal but the index.
+        summary = record | {"task_counts": count_tasks(self.view())}
+        self.ledger._append_batch(lambda _: {self.path: [record], self.ledger._runs_index: [summary]}, ids=0)
 
 
 def _link_records(
@@ -354,6 +360,7 @@ def _summary(run_id: str, entry: dict[str, Any]) -> RunSummary:
         state=str(entry.get("state", "RUNNING")),
         create_time=float(entry.get("time", 0.0)),
         end_time=entry.get("end_time"),
+        task_counts=entry.get("task_counts"),
     )
 
 

@@ -41,6 +41,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shlex
 import shutil
 import statistics
@@ -84,6 +85,12 @@ REFS: dict[str, dict[str, Any]] = {
 
 def log(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def children_cpu() -> float:
+    """CPU seconds (user + system) of all waited-for descendants; the bench runs one thing at a time."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def median(samples: Iterable[float]) -> float | None:
@@ -176,6 +183,7 @@ class OursRun:
     spawn_time: float
     peak_rss_mb: float | None
     log_path: Path
+    cpu: float = 0.0
     journal: list[dict[str, Any]] = field(default_factory=list)
     error: str = ""
 
@@ -307,6 +315,7 @@ class Bench:
             command.append("--no-cache")
         log_path = self.tmp / f"{run_id}.log"
         with open(log_path, "wb") as output:
+            cpu = children_cpu()
             spawn_time = time.time()
             started = time.perf_counter()
             process = subprocess.Popen(command, cwd=REPO, stdout=output, stderr=subprocess.STDOUT,
@@ -315,11 +324,12 @@ class Bench:
             sampler.start()
             returncode = process.wait()
             wall = time.perf_counter() - started
+            cpu = children_cpu() - cpu
         sampler.stop.set()
         sampler.join()
         run = OursRun(wall=wall, returncode=returncode, home=home, run_id=run_id, spawn_time=spawn_time,
                       peak_rss_mb=sampler.peak_kb / 1024 if sampler.peak_kb else None, log_path=log_path,
-                      journal=read_journal(home / "ledger" / "runs" / f"{run_id}.jsonl"))
+                      cpu=cpu, journal=read_journal(home / "ledger" / "runs" / f"{run_id}.jsonl"))
         if returncode != 0:
             run.error = f"exit {returncode}: {failure_text(log_path)} (log: {log_path})"
         return run
@@ -327,7 +337,7 @@ class Bench:
     # -- kfp.local ------------------------------------------------------------------------------------------
 
     def run_kfp_local(self, name: str, *, use_venv: bool = False) -> tuple[float | None, float, str]:
-        """(pipeline-call seconds, process seconds, error)."""
+        """(pipeline-call seconds, process seconds, error); CPU seconds go to the samples."""
         if self.kfp_python is None:
             self.kfp_python = kfp_local_python(self.uv)
         self.counter += 1
@@ -337,10 +347,12 @@ class Bench:
         command = [str(self.kfp_python), str(Path(__file__).resolve()), "--child-kfp-local",
                    json.dumps(REFS[name]), root, "1" if use_venv else "0", str(result)]
         with open(log_path, "wb") as output:
+            cpu = children_cpu()
             started = time.perf_counter()
             returncode = subprocess.call(command, cwd=root, stdout=output, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL)
             wall = time.perf_counter() - started
+            self.add(f"cpu.kfp.{name}" + ("_venv" if use_venv else ""), children_cpu() - cpu)
         if returncode != 0 or not result.exists():
             return None, wall, f"kfp.local exit {returncode}: {failure_text(log_path)} (log: {log_path})"
         call = float(json.loads(result.read_text())["call"])
@@ -349,7 +361,7 @@ class Bench:
 
     # -- the floor -----------------------------------------------------------------------------------------
 
-    def floor(self, run: OursRun, *, concurrency: int) -> tuple[float | None, str]:
+    def floor(self, run: OursRun, *, concurrency: int, key: str) -> tuple[float | None, str]:
         """Wall time of every task's compiled program run directly in our cached environment."""
         try:
             programs = [self._program(Path(e["properties"]["task_dir"])) for e in run.containers()]
@@ -365,10 +377,12 @@ class Bench:
                 return subprocess.call(argv, env=env, cwd=cwd, stdout=output, stderr=subprocess.STDOUT,
                                        stdin=subprocess.DEVNULL)
 
+        cpu = children_cpu()
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             codes = list(pool.map(one, programs))
         wall = time.perf_counter() - started
+        self.add(f"cpu.floor.{key}", children_cpu() - cpu)
         if any(codes):
             return None, f"floor: a task program failed ({failure_text(log_path)}; log: {log_path})"
         return wall, ""
@@ -545,6 +559,7 @@ def _first_command(bench: Bench, name: str) -> list[str]:
 def _record_ours(bench: Bench, key: str, run: OursRun) -> None:
     bench.add(f"ours.{key}", run.wall if not run.error else None)
     bench.add(f"rss.{key}", run.peak_rss_mb)
+    bench.add(f"cpu.ours.{key}", run.cpu if not run.error else None)
     if run.error:
         bench.errors[f"ours {key}"] = run.error
 
@@ -572,7 +587,7 @@ def seed_round(bench: Bench, r: int) -> None:
     alternate(r, ours, kfp)
     run = holder["run"]
     if not run.error:
-        took, error = bench.floor(run, concurrency=1)
+        took, error = bench.floor(run, concurrency=1, key="seed")
         bench.add("floor.seed", took)
         if error:
             bench.errors["floor seed"] = error
@@ -618,7 +633,7 @@ def trivial_round(bench: Bench, r: int, name: str, *, concurrency: int) -> None:
     run = bench.run_ours(name)
     _record_ours(bench, name, run)
     if not run.error:
-        took, error = bench.floor(run, concurrency=concurrency)
+        took, error = bench.floor(run, concurrency=concurrency, key=name)
         bench.add(f"floor.{name}", took)
         if error:
             bench.errors[f"floor {name}"] = error
@@ -666,6 +681,7 @@ class Row:
     tasks: int | None = None
     rss_mb: float | None = None
     goal: str = ""
+    cpu: float | None = None
     checks: list[tuple[str, bool]] = field(default_factory=list)
     unit: str = "s"
     note: str = ""
@@ -682,7 +698,8 @@ class Row:
                 "tasks": self.tasks, "ours_per_task": _div(self.ours, self.tasks),
                 "floor_per_task": _div(self.floor, self.tasks), "ours_over_kfp": _div(self.ours, self.kfp),
                 "ours_over_floor": _div(self.ours, self.floor), "driver_peak_rss_mb": self.rss_mb,
-                "goal": self.goal, "status": self.status, "unit": self.unit, "note": self.note}
+                "ours_cpu": self.cpu, "goal": self.goal, "status": self.status, "unit": self.unit,
+                "note": self.note}
 
 
 def _div(a: float | None, b: float | None) -> float | None:
@@ -692,6 +709,10 @@ def _div(a: float | None, b: float | None) -> float | None:
 def build_rows(bench: Bench, selected: set[str]) -> list[Row]:
     m = {key: median(values) for key, values in bench.samples.items()}
     rows: list[Row] = []
+    cpu_of = {"seed, warm envs (4 tasks)": "seed", "seed, cached re-run (task cache on)": "seed_cached",
+              "seed, empty env cache": "cold", "8 x sleep(1), ParallelFor(parallelism=8)": "sleepers",
+              "200 trivial tasks, ParallelFor": "fanout", "50 trivial tasks, chain": "chain",
+              "1,000-iteration loop, trivial tasks": "loop"}
 
     def ratio_check(text: str, value: float | None, limit: float) -> list[tuple[str, bool]]:
         return [] if value is None else [(f"{text} {value:.2f} > {limit}", value <= limit)]
@@ -747,6 +768,9 @@ def build_rows(bench: Bench, selected: set[str]) -> list[Row]:
         rows.append(Row("1,000-iteration loop, trivial tasks", m.get("ours.loop"), None, None, 1000, rss,
                         goal=f"driver peak RSS <= {GOAL_LOOP_RSS_MB:g} MB",
                         checks=[] if rss is None else [(f"{rss:.0f} MB", rss <= GOAL_LOOP_RSS_MB)]))
+    for row in rows:
+        if row.workload in cpu_of:
+            row.cpu = m.get(f"cpu.ours.{cpu_of[row.workload]}")
     return rows
 
 
@@ -773,13 +797,13 @@ def _ratio(value: float | None) -> str:
 
 def print_table(bench: Bench, rows: list[Row]) -> None:
     headers = ("workload", "ours", "kfp.local", "ours/kfp", "floor", "ours/floor", "ours/task", "floor/task",
-               "driver RSS", "goal", "status")
+               "ours CPU", "driver RSS", "goal", "status")
     table = [headers]
     for row in rows:
         table.append((row.workload, _fmt(row.ours), _fmt(row.kfp), _ratio(_div(row.ours, row.kfp)),
                       _fmt(row.floor), _ratio(_div(row.ours, row.floor)),
                       _fmt(_div(row.ours, row.tasks)) if row.tasks and row.tasks > 1 else "-",
-                      _fmt(_div(row.floor, row.tasks)) if row.tasks and row.tasks > 1 else "-",
+                      _fmt(_div(row.floor, row.tasks)) if row.tasks and row.tasks > 1 else "-", _fmt(row.cpu),
                       f"{row.rss_mb:.0f} MB" if row.rss_mb else "-", row.goal, row.status))
     widths = [max(len(str(line[i])) for line in table) for i in range(len(headers))]
     for index, line in enumerate(table):
@@ -791,7 +815,8 @@ def print_table(bench: Bench, rows: list[Row]) -> None:
         print("\nnotes:")
         print("\n".join(notes))
     print(f"\nmedians of {bench.args.repeat} run(s); kfp.local = pipeline call in a fresh process"
-          " (process medians in --json); floor = each task's compiled program run directly in our cached env")
+          " (process medians in --json); floor = each task's compiled program run directly in our cached env;"
+          "\nours CPU = user + system seconds of the driver and all its descendants")
     keys = ("driver_start", "to_first_task", "launcher_in", "attempt", "publish", "between", "tail")
     labels = {"driver_start": "spawn -> run recorded (driver imports, load, validate, ledger)",
               "to_first_task": "run recorded -> first task created",

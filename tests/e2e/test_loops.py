@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from ledger.model import COMPLETE, CONTAINER_EXECUTION, DAG_EXECUTION, Execution
+from ledger.model import CANCELED, COMPLETE, CONTAINER_EXECUTION, DAG_EXECUTION, Execution
 from tests.e2e.finished_run import CompilePipeline, FinishedRun, run_driver
 
 
@@ -36,6 +37,13 @@ def test_parallel_for_iterates_over_items_from_every_source(loops_run: FinishedR
     # item.field sub-variables are STRING-typed by the SDK; numbers and bools arrive as the backend's text.
     assert _received(run, "raw-dict", "label", "size", "ratio", "ok") == [
         ("a", "1", "0.5", "true"), ("b", "2", "1.5", "false")]
+    whole = sorted((p["data"]["label"], p["data"], p["types"]) for p in run.probes("raw-dict-whole"))
+    assert [(data, types) for _, data, types in whole] == [
+        ({"label": "a", "size": 1, "ratio": 0.5, "ok": True},
+         {"label": "str", "size": "int", "ratio": "float", "ok": "bool"}),
+        ({"label": "b", "size": 2, "ratio": 1.5, "ok": False},
+         {"label": "str", "size": "int", "ratio": "float", "ok": "bool"}),
+    ]
     assert _received(run, "param", "text") == [("ann",), ("bob",)]
     assert _received(run, "upstream", "number", "number_type") == [(4, "int"), (5, "int"), (6, "int")]
     assert _received(run, "named-output", "text") == [("x",), ("y",)]
@@ -74,6 +82,34 @@ def test_a_loop_over_zero_items_completes_with_no_iterations(loops_run: Finished
     assert (empty.state, empty.properties["iteration_count"], iterations) == (COMPLETE, 0, [])
     assert loops_run.children(empty) == []
     assert loops_run.root().state == COMPLETE
+
+
+def test_a_condition_inside_a_loop_is_evaluated_per_iteration(loops_run: FinishedRun) -> None:
+    assert _received(loops_run, "loop-condition", "number") == [(2,), (3,)]
+    _, iterations = _loop_and_iterations(loops_run, "for-loop-13")
+    by_index = {it.iteration_index: loops_run.children(it) for it in iterations}
+    assert [(c.task_name, c.state) for c in by_index[0]] == [("condition-14", CANCELED)]
+    assert [(c.task_name, c.state) for c in by_index[1]] == [("condition-14", COMPLETE)]
+    assert all(it.state == COMPLETE for it in iterations)
+
+
+def test_a_loop_whose_condition_is_false_creates_no_iterations(
+    compile_pipeline: CompilePipeline, lpl_home: Path, tmp_path: Path
+) -> None:
+    # The SDK puts conditions on condition-N DAGs, never on a loop task; the IR allows it, so edit one in.
+    pipeline_spec = json.loads(compile_pipeline("loop_parallelism").read_text())
+    (loop_key,) = pipeline_spec["root"]["dag"]["tasks"]
+    pipeline_spec["root"]["dag"]["tasks"][loop_key]["triggerPolicy"] = {"condition": "1 > 2"}
+    edited = tmp_path / "conditional-loop.json"
+    edited.write_text(json.dumps(pipeline_spec))
+
+    run = run_driver(edited, home=lpl_home)
+
+    assert run.returncode == 0, run.output
+    (loop,) = run.executions(loop_key)
+    assert loop.state == CANCELED
+    assert run.children(loop) == []
+    assert run.executions("nap") == []
 
 
 def _most_at_once(spans: list[tuple[float, float]]) -> int:

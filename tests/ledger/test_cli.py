@@ -1,5 +1,7 @@
-"""`python -m ledger` end to end, on runs that `python -m driver` recorded from tests/pipelines/ledger_inspect.py:
-run `a` succeeds; run `b` changes the text and fails on purpose, with the loop's tasks taken from the cache."""
+"""`python -m ledger` end to end, on runs `python -m driver` recorded from tests/pipelines/ledger_inspect.py.
+
+Run `a` succeeds; run `b` changes the text and fails on purpose, with the loop's tasks taken from the cache.
+"""
 
 from __future__ import annotations
 
@@ -204,8 +206,15 @@ def test_a_damaged_journal_is_reported_with_file_and_line(home: Path, tmp_path: 
     journal.write_text("".join(lines))
 
     assert_one_line_error(ledger(tmp_path, "show", "a"), f"{journal}:3")
-    assert_one_line_error(ledger(tmp_path, "runs"), f"{journal}:3")
     assert ledger(tmp_path, "show", "b").returncode == 0
+
+
+def test_a_damaged_run_index_is_reported_with_file_and_line(home: Path, tmp_path: Path) -> None:
+    shutil.copytree(home / "ledger", tmp_path / "ledger")
+    index = tmp_path / "ledger" / "runs.jsonl"
+    index.write_text("\x00\x00\n" + index.read_text())
+
+    assert_one_line_error(ledger(tmp_path, "runs"), f"{index}:1")
 
 
 def test_a_unique_run_id_prefix_is_accepted_and_an_ambiguous_one_refused(home: Path, tmp_path: Path) -> None:

@@ -16,15 +16,16 @@ from ledger.model import CONTAINER_EXECUTION, DAG_EXECUTION, Artifact, RunView
 from ledger.store import Ledger, RunLedger
 
 STATES = st.sampled_from(["RUNNING", "COMPLETE", "FAILED", "CACHED", "CANCELED"])
-PROPERTIES = st.dictionaries(st.sampled_from(["a", "b", "outputs"]), st.integers() | st.text(max_size=4), max_size=2)
-PICKS = st.lists(st.integers(min_value=0, max_value=1000), max_size=2)  # indices into what exists, modulo its size
+VALUES = st.integers() | st.text(max_size=4)
+PROPERTIES = st.dictionaries(st.sampled_from(["a", "b", "outputs"]), VALUES, max_size=2)
+PICK = st.integers(0, 1000)  # an index into what exists, modulo its size
+PICKS = st.lists(PICK, max_size=2)
+TYPES = st.sampled_from([CONTAINER_EXECUTION, DAG_EXECUTION])
+ATTEMPTS = st.tuples(st.integers(0, 2), st.dictionaries(st.sampled_from(["end", "exit_code"]), st.integers()))
 
-CREATE = st.tuples(st.just("create"), st.sampled_from([CONTAINER_EXECUTION, DAG_EXECUTION]), STATES, PROPERTIES,
-                   PICKS)
-UPDATE = st.tuples(st.just("update"), st.integers(0, 1000), st.none() | STATES, PROPERTIES,
-                   st.none() | st.tuples(st.integers(0, 2), st.dictionaries(st.sampled_from(["end", "exit_code"]),
-                                                                            st.integers(), max_size=2)))
-PUBLISH = st.tuples(st.just("publish"), st.integers(0, 1000), STATES, PROPERTIES, st.integers(0, 2), PICKS)
+CREATE = st.tuples(st.just("create"), TYPES, STATES, PROPERTIES, PICKS)
+UPDATE = st.tuples(st.just("update"), PICK, st.none() | STATES, PROPERTIES, st.none() | ATTEMPTS)
+PUBLISH = st.tuples(st.just("publish"), PICK, STATES, PROPERTIES, st.integers(0, 2), PICKS)
 OPERATIONS = st.lists(st.one_of(CREATE, UPDATE, PUBLISH, st.tuples(st.just("view"))), max_size=25)
 
 
@@ -48,7 +49,9 @@ def _apply(run: RunLedger, expected: Expected, operation: tuple[Any, ...]) -> No
         linked = _pick(expected.artifacts, picks)
         new_id = run.create_execution(type=type_, state=state, properties=properties,
                                       input_artifacts={"in": linked} if linked else None)
-        expected.states[new_id], expected.properties[new_id], expected.attempts[new_id] = state, properties, {}
+        expected.states[new_id] = state
+        expected.properties[new_id] = properties
+        expected.attempts[new_id] = {}
     elif executions and kind == "update":
         _, pick, state, properties, attempt = operation
         _update(run, expected, executions[pick % len(executions)], state, properties, attempt)

@@ -15,7 +15,7 @@ from spec.errors import LedgerError
 def test_a_run_recorded_in_memory_folds_like_one_on_disk(tmp_path: Path) -> None:
     ledger = MemoryLedger(tmp_path / "never-created")
     run = ledger.create_run({"run_id": "r", "pipeline_name": "p", "parameters": {"t": (1, 2)}})
-    execution_id = run.create_execution(type=CONTAINER_EXECUTION, state=RUNNING, properties={"task_name": "t"})
+    execution_id = run.create_execution(type=CONTAINER_EXECUTION, state=RUNNING, properties={"a": 1})
     published = run.publish_execution(execution_id, state=COMPLETE, properties={"outputs": {"n": 1}},
                                       new_artifacts={"data": [{"type": "system.Dataset", "uri": "/d"}]})
     run.finish_run(COMPLETE)

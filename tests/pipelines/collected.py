@@ -30,7 +30,8 @@ def write_text(text: str, out: Output[Dataset]):
 def total(tag: str, numbers: List[int]) -> int:
     import json
 
-    print("PROBE " + json.dumps({"tag": tag, "numbers": numbers, "types": [type(n).__name__ for n in numbers]}))
+    types = [type(n).__name__ for n in numbers]
+    print("PROBE " + json.dumps({"tag": tag, "numbers": numbers, "types": types}))
     return sum(numbers)
 
 
@@ -45,7 +46,8 @@ def read_all(tag: str, datasets: Input[List[Dataset]]):
     for dataset in datasets:
         with open(dataset.path) as f:
             texts.append(f.read())
-    print("PROBE " + json.dumps({"tag": tag, "texts": texts, "metadata": [d.metadata.get("text") for d in datasets],
+    metadata = [d.metadata.get("text") for d in datasets]
+    print("PROBE " + json.dumps({"tag": tag, "texts": texts, "metadata": metadata,
                                  "paths_are_uris": all(d.path == d.uri for d in datasets),
                                  "received_none": received_none}))
 

@@ -2,8 +2,9 @@
 parameters (str, int, float, bool), a string containing a single quote, int and float comparisons, and a
 nested condition; each branch task reports what it received with a PROBE line.
 
-The SDK writes a string operand into the CEL expression between single quotes without escaping it, so a quote
-in the DSL string must be written escaped for CEL (`"it\\'s"`); `condition_errors.py` covers the unescaped form."""
+The SDK writes a string operand into the CEL expression between single quotes without escaping it, so a
+quote in the DSL string must be written escaped for CEL (`"it\\'s"`); `condition_errors.py` covers the
+unescaped form."""
 
 from typing import NamedTuple
 
@@ -31,8 +32,9 @@ def echo(text: str) -> str:
 def report(tag: str, value: str = "", number: int = 0, ratio: float = 0.0) -> str:
     import json
 
-    print("PROBE " + json.dumps({"tag": tag, "value": value, "number": number, "ratio": ratio,
-                                 "types": [type(value).__name__, type(number).__name__, type(ratio).__name__]}))
+    types = [type(value).__name__, type(number).__name__, type(ratio).__name__]
+    received = {"tag": tag, "value": value, "number": number, "ratio": ratio, "types": types}
+    print("PROBE " + json.dumps(received))
     return tag
 
 

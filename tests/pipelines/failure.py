@@ -30,5 +30,5 @@ def after(text: str) -> str:
 def pipeline(message: str = "boom-from-component"):
     failing = fail(message=message)
     after(text="never").after(failing).set_display_name("after-fail")
-    slept = slow(seconds=1.5)
+    slept = slow(seconds=2.5)
     after(text=slept.output).set_display_name("after-slow")

@@ -2,7 +2,8 @@
 `--mount gs://lpl-test-bucket=DIR`), a runtime URI from a pipeline parameter, static and parameter-built
 metadata, reimport=False reuse and reimport=True, and an importer inside a condition branch.
 
-The constant local path is a stand-in: tests replace LOCAL_PLACEHOLDER in the compiled JSON with a real file."""
+The constant local path is a stand-in: tests replace LOCAL_PLACEHOLDER in the compiled JSON with a real
+file."""
 
 from kfp import dsl
 from kfp.dsl import Dataset, Input, Model

@@ -1,5 +1,6 @@
 """Covers: what `python -m ledger` inspects: loop iterations, a condition, an artifact with metadata passed
-between tasks, and a task that fails when the `fail_run` parameter asks it to."""
+between tasks, and a task that fails when the `fail_run` parameter asks it to (after `read_text`, so that the
+failure cannot stop `read_text` from being scheduled)."""
 
 from kfp import dsl
 from kfp.dsl import Dataset, Input, Output
@@ -25,8 +26,8 @@ def read_text(data: Input[Dataset]) -> str:
 
 
 @dsl.component(base_image="python:3.11")
-def fail(message: str):
-    raise RuntimeError(message)
+def fail(text: str):
+    raise RuntimeError(f"asked to fail after reading {text!r}")
 
 
 @dsl.pipeline(name="ledger-inspect")
@@ -34,6 +35,6 @@ def pipeline(text: str = "hello", fail_run: bool = False):
     with dsl.ParallelFor([1, 2]) as x:
         square(x=x)
     written = write_text(text=text)
-    read_text(data=written.outputs["data"])
+    read = read_text(data=written.outputs["data"])
     with dsl.If(fail_run == True):  # noqa: E712 - the DSL builds a condition from `==`, not a Python bool
-        fail(message="asked to fail")
+        fail(text=read.output)

@@ -1,6 +1,7 @@
-"""Covers: dsl.ParallelFor over raw scalars, raw dicts (item.field sub-variables), a pipeline parameter, an
-upstream output and a NamedTuple named output, nested loops (over a raw list, and over an item's sub-list),
-and a loop over zero items; each iteration reports the values and types it received with a PROBE line."""
+"""Covers: dsl.ParallelFor over raw scalars, raw dicts (whole, and item.field sub-variables), a pipeline
+parameter, an upstream output and a NamedTuple named output, nested loops (over a raw list, and over an
+item's sub-list), a loop over zero items, and a condition on the loop item inside a loop; each iteration
+reports the values and types it received with a PROBE line."""
 
 from typing import List, NamedTuple
 
@@ -24,6 +25,14 @@ def show_fields(tag: str, label: str, size: str, ratio: str, ok: str):
 
 
 @dsl.component(base_image="python:3.11")
+def show_struct(tag: str, data: dict):
+    import json
+
+    types = {key: type(value).__name__ for key, value in data.items()}
+    print("PROBE " + json.dumps({"tag": tag, "data": data, "types": types}))
+
+
+@dsl.component(base_image="python:3.11")
 def make_numbers() -> List[int]:
     return [4, 5, 6]
 
@@ -42,6 +51,7 @@ def pipeline(names: List[str] = ["ann", "bob"], nothing: List[str] = []):
     with dsl.ParallelFor([{"label": "a", "size": 1, "ratio": 0.5, "ok": True},
                           {"label": "b", "size": 2, "ratio": 1.5, "ok": False}]) as item:
         show_fields(tag="raw-dict", label=item.label, size=item.size, ratio=item.ratio, ok=item.ok)
+        show_struct(tag="raw-dict-whole", data=item)
     with dsl.ParallelFor(names) as name:
         show(tag="param", text=name)
     numbers = make_numbers()
@@ -52,11 +62,13 @@ def pipeline(names: List[str] = ["ann", "bob"], nothing: List[str] = []):
         show(tag="named-output", text=word)
     with dsl.ParallelFor(nothing) as never:
         show(tag="zero-items", text=never)
-    with dsl.ParallelFor([{"group": "g1", "members": ["m1", "m2"]}, {"group": "g2", "members": ["m3"]}]) as outer:
+    groups = [{"group": "g1", "members": ["m1", "m2"]}, {"group": "g2", "members": ["m3"]}]
+    with dsl.ParallelFor(groups) as outer:
         show(tag="outer-of-sub-list", text=outer.group)
         # The SDK cannot compile outer.group used inside the inner loop (its own assertion fails).
         with dsl.ParallelFor(outer.members) as member:
             show(tag="nested-sub-list", text=member)
-    with dsl.ParallelFor([10, 20]) as i:
-        with dsl.ParallelFor(["p", "q"]) as j:
-            show(tag="nested-raw", number=i, text=j)
+    with dsl.ParallelFor([1, 2, 3]) as x, dsl.If(x >= 2):
+        show(tag="loop-condition", number=x)
+    with dsl.ParallelFor([10, 20]) as i, dsl.ParallelFor(["p", "q"]) as j:
+        show(tag="nested-raw", number=i, text=j)

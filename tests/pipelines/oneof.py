@@ -41,4 +41,5 @@ def pipeline(mode: str = "b"):
         text_c = make_text(text="text-c")
         data_c = make_dataset(text="data-c")
     consume(tag="parameter", text=dsl.OneOf(text_a.output, text_b.output, text_c.output))
-    consume(tag="artifact", dataset=dsl.OneOf(data_a.outputs["out"], data_b.outputs["out"], data_c.outputs["out"]))
+    dataset = dsl.OneOf(data_a.outputs["out"], data_b.outputs["out"], data_c.outputs["out"])
+    consume(tag="artifact", dataset=dataset)

@@ -20,9 +20,12 @@ def evaluate(metrics: Output[Metrics], matrix: Output[ClassificationMetrics]) ->
 @dsl.component(base_image="python:3.11")
 def describe(accuracy: float, notes: Output[Markdown], page: Output[HTML]):
     with open(notes.path, "w") as file:
-        file.write(f"# Model card\n\nAccuracy is **{accuracy}**.\n\n- trained locally\n- <script>x</script>\n")
+        file.write(f"# Model card\n\nAccuracy is **{accuracy}**.\n\n")
+        file.write("- trained locally\n- <script>x</script>\n")
     with open(page.path, "w") as file:
-        file.write("<html><body><h1 id='inner'>Hello from an HTML artifact</h1></body></html>")
+        # The image is off the page: the report's policy must block it (the browser test checks it did).
+        file.write("<html><body><h1 id='inner'>Hello from an HTML artifact</h1>"
+                   "<img src='https://example.invalid/pixel.png'></body></html>")
 
 
 @dsl.component(base_image="python:3.11")
@@ -53,9 +56,8 @@ def inner(text: str) -> str:
 def pipeline(fail: bool = True, text: str = "hi"):
     evaluated = evaluate()
     describe(accuracy=evaluated.outputs["Output"])
-    with dsl.ParallelFor([1, 2, 3]) as x:
-        with dsl.If(x > 1):
-            square(x=x)
+    with dsl.ParallelFor([1, 2, 3]) as x, dsl.If(x > 1):  # a condition group inside each iteration
+        square(x=x)
     with dsl.If(text == "hi"):
         inner(text=text)
     with dsl.If(text == "never"):

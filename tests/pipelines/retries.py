@@ -25,7 +25,8 @@ def flaky(marker_dir: str, name: str, failures: int, out: Output[Dataset]) -> in
 
 @dsl.pipeline
 def inner(marker_dir: str) -> int:
-    return flaky(marker_dir=marker_dir, name="inherited", failures=1).set_caching_options(False).outputs["Output"]
+    task = flaky(marker_dir=marker_dir, name="inherited", failures=1).set_caching_options(False)
+    return task.outputs["Output"]
 
 
 @dsl.pipeline(name="retries")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,12 +20,6 @@ import pytest
 from ledger.model import RunView
 from ledger.store import Ledger
 from tests.cli import run_cli
-
-HEADLESS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-default-apps", "--disable-extensions", "--mute-audio",
-]
 
 
 @dataclass(frozen=True)
@@ -69,9 +62,3 @@ def chromium() -> str:
     if os.environ.get("CI") == "true":
         pytest.fail("chromium is not installed; .ci/run installs it with apt-get")
     pytest.skip("chromium is not installed (apt-get install chromium)")
-
-
-def run_chromium(binary: str, *args: str, profile: Path, timeout: float = 90) -> subprocess.CompletedProcess[str]:
-    """Run headless chromium with a throwaway profile; stderr carries the page's console messages."""
-    command = [binary, *HEADLESS, f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
