@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 from dataclasses import dataclass, field
@@ -46,10 +47,19 @@ def explain(options: ExplainOptions) -> int:
     entries = select_entries(walk_pipeline(walk, _root_parameters(options, walk)), options.tasks)
     if options.as_json:
         document = {"pipeline": walk.run.pipeline_name, "fromRun": options.from_run, "tasks": entries}
-        print(json.dumps(document, indent=2, ensure_ascii=False))
+        _write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     else:
-        sys.stdout.write(render_text(entries, pipeline=walk.run.pipeline_name, from_run=options.from_run))
+        _write(render_text(entries, pipeline=walk.run.pipeline_name, from_run=options.from_run))
     return 0
+
+
+def _write(text: str) -> None:
+    """Print, quietly stopping when the reader went away (`... --explain | head`)."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit-time flush cannot fail
 
 
 def prepare_walk(options: ExplainOptions) -> Walk:

@@ -6,7 +6,7 @@ Layout under `<home>/ledger/`:
     sequence                one line per id allocation: the last id handed out
     runs.jsonl              one record per run start and run end
     runs/<run_id>.jsonl     the run's journal: executions, artifacts, events
-    cache/<pipeline>/<fp[:2]>.jsonl   cache entries, partitioned by fingerprint prefix
+    cache/<pipeline>/<xx>.jsonl   cache entries of a pipeline, in 256 partitions by fingerprint hash
 """
 
 from __future__ import annotations
@@ -25,11 +25,13 @@ from ledger import journal
 from ledger.model import SCHEMA_VERSION, Artifact, RunView, count_tasks
 from spec.errors import LedgerCorrupt, LedgerError
 
-_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
 @dataclass(frozen=True)
 class RunSummary:
+    """One run as the run index records it."""
+
     run_id: str
     pipeline_name: str
     state: str
@@ -63,7 +65,7 @@ BatchBuilder = Callable[[list[int]], dict[Path, list[dict[str, Any]]]]
 
 
 def check_run_id(run_id: str) -> str:
-    if not _RUN_ID.match(run_id):
+    if not _RUN_ID.fullmatch(run_id):  # not `match` with `$`, which lets a trailing newline through
         raise LedgerError(f"invalid run id {run_id!r}: use letters, digits, '.', '_' and '-'")
     return run_id
 
@@ -71,7 +73,7 @@ def check_run_id(run_id: str) -> str:
 class Ledger:
     """A home's store; cheap to open, safe to share between processes.
 
-    Reads and writes go through four storage methods (`_append_batch`, `_read`, `_exists`, `_run_ids`,
+    Reads and writes go through five storage methods (`_append_batch`, `_read`, `_exists`, `_run_ids`
     and `_reader`) so that `ledger.memory.MemoryLedger` can keep the same records in memory.
     """
 
@@ -203,8 +205,10 @@ class Ledger:
     # Cache --------------------------------------------------------------------------------------------
 
     def _cache_path(self, pipeline_name: str, fingerprint: str) -> Path:
+        # Both hashed: names may hold any character, and importer keys share a prefix ("import-").
         folder = hashlib.sha256(pipeline_name.encode()).hexdigest()[:16]
-        return self.root / "cache" / folder / f"{fingerprint[:2]}.jsonl"
+        partition = hashlib.sha256(fingerprint.encode()).hexdigest()[:2]
+        return self.root / "cache" / folder / f"{partition}.jsonl"
 
     def add_cache_entry(self, pipeline_name: str, entry: CacheEntry) -> None:
         path = self._cache_path(pipeline_name, entry.fingerprint)

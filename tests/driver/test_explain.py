@@ -288,3 +288,13 @@ def test_explain_options_need_explain(
     assert completed.returncode == 2
     assert "--explain" in completed.stderr
     assert not (tmp_path / "home").exists()
+
+
+def test_explain_from_a_run_needs_no_pipeline_file(failed_run: tuple[Path, Path], run_cli: RunCli) -> None:
+    _, home = failed_run
+
+    completed = run_cli("driver", "--explain", "--json", "--from-run", RUN_ID, "--task", "cleanup", home=home)
+
+    assert completed.returncode == 0, completed.stderr
+    document = json.loads(completed.stdout)
+    assert (document["pipeline"], [t["label"] for t in document["tasks"]]) == ("exit-failure", ["cleanup"])

@@ -81,6 +81,12 @@ class FinishedRun:
         assert len(found) == 1, f"expected one execution of {task_name!r}, got {[e.to_json() for e in found]}"
         return found[0]
 
+    def execution_at(self, task_path: str) -> Execution:
+        """The only execution at this task path (`outer/inner`), for task keys reused in nested DAGs."""
+        found = [e for e in self.executions() if e.properties.get("task_path") == task_path]
+        assert len(found) == 1, f"expected one execution at {task_path!r}, got {[e.to_json() for e in found]}"
+        return found[0]
+
     def root(self) -> Execution:
         return next(e for e in self.view.executions.values() if e.name == f"run/{self.run_id}")
 

@@ -27,6 +27,11 @@ def test_collected_parameters_arrive_as_ints_in_iteration_order(collected_run: F
     assert collected_run.probe("from-nested-pipeline")["numbers"] == [16, 25]
 
 
+def test_inside_an_iteration_a_task_gets_the_output_of_the_same_iteration(collected_run: FinishedRun) -> None:
+    received = sorted((p["x"], p["squared"]) for p in collected_run.probes("same-iteration"))
+    assert received == [(1, 1), (2, 4), (3, 9)]
+
+
 def test_collected_artifacts_arrive_in_iteration_order(collected_run: FinishedRun) -> None:
     run = collected_run
     received = run.probe("artifacts")
@@ -38,8 +43,20 @@ def test_collected_artifacts_arrive_in_iteration_order(collected_run: FinishedRu
         parent = run.view.executions[writer.parent_dag_id or 0]
         (artifact,) = run.view.artifacts_of(writer.id, "OUTPUT")["out"]
         by_index[parent.iteration_index] = artifact.id
-    consumed = run.view.artifacts_of(run.execution("read-all").id, "INPUT")["datasets"]
+    consumed = run.view.artifacts_of(run.execution_at("read-all").id, "INPUT")["datasets"]
     assert [a.id for a in consumed] == [by_index[0], by_index[1], by_index[2]]
+
+
+def test_a_collected_list_of_artifacts_passed_into_a_nested_pipeline_stays_a_list(
+    collected_run: FinishedRun,
+) -> None:
+    # The backend's A9 keeps one artifact per input name of a DAG; here the nested task gets all three.
+    assert collected_run.probe("nested-artifacts")["texts"] == ["first", "second", "third"]
+    view = collected_run.view
+    nested = collected_run.execution_at("read-in-nested/read-all")
+    direct = collected_run.execution_at("read-all")
+    assert [a.id for a in view.artifacts_of(nested.id, "INPUT")["datasets"]] == [
+        a.id for a in view.artifacts_of(direct.id, "INPUT")["datasets"]]
 
 
 def test_collected_over_a_loop_with_zero_iterations_is_an_empty_list(collected_run: FinishedRun) -> None:

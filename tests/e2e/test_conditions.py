@@ -95,7 +95,13 @@ def test_a_second_run_is_served_from_the_cache_and_its_dags_still_complete(
     first_ids = {e.properties["task_path"]: e.id for e in first.executions(type=CONTAINER_EXECUTION)}
     for execution in second.executions(type=CONTAINER_EXECUTION):
         assert execution.state == CACHED
-        assert execution.properties["cached_execution_id"] == first_ids[execution.properties["task_path"]]
+        cached_id = first_ids[execution.properties["task_path"]]
+        assert execution.properties["cached_execution_id"] == cached_id
+        assert execution.properties["outputs"] == first.view.executions[cached_id].properties["outputs"]
+        # OUTPUT events link the very artifacts the cached execution produced: no new artifact.
+        reused = {k: [a.id for a in v] for k, v in second.view.artifacts_of(execution.id, "OUTPUT").items()}
+        produced = {k: [a.id for a in v] for k, v in first.view.artifacts_of(cached_id, "OUTPUT").items()}
+        assert reused == produced
     # Backend quirk A2 not copied: a DAG whose last child was a cache hit is COMPLETE, not RUNNING.
     assert second.dag_states() == first.dag_states()
     assert {s for states in second.dag_states().values() for s in states} == {COMPLETE, CANCELED}

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from ledger.model import CACHED, COMPLETE, FAILED, IMPORTER_EXECUTION
+from ledger.model import CACHED, CANCELED, COMPLETE, FAILED, IMPORTER_EXECUTION
 from tests.e2e.finished_run import CompilePipeline, FinishedRun, run_driver
 
 BUCKET = "gs://lpl-test-bucket"
@@ -135,3 +136,28 @@ def test_a_gs_uri_without_a_mount_is_refused_with_a_clear_message(unmounted_run:
                    "system.ContainerExecution", strict=True)
 def test_a_refused_importer_is_recorded_as_an_importer_execution(unmounted_run: FinishedRun) -> None:
     assert unmounted_run.execution("importer-2").type == IMPORTER_EXECUTION
+
+
+@pytest.mark.xfail(
+    reason="bug: a triggerPolicy.condition on an importer task is neither refused (the backend's compiler "
+    "refuses it) nor evaluated: driver/importer.py imports regardless",
+    strict=True,
+)
+def test_a_condition_on_an_importer_task_is_not_silently_ignored(
+    importer_setup: tuple[Path, Path], lpl_home: Path, tmp_path: Path
+) -> None:
+    files, package = importer_setup
+    pipeline_spec = json.loads(package.read_text())
+    pipeline_spec["root"]["dag"]["tasks"]["importer"]["triggerPolicy"] = {"condition": "1 > 2"}
+    edited = tmp_path / "importer-with-condition.json"
+    edited.write_text(json.dumps(pipeline_spec))
+
+    run = run_driver(edited, "-p", f"data_uri={files / 'runtime.txt'}", "--mount",
+                     f"{BUCKET}={files / 'bucket'}", home=lpl_home)
+
+    if run.returncode == 2:  # refused before anything runs, naming the task
+        assert "importer" in run.output and "condition" in run.output
+    else:  # or evaluated: a false condition imports nothing
+        importer = run.execution("importer")
+        assert importer.state == CANCELED
+        assert run.view.artifacts_of(importer.id, "OUTPUT") == {}

@@ -77,6 +77,14 @@ def test_loop_executions_record_iteration_index_and_count(loops_run: FinishedRun
         assert task.properties["inputs"]["number"] == iteration.properties["iteration_index"] + 1
 
 
+def test_each_iteration_receives_its_item_and_not_the_items(loops_run: FinishedRun) -> None:
+    loop, iterations = _loop_and_iterations(loops_run, "for-loop-5")
+    assert loop.properties["inputs"] == {"pipelinechannel--names": ["ann", "bob"]}
+    received = sorted((it.iteration_index, it.properties["inputs"]) for it in iterations)
+    assert received == [(0, {"pipelinechannel--names-loop-item": "ann"}),
+                        (1, {"pipelinechannel--names-loop-item": "bob"})]
+
+
 def test_a_loop_over_zero_items_completes_with_no_iterations(loops_run: FinishedRun) -> None:
     empty, iterations = _loop_and_iterations(loops_run, "for-loop-8")
     assert (empty.state, empty.properties["iteration_count"], iterations) == (COMPLETE, 0, [])

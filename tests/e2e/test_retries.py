@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import re
+from pathlib import Path
 
 import pytest
 
@@ -46,6 +48,11 @@ def test_one_execution_records_every_attempt_of_a_task_that_fails_then_succeeds(
     assert len({p["out_uri"] for p in probes}) == 1  # every attempt writes to the same output URI
     (out,) = retries_run.view.artifacts_of(execution.id, "OUTPUT")["out"]
     assert out.uri == probes[0]["out_uri"]
+    # <pipeline root>/<pipeline name>/<run id>/<task key>/<uuid>/<output key>
+    root = retries_run.home.resolve() / "pipeline_root" / "retries" / retries_run.run_id / "flaky"
+    assert Path(out.uri).parent.parent == root
+    assert Path(out.uri).name == "out"
+    assert re.fullmatch(r"[0-9a-f]{32}", Path(out.uri).parent.name)
 
 
 def test_the_waits_between_attempts_follow_the_backoff_duration_and_factor(retries_run: FinishedRun) -> None:

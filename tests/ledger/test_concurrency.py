@@ -61,7 +61,7 @@ def _add_cache_entries(barrier: Barrier, worker: int, home: Path) -> None:
     ledger = Ledger(home)
     barrier.wait()
     for number in range(APPENDS):
-        fingerprint = f"{number % 4:02x}" + f"{worker:031x}{number:031x}"  # 4 partitions shared by all
+        fingerprint = f"{worker:032x}{number:032x}"
         artifact = Artifact(id=0, type="system.Model", uri=f"/{worker}/{number}", state="LIVE", properties={},
                             create_time=0.0)
         ledger.add_cache_entry("p", CacheEntry(fingerprint=fingerprint, run_id="r", execution_id=number,
@@ -76,10 +76,10 @@ def test_many_processes_adding_cache_entries_lose_and_duplicate_nothing(tmp_path
     partitions = (tmp_path / "ledger" / "cache").glob("*/*.jsonl")
     records = [record for path in partitions for record in journal.read_all(path)]
     assert Counter(r["fingerprint"] for r in records) == Counter(
-        {f"{n % 4:02x}" + f"{w:031x}{n:031x}": 1 for w in range(WORKERS) for n in range(APPENDS)}
+        {f"{w:032x}{n:032x}": 1 for w in range(WORKERS) for n in range(APPENDS)}
     )
     ledger = Ledger(tmp_path)
-    assert [e.outputs for e in ledger.lookup_cache("p", f"{3:02x}{5:031x}{7:031x}")] == [{"worker": 5}]
+    assert [e.outputs for e in ledger.lookup_cache("p", f"{5:032x}{7:032x}")] == [{"worker": 5}]
 
 
 def _drive_a_run(barrier: Barrier, worker: int, home: Path) -> None:

@@ -92,7 +92,7 @@ def test_a_run_cannot_be_created_twice(tmp_path: Path) -> None:
         _run(ledger)
 
 
-@pytest.mark.parametrize("run_id", ["", "../escape", "a/b", ".hidden", "x" * 200])
+@pytest.mark.parametrize("run_id", ["", "../escape", "a/b", ".hidden", "x" * 200, "trailing\n"])
 def test_run_ids_that_are_not_plain_file_names_are_refused(run_id: str) -> None:
     with pytest.raises(LedgerError, match="invalid run id"):
         check_run_id(run_id)
@@ -143,11 +143,14 @@ def _entry(fingerprint: str, execution_id: int, output: int) -> CacheEntry:
 
 def test_cache_lookup_returns_entries_for_the_fingerprint_newest_first(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path)
+    wanted = "0" * 64
+    neighbour = next(f"{n:064x}" for n in range(1, 10_000)
+                     if ledger._cache_path("p", f"{n:064x}") == ledger._cache_path("p", wanted))
     for number in range(3):
-        ledger.add_cache_entry("p", _entry("ab" + "0" * 62, number, number))
-        ledger.add_cache_entry("p", _entry("ab" + "1" * 62, 10 + number, number))  # same partition
+        ledger.add_cache_entry("p", _entry(wanted, number, number))
+        ledger.add_cache_entry("p", _entry(neighbour, 10 + number, number))  # in the same file
 
-    found = ledger.lookup_cache("p", "ab" + "0" * 62)
+    found = ledger.lookup_cache("p", wanted)
 
     assert [entry.execution_id for entry in found] == [2, 1, 0]
     assert found[0].outputs == {"o": 2}

@@ -1,6 +1,7 @@
 """Covers: dsl.Collected of parameters (List[int] arrives as ints) and of artifacts, in iteration order even
-when iterations finish out of order, and over a loop with zero iterations (an empty list); also a Collected
-returned as a nested pipeline's output."""
+when iterations finish out of order, and over a loop with zero iterations (an empty list); a Collected
+returned as a nested pipeline's output, and one passed into a nested pipeline (the whole list, not collapsed
+to one artifact). Inside an iteration, a consumer gets its producer's output from the same iteration."""
 
 from typing import List
 
@@ -14,6 +15,13 @@ def square(x: int) -> int:
 
     time.sleep(max(0.0, 0.3 * (3 - x)))  # iterations finish in reverse order of their index
     return x * x
+
+
+@dsl.component(base_image="python:3.11")
+def pair(x: int, squared: int):
+    import json
+
+    print("PROBE " + json.dumps({"tag": "same-iteration", "x": x, "squared": squared}))
 
 
 @dsl.component(base_image="python:3.11")
@@ -59,15 +67,22 @@ def squares(items: List[int]) -> List[int]:
     return dsl.Collected(squared.output)
 
 
+@dsl.pipeline
+def read_in_nested(datasets: Input[List[Dataset]]):
+    read_all(tag="nested-artifacts", datasets=datasets)
+
+
 @dsl.pipeline(name="collected")
 def pipeline(nothing: List[int] = []):
     with dsl.ParallelFor([1, 2, 3]) as x:
         squared = square(x=x)
+        pair(x=x, squared=squared.output)
     total(tag="ints", numbers=dsl.Collected(squared.output))
 
     with dsl.ParallelFor(["first", "second", "third"]) as text:
         written = write_text(text=text)
     read_all(tag="artifacts", datasets=dsl.Collected(written.outputs["out"]))
+    read_in_nested(datasets=dsl.Collected(written.outputs["out"]))
 
     with dsl.ParallelFor(nothing) as never:
         squared_never = square(x=never)
