@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import os
 import signal
@@ -14,7 +15,7 @@ from typing import Any
 from google.protobuf import json_format, struct_pb2
 
 from driver import dag
-from driver.console import Console
+from driver.console import Console, count_tasks, failure_report, summary_rows
 from driver.context import PreviousKey, RunContext, load_deployment
 from driver.params import build_root_parameters, read_params_file
 from driver.provision import parameters_from_python, parameters_to_python
@@ -109,6 +110,8 @@ def execute(options: RunOptions) -> int:
     ledger = Ledger(options.home)
     prepared = prepare_run(options, ledger)
     console = Console(log_format=options.log_format)
+    total, exact = count_tasks(prepared.pipeline_spec)
+    console.set_total(total, exact=exact)
     name = prepared.pipeline_spec.pipeline_info.name
     run_root = f"{prepared.pipeline_root}/{name}/{prepared.run_id}"
     if options.resume:
@@ -244,7 +247,9 @@ async def _walk_root(ctx: RunContext, prepared: PreparedRun) -> str:
     state = await dag.run_dag(ctx, scope)
     if ctx.stopping:
         state = CANCELED
-    result = TaskResult(task_key="", state=state, execution_id=root_id, scope=scope, error=dag.first_error(scope))
+    result = TaskResult(
+        task_key="", state=state, execution_id=root_id, scope=scope, error=dag.first_error(scope)
+    )
     dag.close_dag(ctx, result, ctx.pipeline_spec.root)
     return state
 
@@ -255,37 +260,15 @@ def _stop(ctx: RunContext) -> None:
         ctx.console.event("run_interrupted", "interrupted: stopping running tasks")
     ctx.stopping = True
     for process in list(ctx.processes):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
 
 
 def _print_summary(ctx: RunContext, state: str) -> None:
     view = ctx.run_ledger.view()
-    rows = []
-    for execution in sorted(view.executions.values(), key=lambda e: e.id):
-        if execution.type == DAG_EXECUTION:
-            continue
-        label = str(execution.properties.get("task_path", execution.task_name))
-        if execution.properties.get("parent_iteration_index") is not None:
-            label += f"[{execution.properties['parent_iteration_index']}]"
-        outputs = ", ".join(f"{k}={v!r}" for k, v in execution.properties.get("outputs", {}).items())
-        rows.append((label, execution.state, _duration(execution), outputs))
-    ctx.console.summary(rows)
+    ctx.console.summary(summary_rows(view))
     event = "run_finished" if state == COMPLETE else "run_failed"
-    line = f"run {ctx.run.run_id} {state}"
+    lines = [f"run {ctx.run.run_id} {state}"]
     if state == FAILED:
-        failed = [e for e in view.executions.values() if e.state == FAILED and e.type != DAG_EXECUTION]
-        for execution in failed[:3]:
-            line += f"\n  failed: {execution.properties.get('task_path')}: {execution.properties.get('error', '')}"
-            if execution.properties.get("log"):
-                line += f"\n  log: {execution.properties['log']}"
-    ctx.console.event(event, line, run_id=ctx.run.run_id, state=state)
-
-
-def _duration(execution: Execution) -> float | None:
-    attempts = [a for a in execution.attempts if "start" in a and "end" in a]
-    if attempts:
-        return float(sum(a["end"] - a["start"] for a in attempts))
-    return None
+        lines += failure_report(view, str(view.header.get("source", "")))
+    ctx.console.event(event, "\n".join(lines), run_id=ctx.run.run_id, state=state)

@@ -1,4 +1,4 @@
-"""`python -m ledger [--home DIR] [--json] COMMAND`: list runs, show a run, an execution, a log, a diff."""
+"""`python -m ledger [--home DIR] [--json] COMMAND`: runs, a run, an execution, a log, a diff, a report."""
 
 from __future__ import annotations
 

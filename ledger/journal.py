@@ -58,6 +58,8 @@ def append_locked(path: Path, records: list[dict[str, Any]]) -> None:
     newline) or a last line the disk lost: it is cut off (and kept in `<path>.damaged`) rather than
     buried under the next record, which would turn a tolerated tail into damage in the middle.
     """
+    if not all("kind" in record for record in records):
+        raise ValueError("every journal record needs a 'kind'; a line without one reads as damage")
     created = not path.exists()
     if created:
         _make_parents(path)

@@ -127,11 +127,14 @@ class Ledger:
 
     def _append_batch(self, build: BatchBuilder, *, ids: int) -> list[int]:
         """Allocate ids and append to one or more journals under one hold of the lock, stamping the time."""
-        with journal.store_lock(self._lock):
-            now = time.time()  # under the lock, so times never go backwards along a journal
-            allocated = self._allocate_ids(ids) if ids else []
-            for path, records in build(allocated).items():
-                journal.append_locked(path, [{"time": now, **record} for record in records])
+        try:
+            with journal.store_lock(self._lock):
+                now = time.time()  # under the lock, so times never go backwards along a journal
+                allocated = self._allocate_ids(ids) if ids else []
+                for path, records in build(allocated).items():
+                    journal.append_locked(path, [{"time": now, **record} for record in records])
+        except OSError as exc:  # a full disk, a read-only home: the store cannot be written
+            raise LedgerError(f"cannot write the ledger in {self.home}: {exc}") from exc
         return allocated
 
     def _read(self, path: Path) -> list[dict[str, Any]]:

@@ -209,3 +209,12 @@ def test_a_record_that_does_not_fit_the_run_is_damage_at_its_own_line(tmp_path: 
         with pytest.raises(LedgerCorrupt) as caught:
             fresh.view()
         assert caught.value.line == 3
+
+
+def test_a_store_that_cannot_be_written_raises_a_ledger_error(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path)
+    (tmp_path / "ledger" / "runs").rmdir()
+    (tmp_path / "ledger" / "runs").write_text("not a directory")
+
+    with pytest.raises(LedgerError, match="cannot write the ledger"):
+        _run(ledger)
