@@ -79,7 +79,8 @@ async def run_container(
     if earlier is not None and earlier.state in SUCCESS_STATES:
         ctx.console.event("task_resumed", f"{task_label(scope, key)} already {earlier.state}", task=key)
         return restore_result(ctx, earlier)
-    context = TaskContext(run=ctx.run, task_key=key, workspace_path=ctx.workspace)
+    uid = uuid.uuid4().hex
+    context = TaskContext(run=ctx.run, task_key=key, workspace_path=ctx.workspace, task_uuid=uid)
     resolved = resolve_inputs(spec, component, scope, context=context, for_dag=False)
     properties = _properties(scope, key, spec) | {"inputs": parameters_to_python(resolved.parameters)}
     if spec.trigger_policy.condition and not condition.evaluate_condition(
@@ -91,7 +92,6 @@ async def run_container(
         ctx.console.event("task_skipped", f"{task_label(scope, key)} skipped: condition is false", task=key)
         return TaskResult(task_key=key, state=CANCELED, execution_id=execution_id)
     _warn_ignored_settings(ctx, container)
-    uid = uuid.uuid4().hex
     task_root = f"{ctx.run.run_root}/{key}/{uid}"
     task_dir = ctx.run_dir / f"{key}-{uid[:12]}"
     executor_input = build_executor_input(
@@ -106,7 +106,12 @@ async def run_container(
         hit = _cache_hit(ctx, scope, key, properties=properties, fingerprint=fingerprint, resolved=resolved)
         if hit is not None:
             return hit
-    properties |= {"cache_fingerprint": fingerprint, "task_dir": str(task_dir), "task_root": task_root}
+    properties |= {
+        "cache_fingerprint": fingerprint,
+        "task_dir": str(task_dir),
+        "task_root": task_root,
+        "task_uuid": uid,
+    }
     execution_id = ctx.run_ledger.create_execution(
         type=EXECUTION_TYPE, state=RUNNING, properties=properties, input_artifacts=resolved.artifacts
     )
@@ -126,6 +131,7 @@ async def run_container(
             "cache_fingerprint": fingerprint,
             "workspace": ctx.workspace,
             "job_name": ctx.run.job_name,
+            "task_uuid": uid,
             "create_time": ctx.run.create_time,
             "driver_pid": os.getpid(),
         },

@@ -14,7 +14,7 @@ from driver.context import RunContext
 from driver.provision import parameters_to_python
 from driver.resolve import TaskContext, output_parameter, resolve_inputs
 from driver.state import NOT_RUN, DagScope, TaskResult
-from ledger.model import CANCELED, COMPLETE, DAG_EXECUTION, FAILED, RUNNING
+from ledger.model import CANCELED, COMPLETE, DAG_EXECUTION, FAILED, IMPORTER_EXECUTION, RUNNING
 from spec import values
 from spec.errors import ResolutionError
 from spec.ir import pipeline_spec_pb2
@@ -120,11 +120,17 @@ async def run_task(
         return _record_failure(ctx, scope, key, spec, str(error))
 
 
+def _execution_type(ctx: RunContext, spec: TaskSpec) -> str:
+    component = ctx.component(spec.component_ref.name)
+    if component.HasField("dag"):
+        return DAG_EXECUTION
+    executor = ctx.deployment.executors[component.executor_label]
+    return IMPORTER_EXECUTION if executor.WhichOneof("spec") == "importer" else container.EXECUTION_TYPE
+
+
 def _record_failure(ctx: RunContext, scope: DagScope, key: str, spec: TaskSpec, error: str) -> TaskResult:
     execution_id = ctx.run_ledger.create_execution(
-        type=DAG_EXECUTION
-        if ctx.component(spec.component_ref.name).HasField("dag")
-        else container.EXECUTION_TYPE,
+        type=_execution_type(ctx, spec),
         state=FAILED,
         properties=base_properties(scope, key, spec) | {"error": error},
     )
@@ -244,7 +250,9 @@ async def _run_sub_dag(
         nulled_by_driver=resolved.nulled_by_driver,
     )
     state = await run_dag(ctx, child, retry=retry)
-    result = TaskResult(task_key=key, state=state, execution_id=execution_id, scope=child, error=first_error(child))
+    result = TaskResult(
+        task_key=key, state=state, execution_id=execution_id, scope=child, error=first_error(child)
+    )
     close_dag(ctx, result, component)
     return result
 
@@ -416,7 +424,8 @@ async def _run_iteration_now(
         input_artifacts=scope.artifacts,
     )
     state = await run_dag(ctx, scope, retry=retry)
-    result = TaskResult(task_key=key, state=state, execution_id=scope.execution_id, scope=scope,
-                        error=first_error(scope))
+    result = TaskResult(
+        task_key=key, state=state, execution_id=scope.execution_id, scope=scope, error=first_error(scope)
+    )
     close_dag(ctx, result, component)
     return state

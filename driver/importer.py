@@ -72,6 +72,11 @@ def run_importer(
             execution_id=earlier.id,
             artifacts=view.artifacts_of(earlier.id, "OUTPUT"),
         )
+    if spec.trigger_policy.condition:
+        # The SDK refuses to compile this and the backend has no driver to evaluate it; never ignore it.
+        raise ResolutionError(
+            f"a condition on an importer task is not supported: {spec.trigger_policy.condition!r}"
+        )
     context = TaskContext(run=ctx.run, task_key=key, workspace_path=ctx.workspace)
     resolved = resolve_inputs(spec, component, scope, context=context, for_dag=False)
     if importer.artifact_uri.WhichOneof("value") == "runtime_parameter":

@@ -35,6 +35,7 @@ class TaskContext:
     run: RunInfo
     task_key: str
     workspace_path: str = ""
+    task_uuid: str = ""
 
 
 class _Null(Exception):
@@ -64,7 +65,12 @@ def resolve_inputs(
             value = condition.select(spec.parameter_expression_selector, value)
         resolved.parameters[name] = value
     for name, artifact_spec in task_spec.inputs.artifacts.items():
-        resolved.artifacts[name] = _resolve_artifact(artifact_spec, scope=scope)
+        artifacts = _resolve_artifact(artifact_spec, scope=scope)
+        if artifacts is None:
+            if name in definitions.artifacts and definitions.artifacts[name].is_optional:
+                continue
+            raise ResolutionError(f"input artifact {name!r} comes from a task that did not succeed")
+        resolved.artifacts[name] = artifacts
     _fill_f_strings(resolved, task_spec)
     _drop_undeclared(resolved, definitions, keep=skip_type_check)
     nulled = _apply_defaults(resolved, definitions, for_dag=for_dag, skip=skip_type_check)
@@ -124,6 +130,10 @@ def _resolve_parameter(
         return _resolve_constant(spec.runtime_value.constant, context=context)
     if kind == "task_output_parameter":
         producer = _producer(scope, spec.task_output_parameter.producer_task)
+        if not producer.succeeded:
+            # Only a task that runs after upstream failures gets here (ignore_upstream_failure, exit
+            # tasks): the output never came, so it counts as null and the input's default applies.
+            raise _Null()
         return output_parameter(producer, spec.task_output_parameter.output_parameter_key)
     if kind == "task_final_status":
         return _final_status(task_spec, scope=scope, context=context)
@@ -140,7 +150,7 @@ def _resolve_constant(constant: struct_pb2.Value, *, context: TaskContext) -> st
         "{{$.pipeline_job_resource_name}}": run.job_name,
         "{{$.pipeline_job_uuid}}": run.run_id,
         "{{$.pipeline_task_name}}": context.task_key,
-        "{{$.pipeline_task_uuid}}": context.task_key,
+        "{{$.pipeline_task_uuid}}": context.task_uuid or context.task_key,
         "{{$.pipeline_job_create_time_utc}}": run.create_time,
         "{{$.pipeline_job_schedule_time_utc}}": run.create_time,
     }
@@ -227,7 +237,8 @@ def _first_completed(scope: DagScope, key: str, hops: list[tuple[str, str]]) -> 
     raise ResolutionError(f"OneOf output {key!r} of {scope.label}: no branch completed")
 
 
-def _resolve_artifact(spec: TaskInputArtifact, *, scope: DagScope) -> list[Artifact]:
+def _resolve_artifact(spec: TaskInputArtifact, *, scope: DagScope) -> list[Artifact] | None:
+    """The artifacts bound to an input; None when their producer did not succeed."""
     kind = spec.WhichOneof("kind")
     if kind == "component_input_artifact":
         name = spec.component_input_artifact
@@ -236,6 +247,8 @@ def _resolve_artifact(spec: TaskInputArtifact, *, scope: DagScope) -> list[Artif
         return scope.artifacts[name]
     if kind == "task_output_artifact":
         producer = _producer(scope, spec.task_output_artifact.producer_task)
+        if not producer.succeeded:
+            return None
         return output_artifacts(producer, spec.task_output_artifact.output_artifact_key)
     raise ResolutionError(f"input artifact source {kind!r} is not implemented")
 

@@ -57,8 +57,16 @@ class PreparedRun:
     source: str
 
 
-def prepare_run(options: RunOptions, ledger: Ledger) -> PreparedRun:
+def _existing_ledger(home: Path) -> Ledger | None:
+    """The home's store if one exists; checking input must not create one (nothing recorded on refusal)."""
+    return Ledger(home, create=False) if (home / "ledger" / "store.json").exists() else None
+
+
+def prepare_run(options: RunOptions) -> PreparedRun:
     if options.resume:
+        ledger = _existing_ledger(options.home)
+        if ledger is None:
+            raise OptionError(f"no run {options.resume!r} in {options.home}: nothing has run with this --home")
         return _prepare_resume(options, ledger)
     if options.pipeline is None:
         raise OptionError("a pipeline file is required (or --resume RUN_ID)")
@@ -66,7 +74,8 @@ def prepare_run(options: RunOptions, ledger: Ledger) -> PreparedRun:
     from_file = read_params_file(options.params_file) if options.params_file else {}
     parameters = build_root_parameters(loaded.pipeline_spec.root, cli=options.params, from_file=from_file)
     run_id = check_run_id(options.run_id) if options.run_id else str(uuid.uuid4())
-    if ledger.run_path(run_id).exists():
+    ledger = _existing_ledger(options.home)
+    if ledger is not None and ledger.run_path(run_id).exists():
         raise OptionError(f"run {run_id!r} already exists; use --resume {run_id} to continue it")
     root = (options.pipeline_root or options.home / "pipeline_root").resolve()
     return PreparedRun(
@@ -107,8 +116,8 @@ def _prepare_resume(options: RunOptions, ledger: Ledger) -> PreparedRun:
 
 def execute(options: RunOptions) -> int:
     """Run (or resume) a pipeline; return the process exit status."""
+    prepared = prepare_run(options)
     ledger = Ledger(options.home)
-    prepared = prepare_run(options, ledger)
     console = Console(log_format=options.log_format)
     total, exact = count_tasks(prepared.pipeline_spec)
     console.set_total(total, exact=exact)

@@ -197,7 +197,7 @@ def _job_facts(files: TaskFiles) -> JobFacts:
         job_name=str(task["job_name"]),
         job_uuid=str(task["run_id"]),
         task_name=str(task["task_key"]),
-        task_uuid=str(task["execution_id"]),
+        task_uuid=str(task.get("task_uuid", task["execution_id"])),
         create_time=str(task["create_time"]),
         pipeline_root=str(task["pipeline_root"]),
         workspace=str(task.get("workspace", "")),

@@ -73,6 +73,29 @@ def _problems(pipeline_spec: pipeline_spec_pb2.PipelineSpec) -> Iterator[Problem
     for name in sorted(components):
         yield from _check_component(name, components[name], components=components, labels=labels)
     yield from _check_component_cycles(components)
+    yield from _check_importer_conditions(pipeline_spec)
+
+
+def _check_importer_conditions(pipeline_spec: pipeline_spec_pb2.PipelineSpec) -> Iterator[Problem]:
+    """The SDK refuses a condition on an importer and the backend could not evaluate one (point 21)."""
+    executors = json_format.MessageToDict(pipeline_spec.deployment_spec).get("executors", {})
+    importers = {label for label, spec in executors.items() if isinstance(spec, dict) and "importer" in spec}
+    dags = [("root", pipeline_spec.root)] + [
+        (f"components[{name!r}]", pipeline_spec.components[name]) for name in sorted(pipeline_spec.components)
+    ]
+    for owner, component in dags:
+        for task_name in sorted(component.dag.tasks):
+            task_spec = component.dag.tasks[task_name]
+            target = pipeline_spec.components.get(task_spec.component_ref.name)
+            if (
+                task_spec.trigger_policy.condition
+                and target is not None
+                and target.executor_label in importers
+            ):
+                yield (
+                    f"{owner}.dag.tasks[{task_name!r}].triggerPolicy.condition",
+                    "an importer task cannot have a condition",
+                )
 
 
 def _executor_labels(pipeline_spec: pipeline_spec_pb2.PipelineSpec) -> set[str]:

@@ -69,11 +69,6 @@ def test_the_exit_task_runs_after_the_group_fails_and_sees_the_failure(
     assert run.view.state == FAILED
 
 
-@pytest.mark.xfail(
-    reason="driver bug: an input bound to a failed upstream task's output fails an ignore_upstream_failure() "
-    "task ('has no output parameter') instead of taking the input's default",
-    strict=True,
-)
 def test_ignore_upstream_failure_runs_the_task_with_its_default_after_a_failure(
     compile_pipeline: CompilePipeline, lpl_home: Path
 ) -> None:

@@ -132,18 +132,11 @@ def test_a_gs_uri_without_a_mount_is_refused_with_a_clear_message(unmounted_run:
     assert run.root().state == FAILED
 
 
-@pytest.mark.xfail(reason="driver bug: dag._record_failure records a failed importer as a "
-                   "system.ContainerExecution", strict=True)
 def test_a_refused_importer_is_recorded_as_an_importer_execution(unmounted_run: FinishedRun) -> None:
     assert unmounted_run.execution("importer-2").type == IMPORTER_EXECUTION
 
 
-@pytest.mark.xfail(
-    reason="bug: a triggerPolicy.condition on an importer task is neither refused (the backend's compiler "
-    "refuses it) nor evaluated: driver/importer.py imports regardless",
-    strict=True,
-)
-def test_a_condition_on_an_importer_task_is_not_silently_ignored(
+def test_a_condition_on_an_importer_task_is_refused_before_anything_runs(
     importer_setup: tuple[Path, Path], lpl_home: Path, tmp_path: Path
 ) -> None:
     files, package = importer_setup
@@ -155,9 +148,6 @@ def test_a_condition_on_an_importer_task_is_not_silently_ignored(
     run = run_driver(edited, "-p", f"data_uri={files / 'runtime.txt'}", "--mount",
                      f"{BUCKET}={files / 'bucket'}", home=lpl_home)
 
-    if run.returncode == 2:  # refused before anything runs, naming the task
-        assert "importer" in run.output and "condition" in run.output
-    else:  # or evaluated: a false condition imports nothing
-        importer = run.execution("importer")
-        assert importer.state == CANCELED
-        assert run.view.artifacts_of(importer.id, "OUTPUT") == {}
+    assert run.returncode == 2, run.output
+    assert "root.dag.tasks['importer'].triggerPolicy.condition" in run.output
+    assert "an importer task cannot have a condition" in run.output
