@@ -14,29 +14,57 @@ def default_home() -> Path:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m driver", description=__doc__)
-    parser.add_argument("pipeline", nargs="?", type=Path, help="a .json/.yaml/.yml file written by kfp.compiler")
-    parser.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
-                        help="a root input parameter, parsed by its declared type (repeatable)")
+    parser.add_argument(
+        "pipeline", nargs="?", type=Path, help="a .json/.yaml/.yml file written by kfp.compiler"
+    )
+    parser.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a root input parameter, parsed by its declared type (repeatable)",
+    )
     parser.add_argument("--params-file", type=Path, help="a JSON object of root parameters")
     parser.add_argument("--home", type=Path, default=default_home(), help="ledger and default pipeline root")
-    parser.add_argument("--pipeline-root", type=Path, help="where artifacts go (default <home>/pipeline_root)")
+    parser.add_argument(
+        "--pipeline-root", type=Path, help="where artifacts go (default <home>/pipeline_root)"
+    )
     parser.add_argument("--run-id", help="name the run (default: a fresh UUID)")
     parser.add_argument("--no-cache", action="store_true", help="disable cache lookups for this run")
-    parser.add_argument("--parallelism", type=int, default=os.cpu_count() or 1,
-                        help="at most N launcher processes at once (default: CPUs)")
+    parser.add_argument(
+        "--parallelism",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="at most N launcher processes at once (default: CPUs)",
+    )
     parser.add_argument("--resume", metavar="RUN_ID", help="continue a failed or interrupted run")
-    parser.add_argument("--mount", action="append", default=[], metavar="PREFIX=DIR",
-                        help="map a remote URI prefix (gs://bucket, s3://bucket, minio://bucket) to a local dir")
+    parser.add_argument(
+        "--mount",
+        action="append",
+        default=[],
+        metavar="PREFIX=DIR",
+        help="map a remote URI prefix (gs://bucket, s3://bucket, minio://bucket) to a local dir",
+    )
     parser.add_argument("--workspace", type=Path, help="the run's workspace directory (kept after the run)")
     parser.add_argument("--log-format", choices=("text", "json"), default="text")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
-    parser.add_argument("--explain", action="store_true",
-                        help="show what each task would receive (ExecutorInput, command, environment,"
-                        " condition, cache fingerprint); run nothing, record nothing")
-    parser.add_argument("--task", action="append", default=[], metavar="KEY",
-                        help="with --explain: only this task (key, path or path[i]; repeatable)")
-    parser.add_argument("--from-run", metavar="RUN_ID",
-                        help="with --explain: take upstream values from this recorded run")
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="show what each task would receive (ExecutorInput, command, environment,"
+        " condition, cache fingerprint); run nothing, record nothing",
+    )
+    parser.add_argument(
+        "--task",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="with --explain: only this task (key, path or path[i]; repeatable)",
+    )
+    parser.add_argument(
+        "--from-run", metavar="RUN_ID", help="with --explain: take upstream values from this recorded run"
+    )
     parser.add_argument("--json", action="store_true", help="with --explain: print one JSON document")
     return parser
 
@@ -61,11 +89,21 @@ def _explain(args: argparse.Namespace) -> int:
         raise OptionError("--task, --from-run and --json go with --explain")
     if args.resume:
         raise OptionError("--explain does not take --resume; use --from-run RUN_ID to fill upstream values")
-    return explain(ExplainOptions(
-        pipeline=args.pipeline, home=args.home, params=args.param, params_file=args.params_file,
-        pipeline_root=args.pipeline_root, workspace=args.workspace, mounts=_mounts(args.mount),
-        cache=not args.no_cache, tasks=args.task, from_run=args.from_run, as_json=args.json,
-    ))
+    return explain(
+        ExplainOptions(
+            pipeline=args.pipeline,
+            home=args.home,
+            params=args.param,
+            params_file=args.params_file,
+            pipeline_root=args.pipeline_root,
+            workspace=args.workspace,
+            mounts=_mounts(args.mount),
+            cache=not args.no_cache,
+            tasks=args.task,
+            from_run=args.from_run,
+            as_json=args.json,
+        )
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,10 +119,18 @@ def main(argv: list[str] | None = None) -> int:
         if args.explain or args.task or args.from_run or args.json:
             return _explain(args)
         options = RunOptions(
-            pipeline=args.pipeline, home=args.home, params=args.param, params_file=args.params_file,
-            pipeline_root=args.pipeline_root, run_id=args.run_id, cache=not args.no_cache,
-            parallelism=args.parallelism, resume=args.resume, mounts=_mounts(args.mount),
-            workspace=args.workspace, log_format=args.log_format,
+            pipeline=args.pipeline,
+            home=args.home,
+            params=args.param,
+            params_file=args.params_file,
+            pipeline_root=args.pipeline_root,
+            run_id=args.run_id,
+            cache=not args.no_cache,
+            parallelism=args.parallelism,
+            resume=args.resume,
+            mounts=_mounts(args.mount),
+            workspace=args.workspace,
+            log_format=args.log_format,
         )
         return execute(options)
     except SpecErrors as exc:

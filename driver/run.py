@@ -66,7 +66,9 @@ def prepare_run(options: RunOptions) -> PreparedRun:
     if options.resume:
         ledger = _existing_ledger(options.home)
         if ledger is None:
-            raise OptionError(f"no run {options.resume!r} in {options.home}: nothing has run with this --home")
+            raise OptionError(
+                f"no run {options.resume!r} in {options.home}: nothing has run with this --home"
+            )
         return _prepare_resume(options, ledger)
     if options.pipeline is None:
         raise OptionError("a pipeline file is required (or --resume RUN_ID)")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.model import CACHED, CANCELED, COMPLETE, FAILED, IMPORTER_EXECUTION
+from ledger.model import CACHED, COMPLETE, FAILED, IMPORTER_EXECUTION
 from tests.e2e.finished_run import CompilePipeline, FinishedRun, run_driver
 
 BUCKET = "gs://lpl-test-bucket"
