@@ -177,16 +177,6 @@ def read_all(path: Path) -> list[dict[str, Any]]:
     return JournalReader(path).read_new()
 
 
-def read_first(path: Path) -> dict[str, Any] | None:
-    """The first record of a journal (a run's header) without reading the rest."""
-    try:
-        with open(path, "rb") as handle:
-            first = handle.readline()
-    except FileNotFoundError:
-        return None
-    return decode(first) if first.endswith(b"\n") else None
-
-
 def read_last_line(path: Path) -> bytes | None:
     """The last complete line of a small counter file, without reading all of it."""
     try:

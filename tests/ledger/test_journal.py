@@ -133,11 +133,3 @@ def test_the_reader_stays_aligned_when_a_writer_cuts_a_bad_tail(tmp_path: Path) 
 
     assert [r["n"] for r in reader.read_new()] == [2]
     assert reader.line == 2
-
-
-def test_read_first_returns_the_header_without_the_rest(tmp_path: Path) -> None:
-    path = tmp_path / "j.jsonl"
-    _append(path, {"kind": "run", "run_id": "r"}, {"kind": "a"})
-
-    assert journal.read_first(path) == {"kind": "run", "run_id": "r"}
-    assert journal.read_first(tmp_path / "absent.jsonl") is None
