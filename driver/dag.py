@@ -79,9 +79,8 @@ def close_dag(ctx: RunContext, result: TaskResult, component: pipeline_spec_pb2.
                 outputs[key] = values.value_to_python(output_parameter(result, key))
             except ResolutionError:
                 continue  # e.g. a OneOf whose branches were all skipped: nothing to show
-    properties: dict[str, Any] = {"outputs": outputs}
-    if result.error:
-        properties["error"] = result.error
+    # Always written: on resume an earlier attempt's error must not outlive its fix.
+    properties: dict[str, Any] = {"outputs": outputs, "error": result.error}
     assert result.execution_id is not None
     ctx.run_ledger.update_execution(result.execution_id, state=result.state, properties=properties)
 

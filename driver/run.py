@@ -127,6 +127,7 @@ def execute(options: RunOptions) -> int:
     run_root = f"{prepared.pipeline_root}/{name}/{prepared.run_id}"
     if options.resume:
         run_ledger = ledger.open_run(prepared.run_id)
+        run_ledger.finish_run(RUNNING)  # the run's state record: it is running again
         create_time = str(run_ledger.view().header.get("create_time", ""))
     else:
         create_time = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
