@@ -20,8 +20,17 @@ from driver.context import PreviousKey, RunContext, load_deployment
 from driver.params import build_root_parameters, read_params_file
 from driver.provision import parameters_from_python, parameters_to_python
 from driver.state import DagScope, RunInfo, TaskResult
-from ledger.model import CANCELED, COMPLETE, DAG_EXECUTION, FAILED, RUNNING, Execution, RunView
-from ledger.store import Ledger, check_run_id
+from ledger.model import (
+    CANCELED,
+    COMPLETE,
+    DAG_EXECUTION,
+    FAILED,
+    RUNNING,
+    TERMINAL_STATES,
+    Execution,
+    RunView,
+)
+from ledger.store import Ledger, RunLedger, check_run_id
 from spec.errors import LedgerError, OptionError
 from spec.ir import pipeline_spec_pb2
 from spec.load import LoadedPipeline, load_pipeline
@@ -127,6 +136,7 @@ def execute(options: RunOptions) -> int:
     run_root = f"{prepared.pipeline_root}/{name}/{prepared.run_id}"
     if options.resume:
         run_ledger = ledger.open_run(prepared.run_id)
+        _close_unfinished(run_ledger)
         run_ledger.finish_run(RUNNING)  # the run's state record: it is running again
         create_time = str(run_ledger.view().header.get("create_time", ""))
     else:
@@ -213,6 +223,17 @@ def _workspace(options: RunOptions, run_root: str) -> str:
         options.workspace.mkdir(parents=True, exist_ok=True)
         return str(options.workspace.resolve())
     return f"{run_root}/workspace"
+
+
+def _close_unfinished(run_ledger: RunLedger) -> None:
+    """Tasks a killed driver left RUNNING are over: record them CANCELED, as an interrupt would have.
+
+    The resume runs them again as new executions; DAG executions are taken up again, so they stay as they are.
+    """
+    error = {"error": "interrupted: the run stopped before this task ended"}
+    for execution in run_ledger.view().executions.values():
+        if execution.type != DAG_EXECUTION and execution.state not in TERMINAL_STATES:
+            run_ledger.update_execution(execution.id, state=CANCELED, properties=error)
 
 
 def _previous(view: RunView) -> dict[PreviousKey, Execution]:

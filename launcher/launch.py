@@ -99,6 +99,15 @@ class _Interrupt:
 
     def _handle(self, signum: int, frame: Any) -> None:
         self.requested = True
+        self._stop_child()
+
+    def adopt(self, child: subprocess.Popen[bytes]) -> None:
+        """Track the component; a signal that came before it could be tracked stops it now."""
+        self.child = child
+        if self.requested:
+            self._stop_child()
+
+    def _stop_child(self) -> None:
         if self.child is not None and self.child.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.child.pid, signal.SIGTERM)
@@ -214,6 +223,8 @@ def _run_process(
     """Run the component, streaming its combined output to the console (prefixed) and to its log."""
     prefix = f"[{label}] ".encode()
     out = sys.stdout.buffer
+    if interrupt.requested:  # stopped while the environment was prepared: start nothing
+        return EXIT_INTERRUPTED
     try:
         child = subprocess.Popen(
             argv,
@@ -227,7 +238,7 @@ def _run_process(
         )
     except OSError as exc:
         raise OutputError(f"cannot start {argv[0]!r}: {exc.strerror}") from exc
-    interrupt.child = child
+    interrupt.adopt(child)
     assert child.stdout is not None
     for line in child.stdout:
         log.write(line)

@@ -184,6 +184,7 @@ class OursRun:
     peak_rss_mb: float | None
     log_path: Path
     cpu: float = 0.0
+    driver_cpu: float | None = None
     journal: list[dict[str, Any]] = field(default_factory=list)
     error: str = ""
 
@@ -220,24 +221,31 @@ class OursRun:
 
 
 class RssSampler(threading.Thread):
-    """Polls /proc/<pid>/status for VmHWM (the process's own peak RSS) until the process is gone."""
+    """Polls /proc/<pid>/status for VmHWM (the process's own peak RSS) until the process is gone, and
+    /proc/<pid>/stat for the process's own CPU time (the last sample, so up to one interval short)."""
 
     def __init__(self, pid: int, interval: float = 0.02) -> None:
         super().__init__(daemon=True)
-        self.path = Path(f"/proc/{pid}/status")
+        self.status = Path(f"/proc/{pid}/status")
+        self.stat = Path(f"/proc/{pid}/stat")
         self.interval = interval
         self.peak_kb: int | None = None
+        self.own_cpu: float | None = None
         self.stop = threading.Event()
 
     def run(self) -> None:
+        ticks = os.sysconf("SC_CLK_TCK")
         while not self.stop.is_set():
             try:
-                text = self.path.read_text()
-            except OSError:
+                text = self.status.read_text()
+                fields = self.stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
                 return
             match = re.search(r"^VmHWM:\s+(\d+) kB", text, re.MULTILINE)
             if match:
                 self.peak_kb = max(self.peak_kb or 0, int(match.group(1)))
+            if len(fields) > 12 and fields[0] != "Z":
+                self.own_cpu = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
             self.stop.wait(self.interval)
 
 
@@ -329,7 +337,8 @@ class Bench:
         sampler.join()
         run = OursRun(wall=wall, returncode=returncode, home=home, run_id=run_id, spawn_time=spawn_time,
                       peak_rss_mb=sampler.peak_kb / 1024 if sampler.peak_kb else None, log_path=log_path,
-                      cpu=cpu, journal=read_journal(home / "ledger" / "runs" / f"{run_id}.jsonl"))
+                      cpu=cpu, driver_cpu=sampler.own_cpu,
+                      journal=read_journal(home / "ledger" / "runs" / f"{run_id}.jsonl"))
         if returncode != 0:
             run.error = f"exit {returncode}: {failure_text(log_path)} (log: {log_path})"
         return run
@@ -560,6 +569,7 @@ def _record_ours(bench: Bench, key: str, run: OursRun) -> None:
     bench.add(f"ours.{key}", run.wall if not run.error else None)
     bench.add(f"rss.{key}", run.peak_rss_mb)
     bench.add(f"cpu.ours.{key}", run.cpu if not run.error else None)
+    bench.add(f"cpu.driver.{key}", run.driver_cpu if not run.error else None)
     if run.error:
         bench.errors[f"ours {key}"] = run.error
 
@@ -682,6 +692,7 @@ class Row:
     rss_mb: float | None = None
     goal: str = ""
     cpu: float | None = None
+    driver_cpu: float | None = None
     checks: list[tuple[str, bool]] = field(default_factory=list)
     unit: str = "s"
     note: str = ""
@@ -698,8 +709,8 @@ class Row:
                 "tasks": self.tasks, "ours_per_task": _div(self.ours, self.tasks),
                 "floor_per_task": _div(self.floor, self.tasks), "ours_over_kfp": _div(self.ours, self.kfp),
                 "ours_over_floor": _div(self.ours, self.floor), "driver_peak_rss_mb": self.rss_mb,
-                "ours_cpu": self.cpu, "goal": self.goal, "status": self.status, "unit": self.unit,
-                "note": self.note}
+                "ours_cpu": self.cpu, "driver_cpu": self.driver_cpu, "goal": self.goal, "status": self.status,
+                "unit": self.unit, "note": self.note}
 
 
 def _div(a: float | None, b: float | None) -> float | None:
@@ -771,6 +782,7 @@ def build_rows(bench: Bench, selected: set[str]) -> list[Row]:
     for row in rows:
         if row.workload in cpu_of:
             row.cpu = m.get(f"cpu.ours.{cpu_of[row.workload]}")
+            row.driver_cpu = m.get(f"cpu.driver.{cpu_of[row.workload]}")
     return rows
 
 
@@ -797,13 +809,14 @@ def _ratio(value: float | None) -> str:
 
 def print_table(bench: Bench, rows: list[Row]) -> None:
     headers = ("workload", "ours", "kfp.local", "ours/kfp", "floor", "ours/floor", "ours/task", "floor/task",
-               "ours CPU", "driver RSS", "goal", "status")
+               "ours CPU", "driver CPU", "driver RSS", "goal", "status")
     table = [headers]
     for row in rows:
         table.append((row.workload, _fmt(row.ours), _fmt(row.kfp), _ratio(_div(row.ours, row.kfp)),
                       _fmt(row.floor), _ratio(_div(row.ours, row.floor)),
                       _fmt(_div(row.ours, row.tasks)) if row.tasks and row.tasks > 1 else "-",
-                      _fmt(_div(row.floor, row.tasks)) if row.tasks and row.tasks > 1 else "-", _fmt(row.cpu),
+                      _fmt(_div(row.floor, row.tasks)) if row.tasks and row.tasks > 1 else "-",
+                      _fmt(row.cpu), _fmt(row.driver_cpu),
                       f"{row.rss_mb:.0f} MB" if row.rss_mb else "-", row.goal, row.status))
     widths = [max(len(str(line[i])) for line in table) for i in range(len(headers))]
     for index, line in enumerate(table):
@@ -816,7 +829,8 @@ def print_table(bench: Bench, rows: list[Row]) -> None:
         print("\n".join(notes))
     print(f"\nmedians of {bench.args.repeat} run(s); kfp.local = pipeline call in a fresh process"
           " (process medians in --json); floor = each task's compiled program run directly in our cached env;"
-          "\nours CPU = user + system seconds of the driver and all its descendants")
+          "\nours CPU = user + system seconds of the driver and all its descendants; driver CPU = the driver"
+          " process alone")
     keys = ("driver_start", "to_first_task", "launcher_in", "attempt", "publish", "between", "tail")
     labels = {"driver_start": "spawn -> run recorded (driver imports, load, validate, ledger)",
               "to_first_task": "run recorded -> first task created",

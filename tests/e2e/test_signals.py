@@ -1,0 +1,208 @@
+"""Stopping a run end to end (tests/pipelines/signals.py): SIGKILL of the driver at several points leaves no
+launcher or component running, every record written before it readable, and a run that `--resume`
+completes; SIGINT and SIGTERM stop the running task, record it and the run CANCELED, and exit 130.
+
+The moment of each kill is found by polling the run's journal (or the file the held component writes when
+it runs), never by a fixed sleep. Every process of a test run inherits a unique environment variable, which
+is how leftovers are found in /proc.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from ledger.model import CANCELED, COMPLETE, CONTAINER_EXECUTION, RUNNING, TERMINAL_STATES, RunView
+from ledger.store import Ledger, RunLedger
+from spec.errors import LedgerError
+from tests.cli import REPO_ROOT, run_cli
+from tests.e2e.finished_run import CompilePipeline, FinishedRun
+
+RUN_ID = "stopped"
+TOKEN_VARIABLE = "LPL_SIGNALS_TEST_TOKEN"
+GONE_WITHIN = 5.0  # seconds for every process of a stopped run to be gone
+TASKS = ("step", "hold", "step-2")
+
+
+@dataclass
+class StartedRun:
+    """A driver running tests/pipelines/signals.py in the background."""
+
+    process: subprocess.Popen[bytes]
+    home: Path
+    release: Path
+    token: str
+    console: Path
+    _run_ledger: RunLedger | None = None
+
+    @property
+    def output(self) -> str:
+        return self.console.read_text(errors="replace")
+
+    def view(self) -> RunView | None:
+        """The run as recorded so far (read incrementally), or None before its journal exists."""
+        if self._run_ledger is None:
+            if not (self.home / "ledger" / "store.json").exists():
+                return None
+            try:
+                self._run_ledger = Ledger(self.home, create=False).open_run(RUN_ID)
+            except LedgerError:
+                return None  # the run's journal is not written yet
+        return self._run_ledger.view()
+
+    def wait_for(self, what: str, predicate: Callable[[StartedRun], bool], *, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate(self):
+            assert self.process.poll() is None, f"the driver exited before {what}:\n{self.output}"
+            assert time.monotonic() < deadline, f"no {what} within {timeout}s:\n{self.output}"
+            time.sleep(0.002)  # the window between a launcher's attempt record and its component is short
+
+    def stop(self, signum: int) -> int:
+        self.process.send_signal(signum)
+        return self.process.wait(timeout=30)
+
+
+def _processes_with(token: str) -> list[str]:
+    """Live processes (not zombies) whose environment or command line holds the token."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            proc = Path("/proc") / entry
+            if (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                continue
+            environ, cmdline = (proc / "environ").read_bytes(), (proc / "cmdline").read_bytes()
+        except (OSError, IndexError):
+            continue  # gone meanwhile, or not ours to read
+        if token.encode() in environ or token.encode() in cmdline:
+            command = cmdline.replace(b"\0", b" ").decode(errors="replace")
+            found.append(f"{entry}: {command}")
+    return found
+
+
+def _leftovers(token: str) -> list[str]:
+    """What still runs `GONE_WITHIN` seconds from now (or nothing, as soon as nothing does)."""
+    deadline = time.monotonic() + GONE_WITHIN
+    while (found := _processes_with(token)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return found
+
+
+def _kill_leftovers(token: str) -> None:
+    """Clean up after a failed test: the processes this test started, by their ids."""
+    for line in _processes_with(token):
+        try:
+            os.kill(int(line.split(":", 1)[0]), signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+@pytest.fixture
+def started(compile_pipeline: CompilePipeline, lpl_home: Path, tmp_path: Path) -> Iterator[StartedRun]:
+    token = f"signals-{uuid.uuid4().hex}"
+    release = tmp_path / "release"
+    console = tmp_path / "console.txt"
+    with open(console, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "driver", str(compile_pipeline("signals")), "--home", str(lpl_home),
+             "--run-id", RUN_ID, "-p", f"release={release}"],
+            cwd=REPO_ROOT,
+            env={**os.environ, TOKEN_VARIABLE: token},
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    run = StartedRun(process=process, home=lpl_home, release=release, token=token, console=console)
+    try:
+        yield run
+    finally:
+        release.touch()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        _kill_leftovers(token)
+
+
+def _execution_state(run: StartedRun, task: str) -> str | None:
+    view = run.view()
+    found = [e for e in view.executions.values() if e.task_name == task] if view else []
+    return found[-1].state if found else None
+
+
+def _has_attempt(run: StartedRun, task: str) -> bool:
+    view = run.view()
+    return view is not None and any(e.task_name == task and e.attempts for e in view.executions.values())
+
+
+KILL_POINTS: dict[str, Callable[[StartedRun], bool]] = {
+    # The run record is the first one a run writes: the driver has done nothing else yet.
+    "right-after-the-run-record": lambda run: run.view() is not None,
+    "as-the-first-task-completes": lambda run: _execution_state(run, "step") == COMPLETE,
+    # The launcher has recorded its attempt; the component is about to start, or starting.
+    "as-the-launcher-starts": lambda run: _has_attempt(run, "hold"),
+    "while-the-component-runs": lambda run: run.release.with_name("release.started").exists(),
+}
+
+
+def _resume(run: StartedRun) -> FinishedRun:
+    run.release.touch()
+    completed = run_cli("driver", "--resume", RUN_ID, home=run.home, env={TOKEN_VARIABLE: run.token})
+    return FinishedRun.read(run_id=RUN_ID, home=run.home, completed=completed)
+
+
+def _assert_resumed_to_completion(run: StartedRun) -> None:
+    resumed = _resume(run)
+    assert resumed.returncode == 0, resumed.output
+    assert resumed.view.state == COMPLETE
+    assert resumed.root().state == COMPLETE
+    for task in TASKS:
+        assert COMPLETE in resumed.states(task), (task, resumed.states(task))
+    unfinished = [e.to_json() for e in resumed.executions() if e.state not in TERMINAL_STATES]
+    assert unfinished == [], "every execution ends in a terminal state"
+    assert _processes_with(run.token) == []
+
+
+@pytest.mark.parametrize("point", list(KILL_POINTS))
+def test_sigkill_of_the_driver_leaves_no_process_and_a_resumable_run(started: StartedRun, point: str) -> None:
+    started.wait_for(point, KILL_POINTS[point])
+    seen = started.view()
+    assert seen is not None
+    seen_ids = set(seen.executions)
+
+    assert started.stop(signal.SIGKILL) == -signal.SIGKILL
+    assert _leftovers(started.token) == []
+
+    view = Ledger(started.home).open_run(RUN_ID).view()  # every record is readable, none is damaged
+    assert seen_ids <= set(view.executions)
+    assert view.state == RUNNING  # the driver never recorded an end
+    shown = run_cli("ledger", "show", RUN_ID, "--json", home=started.home)
+    assert shown.returncode == 0, shown.stderr
+
+    _assert_resumed_to_completion(started)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_sigint_and_sigterm_cancel_the_running_task_and_the_run(started: StartedRun, signum: int) -> None:
+    started.wait_for("the held component", KILL_POINTS["while-the-component-runs"])
+
+    assert started.stop(signum) == 130, started.output
+    assert _leftovers(started.token) == []
+    view = Ledger(started.home).open_run(RUN_ID).view()
+    assert view.state == CANCELED
+    states = {e.task_name: e.state for e in view.executions.values() if e.type == CONTAINER_EXECUTION}
+    assert states == {"step": COMPLETE, "hold": CANCELED}  # the last task never started
+    root = next(e for e in view.executions.values() if e.name == f"run/{RUN_ID}")
+    assert root.state == CANCELED
+    assert "interrupted" in started.output
+
+    _assert_resumed_to_completion(started)
