@@ -9,6 +9,7 @@ is how leftovers are found in /proc.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -101,10 +102,8 @@ def _leftovers(token: str) -> list[str]:
 def _kill_leftovers(token: str) -> None:
     """Clean up after a failed test: the processes this test started, by their ids."""
     for line in _processes_with(token):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(int(line.split(":", 1)[0]), signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 @pytest.fixture
