@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from spec.placeholders import JobFacts, Resolver, add_defaults, provided_inputs
 
 _PR_SET_PDEATHSIG = 1
 EXIT_INTERRUPTED = 130
+KILL_GRACE_SECONDS = 5.0
 
 
 def die_with_parent(sig: int = signal.SIGTERM) -> None:
@@ -111,6 +113,15 @@ class _Interrupt:
         if self.child is not None and self.child.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.child.pid, signal.SIGTERM)
+            # A component that ignores SIGTERM must not hold its launcher (and the run) forever.
+            timer = threading.Timer(KILL_GRACE_SECONDS, self._kill_child)
+            timer.daemon = True
+            timer.start()
+
+    def _kill_child(self) -> None:
+        if self.child is not None and self.child.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.child.pid, signal.SIGKILL)
 
 
 def launch(*, home: Path, run_id: str, execution_id: int, task_dir: Path, attempt: int) -> int:

@@ -113,8 +113,18 @@ def started(compile_pipeline: CompilePipeline, lpl_home: Path, tmp_path: Path) -
     console = tmp_path / "console.txt"
     with open(console, "wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "driver", str(compile_pipeline("signals")), "--home", str(lpl_home),
-             "--run-id", RUN_ID, "-p", f"release={release}"],
+            [
+                sys.executable,
+                "-m",
+                "driver",
+                str(compile_pipeline("signals")),
+                "--home",
+                str(lpl_home),
+                "--run-id",
+                RUN_ID,
+                "-p",
+                f"release={release}",
+            ],
             cwd=REPO_ROOT,
             env={**os.environ, TOKEN_VARIABLE: token},
             stdin=subprocess.DEVNULL,
@@ -205,3 +215,46 @@ def test_sigint_and_sigterm_cancel_the_running_task_and_the_run(started: Started
     assert "interrupted" in started.output
 
     _assert_resumed_to_completion(started)
+
+
+def test_a_component_that_ignores_sigterm_is_killed_after_a_grace_period(
+    compile_pipeline: CompilePipeline, lpl_home: Path, tmp_path: Path
+) -> None:
+    marker = tmp_path / "stubborn"
+    token = uuid.uuid4().hex
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "driver",
+            "--home",
+            str(lpl_home),
+            str(compile_pipeline("stubborn")),
+            "-p",
+            f"marker={marker}",
+            "--run-id",
+            RUN_ID,
+        ],
+        cwd=REPO_ROOT,
+        env={**os.environ, TOKEN_VARIABLE: token},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not Path(f"{marker}.started").exists():
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.02)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 130
+        assert _leftovers(token) == []
+        states = [
+            e.state
+            for e in Ledger(lpl_home).open_run(RUN_ID).view().executions.values()
+            if e.type == CONTAINER_EXECUTION
+        ]
+        assert states == [CANCELED]
+    finally:
+        if process.poll() is None:
+            process.kill()
+        _kill_leftovers(token)
