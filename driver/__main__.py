@@ -6,6 +6,10 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from driver.launchers import EarlyLauncher
 
 
 def default_home() -> Path:
@@ -108,6 +112,21 @@ def _explain(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    explaining = args.explain or args.task or args.from_run or args.json
+    early = None
+    if not explaining and (args.pipeline is not None or args.resume):
+        # Start the first launcher now: its start-up overlaps with the driver's imports and checks.
+        from driver.launchers import EarlyLauncher
+
+        early = EarlyLauncher.start(args.home.resolve())
+    try:
+        return _main(args, early=early)
+    finally:
+        if early is not None:
+            early.dismiss()
+
+
+def _main(args: argparse.Namespace, *, early: EarlyLauncher | None) -> int:
     from driver.run import EXIT_USAGE, RunOptions, execute
     from spec.errors import LplError, SpecErrors
 
@@ -116,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             from spec.errors import OptionError
 
             raise OptionError(f"--parallelism must be at least 1, not {args.parallelism}")
-        if args.explain or args.task or args.from_run or args.json:
+        if early is None and (args.explain or args.task or args.from_run or args.json):
             return _explain(args)
         options = RunOptions(
             pipeline=args.pipeline,
@@ -132,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             workspace=args.workspace,
             log_format=args.log_format,
         )
-        return execute(options)
+        return execute(options, early=early)
     except SpecErrors as exc:
         for problem in exc.problems:
             print(f"error: {problem.render()}", file=sys.stderr)
@@ -145,5 +164,13 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
 
 
+def _exit_now(code: int) -> None:
+    """Flush and leave without interpreter teardown: everything is written, and the driver (or the user)
+    is waiting on this process's exit, so the tens of milliseconds of module cleanup are pure latency."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    _exit_now(main())

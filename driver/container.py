@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -271,23 +270,13 @@ async def _launch(ctx: RunContext, *, execution_id: int, task_dir: Path, attempt
     async with ctx.slots:
         if ctx.stopping:
             return 130
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "launcher",
-            "--home",
-            str(ctx.home),
-            "--run-id",
-            ctx.run.run_id,
-            "--execution-id",
-            str(execution_id),
-            "--task-dir",
-            str(task_dir),
-            "--attempt",
-            str(attempt),
-            stdin=asyncio.subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        task = {
+            "run_id": ctx.run.run_id,
+            "execution_id": execution_id,
+            "task_dir": str(task_dir),
+            "attempt": attempt,
+        }
+        process = await ctx.launchers.start(task)
         ctx.processes.add(process)
         try:
             return await process.wait()

@@ -17,6 +17,7 @@ from google.protobuf import json_format, struct_pb2
 from driver import dag
 from driver.console import Console, count_tasks, failure_report, summary_rows
 from driver.context import PreviousKey, RunContext, load_deployment
+from driver.launchers import EarlyLauncher, LauncherPool
 from driver.params import build_root_parameters, read_params_file
 from driver.provision import parameters_from_python, parameters_to_python
 from driver.state import DagScope, RunInfo, TaskResult
@@ -125,7 +126,7 @@ def _prepare_resume(options: RunOptions, ledger: Ledger) -> PreparedRun:
     )
 
 
-def execute(options: RunOptions) -> int:
+def execute(options: RunOptions, *, early: EarlyLauncher | None = None) -> int:
     """Run (or resume) a pipeline; return the process exit status."""
     prepared = prepare_run(options)
     ledger = Ledger(options.home)
@@ -163,6 +164,7 @@ def execute(options: RunOptions) -> int:
         cache_enabled=options.cache,
         slots=asyncio.Semaphore(max(1, options.parallelism)),
         console=console,
+        launchers=LauncherPool(home=options.home.resolve(), size=min(options.parallelism, 2), early=early),
         mounts=dict(options.mounts),
         workspace=_workspace(options, run_root),
         platform_spec=prepared.platform_spec,
@@ -266,6 +268,15 @@ def _root_execution(ctx: RunContext, parameters: dict[str, struct_pb2.Value]) ->
 
 
 async def _walk_root(ctx: RunContext, prepared: PreparedRun) -> str:
+    if any(executor.HasField("container") for executor in ctx.deployment.executors.values()):
+        ctx.launchers.prime()  # Python start-up and imports overlap with everything below
+    try:
+        return await _walk_root_dag(ctx, prepared)
+    finally:
+        await ctx.launchers.close()
+
+
+async def _walk_root_dag(ctx: RunContext, prepared: PreparedRun) -> str:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, _stop, ctx)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -17,11 +18,34 @@ def _default_home() -> Path:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m launcher", description=__doc__)
     parser.add_argument("--home", type=Path, default=_default_home())
-    parser.add_argument("--run-id", required=True)
-    parser.add_argument("--execution-id", type=int, required=True)
-    parser.add_argument("--task-dir", type=Path, required=True)
+    parser.add_argument("--run-id")
+    parser.add_argument("--execution-id", type=int)
+    parser.add_argument("--task-dir", type=Path)
     parser.add_argument("--attempt", type=int, default=0)
+    parser.add_argument(
+        "--task-from-stdin",
+        action="store_true",
+        help="start now, then read the task as one JSON line on stdin (the driver starts launchers early)",
+    )
     return parser
+
+
+def _task_from_stdin(home: Path) -> int:
+    """Import everything first (the point of starting early), then run the one task given, if any."""
+    from launcher.launch import die_with_parent, launch
+
+    die_with_parent()
+    line = sys.stdin.readline()
+    if not line.strip():
+        return 0  # dismissed: the run needed no more launchers
+    task = json.loads(line)
+    return launch(
+        home=home,
+        run_id=str(task["run_id"]),
+        execution_id=int(task["execution_id"]),
+        task_dir=Path(task["task_dir"]),
+        attempt=int(task["attempt"]),
+    )
 
 
 def _replay_parser(home: Path) -> argparse.ArgumentParser:
@@ -68,7 +92,12 @@ def main(argv: list[str] | None = None) -> int:
     replay_args = _replay_args(arguments)
     if replay_args is not None:
         return _replay(replay_args)
-    args = _parser().parse_args(arguments)
+    parser = _parser()
+    args = parser.parse_args(arguments)
+    if args.task_from_stdin:
+        return _task_from_stdin(args.home)
+    if args.run_id is None or args.execution_id is None or args.task_dir is None:
+        parser.error("--run-id, --execution-id and --task-dir are required (or --task-from-stdin)")
     from launcher.launch import launch
 
     return launch(
@@ -80,5 +109,13 @@ def main(argv: list[str] | None = None) -> int:
     )
 
 
+def _exit_now(code: int) -> None:
+    """Flush and leave without interpreter teardown: everything is written, and the driver (or the user)
+    is waiting on this process's exit, so the tens of milliseconds of module cleanup are pure latency."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    _exit_now(main())

@@ -29,6 +29,11 @@ once under $XDG_CACHE_HOME/local-pipelines-bench, or `--kfp-python`): `use_venv=
 components' packages into the running interpreter, which must not be the shared dev environment. Its time
 is the pipeline call (as in the reference measurements); the process time, adding `import kfp`, is in --json.
 `--slow` adds one `use_venv=True` seed run (about a minute) and kfp.local on the trivial workloads.
+
+Besides wall time it reports CPU seconds (the driver and all its descendants, from RUSAGE_CHILDREN; the
+driver alone, from /proc/<pid>/stat), the driver's peak RSS (VmHWM), and for the sequential workloads a
+timeline read from the run's ledger journal: driver start, launcher start, attempt, gaps between tasks.
+`--profile` adds `-X importtime` medians for `driver.run` and `launcher.launch` and a .pyc census.
 """
 
 from __future__ import annotations
