@@ -9,7 +9,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from driver.launchers import EarlyLauncher
+    from driver.launchers import ForkServer
+
+# Our own modules are imported by every driver and launcher process: keep their bytecode even where
+# PYTHONDONTWRITEBYTECODE is set, or each process compiles them from source again (~30 ms).
+sys.dont_write_bytecode = False
 
 
 def default_home() -> Path:
@@ -115,10 +119,10 @@ def main(argv: list[str] | None = None) -> int:
     explaining = args.explain or args.task or args.from_run or args.json
     early = None
     if not explaining and (args.pipeline is not None or args.resume):
-        # Start the first launcher now: its start-up overlaps with the driver's imports and checks.
-        from driver.launchers import EarlyLauncher
+        # Start the launcher fork server now: its start-up overlaps with the driver's imports and checks.
+        from driver.launchers import ForkServer
 
-        early = EarlyLauncher.start(args.home.resolve())
+        early = ForkServer.start(args.home.resolve())
     try:
         return _main(args, early=early)
     finally:
@@ -126,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             early.dismiss()
 
 
-def _main(args: argparse.Namespace, *, early: EarlyLauncher | None) -> int:
+def _main(args: argparse.Namespace, *, early: ForkServer | None) -> int:
     from driver.run import EXIT_USAGE, RunOptions, execute
     from spec.errors import LplError, SpecErrors
 

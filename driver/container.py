@@ -276,7 +276,11 @@ async def _launch(ctx: RunContext, *, execution_id: int, task_dir: Path, attempt
             "task_dir": str(task_dir),
             "attempt": attempt,
         }
-        process = await ctx.launchers.start(task)
+        try:
+            process = await ctx.launchers.launch(task)
+        except OSError as exc:
+            ctx.console.event("warning", f"warning: no launcher for {task_dir.name}: {exc}")
+            return -1  # the task is recorded FAILED: its launcher never ran
         ctx.processes.add(process)
         try:
             return await process.wait()

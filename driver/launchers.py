@@ -1,154 +1,127 @@
-"""Launcher processes started ahead of need, so a task does not wait for Python to start and import.
+"""Starting launcher processes through a fork server, so a task does not wait for Python to start.
 
-Each launcher still runs exactly one task attempt: it starts, imports what it needs, then waits on its
-standard input for the one task it is given (or for end-of-file, when it exits having done nothing).
+The driver starts `python -m launcher --serve FD` before its own imports; the server imports the launcher
+once and forks one launcher process per task attempt (see launcher/forkserver.py for the protocol). A
+launcher is still a separate process per attempt, meeting the driver only through files and the ledger.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 
-class LauncherProcess(Protocol):
-    """What the driver needs of a launcher process, whichever way it was started."""
+class Launched:
+    """One forked launcher, as the driver sees it: a pid (its process group) and, later, an exit code."""
 
-    @property
-    def pid(self) -> int: ...
-
-    @property
-    def returncode(self) -> int | None: ...
-
-    async def wait(self) -> int: ...
-
-
-def launcher_command(home: Path) -> list[str]:
-    return [sys.executable, "-m", "launcher", "--home", str(home), "--task-from-stdin"]
-
-
-class EarlyLauncher:
-    """A launcher started with `subprocess` before the driver's own imports, adopted by the pool."""
-
-    def __init__(self, popen: subprocess.Popen[bytes]) -> None:
-        self.popen = popen
-
-    @classmethod
-    def start(cls, home: Path) -> EarlyLauncher:
-        popen = subprocess.Popen(launcher_command(home), stdin=subprocess.PIPE, start_new_session=True)
-        return cls(popen)
-
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
+    def __init__(self, pid: int, exited: asyncio.Future[int]) -> None:
+        self.pid = pid
+        self._exited = exited
 
     @property
     def returncode(self) -> int | None:
-        return self.popen.poll()
+        return self._exited.result() if self._exited.done() else None
 
     async def wait(self) -> int:
-        return await asyncio.to_thread(self.popen.wait)
-
-    def hand_over(self, line: bytes) -> bool:
-        assert self.popen.stdin is not None
-        try:
-            self.popen.stdin.write(line)
-            self.popen.stdin.close()
-        except (BrokenPipeError, ValueError):
-            return False
-        return True
-
-    def dismiss(self) -> None:
-        """Stop it if it was never given a task (safe: it has done nothing)."""
-        if self.popen.stdin is not None and not self.popen.stdin.closed:
-            self.popen.terminate()
-            with contextlib.suppress(BrokenPipeError):
-                self.popen.stdin.close()
-            self.popen.wait()
+        return await self._exited
 
 
-class LauncherPool:
-    """Keeps up to `size` idle launchers ready; `start` hands one its task and readies a replacement."""
+class ForkServer:
+    """The driver's side of the fork server."""
 
-    def __init__(self, *, home: Path, size: int, early: EarlyLauncher | None = None) -> None:
-        self.home = home
-        self.size = size
-        self._early = early
-        self._idle: list[asyncio.subprocess.Process] = []
-        self._spawning: set[asyncio.Task[None]] = set()
-        self._closed = False
+    def __init__(self, popen: subprocess.Popen[bytes], control_fd: int) -> None:
+        self.popen = popen
+        self._control_fd = control_fd
+        self._tokens = itertools.count(1)
+        self._started: dict[int, asyncio.Future[Launched]] = {}
+        self._exits: dict[int, asyncio.Future[int]] = {}
+        self._reader: asyncio.Task[None] | None = None
+        self._used = False
 
-    def prime(self) -> None:
-        """Start launchers in the background until `size` are idle or starting."""
-        while not self._closed and len(self._idle) + len(self._spawning) < self.size:
-            spawn = asyncio.create_task(self._spawn_idle())
-            self._spawning.add(spawn)
-            spawn.add_done_callback(self._spawning.discard)
-
-    async def _spawn_idle(self) -> None:
-        process = await self._spawn()
-        if self._closed:
-            await _dismiss(process)
-        else:
-            self._idle.append(process)
-
-    async def _spawn(self) -> asyncio.subprocess.Process:
-        return await asyncio.create_subprocess_exec(
-            *launcher_command(self.home), stdin=asyncio.subprocess.PIPE, start_new_session=True
+    @classmethod
+    def start(cls, home: Path) -> ForkServer:
+        control_read, control_write = os.pipe()
+        popen = subprocess.Popen(
+            [sys.executable, "-m", "launcher", "--home", str(home), "--serve", str(control_write)],
+            stdin=subprocess.PIPE,
+            pass_fds=(control_write,),
+            start_new_session=True,
         )
+        os.close(control_write)
+        return cls(popen, control_read)
 
-    async def start(self, task: dict[str, Any]) -> LauncherProcess:
-        """A launcher running `task` (run_id, execution_id, task_dir, attempt)."""
-        line = (json.dumps(task) + "\n").encode()
-        early, self._early = self._early, None
-        if early is not None and early.returncode is None and early.hand_over(line):
-            self.prime()
-            return early
-        while self._idle:
-            process = self._idle.pop(0)
-            if process.returncode is None and await _hand_over(process, line):
-                self.prime()
-                return process
-        process = await self._spawn()
-        if not await _hand_over(process, line):
-            raise OSError("a launcher exited before it was given its task")
-        self.prime()
-        return process
+    async def launch(self, task: dict[str, Any]) -> Launched:
+        """Fork a launcher for `task` (run_id, execution_id, task_dir, attempt)."""
+        loop = asyncio.get_running_loop()
+        if self._reader is None:
+            self._reader = asyncio.create_task(self._read_control())
+        token = next(self._tokens)
+        started: asyncio.Future[Launched] = loop.create_future()
+        self._started[token] = started
+        assert self.popen.stdin is not None
+        self._used = True
+        try:
+            self.popen.stdin.write((json.dumps({**task, "token": token}) + "\n").encode())
+            self.popen.stdin.flush()
+        except (BrokenPipeError, ValueError) as exc:
+            del self._started[token]
+            raise OSError("the launcher fork server is gone") from exc
+        return await started
+
+    async def _read_control(self) -> None:
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader()
+        await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(self._control_fd, "rb", buffering=0)
+        )
+        while line := await reader.readline():
+            self._handle(line.decode().split())
+        self._server_gone()
+
+    def _handle(self, words: list[str]) -> None:
+        if words[0] == "started":
+            token, pid = int(words[1]), int(words[2])
+            # The exit may be reported before `launch` resumes: the Launched owns its exit future.
+            exited: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+            self._exits[pid] = exited
+            self._started.pop(token).set_result(Launched(pid, exited))
+        elif words[0] == "exited":
+            ended = self._exits.pop(int(words[1]), None)
+            if ended is not None and not ended.done():
+                ended.set_result(int(words[2]))
+
+    def _server_gone(self) -> None:
+        # A dead server cannot report exits: its launchers died with it (they die with their parent).
+        for started in self._started.values():
+            if not started.done():
+                started.set_exception(OSError("the launcher fork server exited"))
+        for exited in self._exits.values():
+            if not exited.done():
+                exited.set_result(-1)
 
     async def close(self) -> None:
-        """Dismiss idle launchers (they exit without doing anything) and stop starting new ones."""
-        self._closed = True
-        if self._early is not None:
-            self._early.dismiss()
-        for spawn in list(self._spawning):
+        """No more tasks: the server exits once its launchers have."""
+        self.dismiss()
+        await asyncio.to_thread(self.popen.wait)
+        if self._reader is not None:
             with contextlib.suppress(asyncio.CancelledError):
-                await spawn
-        idle, self._idle = self._idle, []
-        for process in idle:
-            await _dismiss(process)
+                await self._reader
 
-
-async def _hand_over(process: asyncio.subprocess.Process, line: bytes) -> bool:
-    assert process.stdin is not None
-    try:
-        process.stdin.write(line)
-        await process.stdin.drain()
-        process.stdin.close()
-    except (BrokenPipeError, ConnectionResetError):
-        return False
-    return True
-
-
-async def _dismiss(process: asyncio.subprocess.Process) -> None:
-    # An idle launcher has done nothing, so stopping it outright is safe and spares waiting for its imports.
-    if process.returncode is None:
-        with contextlib.suppress(ProcessLookupError):
-            process.terminate()
-    if process.stdin is not None:
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            process.stdin.close()
-    await process.wait()
+    def dismiss(self) -> None:
+        """Stop accepting tasks; a server that never got one is stopped outright (it has done nothing)."""
+        if self.popen.stdin is not None and not self.popen.stdin.closed:
+            if not self._used:
+                self.popen.terminate()
+            with contextlib.suppress(BrokenPipeError):
+                self.popen.stdin.close()
+        if not self._used:
+            self.popen.wait()
+            with contextlib.suppress(OSError):
+                os.close(self._control_fd)

@@ -17,7 +17,7 @@ from google.protobuf import json_format, struct_pb2
 from driver import dag
 from driver.console import Console, count_tasks, failure_report, summary_rows
 from driver.context import PreviousKey, RunContext, load_deployment
-from driver.launchers import EarlyLauncher, LauncherPool
+from driver.launchers import ForkServer
 from driver.params import build_root_parameters, read_params_file
 from driver.provision import parameters_from_python, parameters_to_python
 from driver.state import DagScope, RunInfo, TaskResult
@@ -126,7 +126,7 @@ def _prepare_resume(options: RunOptions, ledger: Ledger) -> PreparedRun:
     )
 
 
-def execute(options: RunOptions, *, early: EarlyLauncher | None = None) -> int:
+def execute(options: RunOptions, *, early: ForkServer | None = None) -> int:
     """Run (or resume) a pipeline; return the process exit status."""
     prepared = prepare_run(options)
     ledger = Ledger(options.home)
@@ -164,7 +164,7 @@ def execute(options: RunOptions, *, early: EarlyLauncher | None = None) -> int:
         cache_enabled=options.cache,
         slots=asyncio.Semaphore(max(1, options.parallelism)),
         console=console,
-        launchers=LauncherPool(home=options.home.resolve(), size=min(options.parallelism, 2), early=early),
+        launchers=early or ForkServer.start(options.home.resolve()),
         mounts=dict(options.mounts),
         workspace=_workspace(options, run_root),
         platform_spec=prepared.platform_spec,
@@ -268,8 +268,6 @@ def _root_execution(ctx: RunContext, parameters: dict[str, struct_pb2.Value]) ->
 
 
 async def _walk_root(ctx: RunContext, prepared: PreparedRun) -> str:
-    if any(executor.HasField("container") for executor in ctx.deployment.executors.values()):
-        ctx.launchers.prime()  # Python start-up and imports overlap with everything below
     try:
         return await _walk_root_dag(ctx, prepared)
     finally:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
+
+# Our own modules are imported by every driver and launcher process: keep their bytecode even where
+# PYTHONDONTWRITEBYTECODE is set, or each process compiles them from source again (~30 ms).
+sys.dont_write_bytecode = False
 
 EXIT_USAGE = 2
 
@@ -23,29 +26,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--task-dir", type=Path)
     parser.add_argument("--attempt", type=int, default=0)
     parser.add_argument(
-        "--task-from-stdin",
-        action="store_true",
-        help="start now, then read the task as one JSON line on stdin (the driver starts launchers early)",
+        "--serve",
+        metavar="CONTROL_FD",
+        type=int,
+        help="run as the driver's fork server: tasks on stdin, answers on this file descriptor",
     )
     return parser
-
-
-def _task_from_stdin(home: Path) -> int:
-    """Import everything first (the point of starting early), then run the one task given, if any."""
-    from launcher.launch import die_with_parent, launch
-
-    die_with_parent()
-    line = sys.stdin.readline()
-    if not line.strip():
-        return 0  # dismissed: the run needed no more launchers
-    task = json.loads(line)
-    return launch(
-        home=home,
-        run_id=str(task["run_id"]),
-        execution_id=int(task["execution_id"]),
-        task_dir=Path(task["task_dir"]),
-        attempt=int(task["attempt"]),
-    )
 
 
 def _replay_parser(home: Path) -> argparse.ArgumentParser:
@@ -94,10 +80,12 @@ def main(argv: list[str] | None = None) -> int:
         return _replay(replay_args)
     parser = _parser()
     args = parser.parse_args(arguments)
-    if args.task_from_stdin:
-        return _task_from_stdin(args.home)
+    if args.serve is not None:
+        from launcher.forkserver import serve
+
+        return serve(home=args.home, control_fd=args.serve)
     if args.run_id is None or args.execution_id is None or args.task_dir is None:
-        parser.error("--run-id, --execution-id and --task-dir are required (or --task-from-stdin)")
+        parser.error("--run-id, --execution-id and --task-dir are required (or --serve)")
     from launcher.launch import launch
 
     return launch(

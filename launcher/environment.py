@@ -85,7 +85,6 @@ def _build(plan: PythonPlan, env_dir: Path, *, log: list[str]) -> None:
                     "pip",
                     "install",
                     "--quiet",
-                    "--compile-bytecode",
                     "--python",
                     python,
                     *_uv_args(install),

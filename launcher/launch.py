@@ -124,11 +124,15 @@ class _Interrupt:
                 os.killpg(self.child.pid, signal.SIGKILL)
 
 
-def launch(*, home: Path, run_id: str, execution_id: int, task_dir: Path, attempt: int) -> int:
+def launch(
+    *, home: Path, run_id: str, execution_id: int, task_dir: Path, attempt: int, parent_pid: int | None = None
+) -> int:
+    """Run one attempt; `parent_pid` is the process this one must die with (default: the driver)."""
     die_with_parent()
     files = TaskFiles.read(task_dir)
-    if files.task.get("driver_pid") and os.getppid() != files.task["driver_pid"]:
-        return EXIT_INTERRUPTED  # the driver died before we could ask to die with it
+    expected_parent = parent_pid or files.task.get("driver_pid")
+    if expected_parent and os.getppid() != expected_parent:
+        return EXIT_INTERRUPTED  # the parent died before we could ask to die with it
     interrupt = _Interrupt()
     ledger = Ledger(home)
     run_ledger = ledger.open_run(run_id)
@@ -176,6 +180,9 @@ def _execute(files: TaskFiles, *, log: BinaryIO, interrupt: _Interrupt) -> Outco
         env["PATH"] = f"{env_dir / 'bin'}{os.pathsep}{env.get('PATH', '')}"
         env["VIRTUAL_ENV"] = str(env_dir)
         env.pop("PYTHONHOME", None)
+        # The env is built without bytecode (compiling all of numpy costs over a second); each module's
+        # bytecode is written into the cached env the first time a component imports it.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         argv = list(plan.program)
     env["PYTHONUNBUFFERED"] = "1"
     exit_code = _run_process(

@@ -1,0 +1,118 @@
+"""A warm parent that forks one launcher process per task attempt, so no task pays Python's start-up.
+
+Protocol: the driver writes one JSON task per line on the server's stdin; the server answers on a control
+pipe (the descriptor given to `--serve`) with `started TOKEN PID` when it has forked the launcher for a task
+and `exited PID CODE` when that launcher ends. End of stdin means no more tasks: the server exits once its
+launchers have. Each forked launcher is its own session (its pid is its process group) and dies with the
+server, which dies with the driver.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import sys
+import traceback
+from pathlib import Path
+from typing import Any, TextIO
+
+
+def serve(*, home: Path, control_fd: int) -> int:
+    # Importing the launcher here, once, is the whole point: every fork starts with it loaded.
+    from launcher.launch import die_with_parent, launch
+
+    die_with_parent()
+    control = os.fdopen(control_fd, "w", buffering=1)
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_write, False)
+    signal.set_wakeup_fd(wake_write)
+    signal.signal(signal.SIGCHLD, lambda signum, frame: None)  # the wakeup fd needs a Python handler
+    server = _Server(
+        home=home, control=control, launch=launch, private_fds=(control_fd, wake_read, wake_write)
+    )
+    selector = selectors.DefaultSelector()
+    selector.register(sys.stdin.fileno(), selectors.EVENT_READ, "task")
+    selector.register(wake_read, selectors.EVENT_READ, "child")
+    while server.accepting or server.children:
+        for key, _ in selector.select():
+            if key.data == "task" and not server.read_tasks(sys.stdin.fileno()):
+                selector.unregister(sys.stdin.fileno())
+            elif key.data == "child":
+                os.read(wake_read, 4096)
+        server.reap()
+    return 0
+
+
+class _Server:
+    def __init__(self, *, home: Path, control: TextIO, launch: Any, private_fds: tuple[int, ...]) -> None:
+        self.home = home
+        self.control = control
+        self.launch = launch
+        self.private_fds = private_fds
+        self.children: set[int] = set()
+        self.accepting = True
+        self._buffer = b""
+
+    def read_tasks(self, fd: int) -> bool:
+        """Fork a launcher for every complete line read; False at end of input."""
+        data = os.read(fd, 65536)
+        if not data:
+            self.accepting = False
+            return False
+        self._buffer += data
+        while b"\n" in self._buffer:
+            line, self._buffer = self._buffer.split(b"\n", 1)
+            if line.strip():
+                task = json.loads(line)
+                pid = self._fork(task)
+                self.children.add(pid)
+                self.control.write(f"started {task['token']} {pid}\n")
+        return True
+
+    def reap(self) -> None:
+        while self.children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                self.children.clear()
+                return
+            if pid == 0:
+                return
+            self.children.discard(pid)
+            self.control.write(f"exited {pid} {os.waitstatus_to_exitcode(status)}\n")
+
+    def _fork(self, task: dict[str, Any]) -> int:
+        server_pid = os.getpid()
+        pid = os.fork()
+        if pid:
+            return pid
+        code = 1
+        try:
+            self._become_launcher(server_pid)
+            code = self.launch(
+                home=self.home,
+                run_id=str(task["run_id"]),
+                execution_id=int(task["execution_id"]),
+                task_dir=Path(task["task_dir"]),
+                attempt=int(task["attempt"]),
+                parent_pid=server_pid,
+            )
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+
+    def _become_launcher(self, server_pid: int) -> None:
+        os.setsid()
+        signal.set_wakeup_fd(-1)
+        for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, signal.SIG_DFL)
+        for fd in self.private_fds:
+            os.close(fd)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.close(devnull)
