@@ -216,6 +216,32 @@ def _open_dag_execution(
     )
 
 
+def _open_dag_task(
+    ctx: RunContext,
+    scope: DagScope,
+    key: str,
+    properties: dict[str, Any],
+    *,
+    triggered: bool,
+    artifacts: Any,
+) -> tuple[int, TaskResult | None]:
+    """Record a DAG or loop task; when its condition is false, also the CANCELED result to return."""
+    state = RUNNING if triggered else CANCELED
+    execution_id = _open_dag_execution(
+        ctx,
+        parent=scope,
+        key=key,
+        iteration=None,
+        properties=properties,
+        state=state,
+        input_artifacts=artifacts,
+    )
+    if triggered:
+        return execution_id, None
+    ctx.console.event("task_skipped", f"{_label(scope, key)} skipped: condition is false", task=key)
+    return execution_id, TaskResult(task_key=key, state=CANCELED, execution_id=execution_id)
+
+
 async def _run_sub_dag(
     ctx: RunContext,
     scope: DagScope,
@@ -227,18 +253,11 @@ async def _run_sub_dag(
 ) -> TaskResult:
     resolved, triggered = _dag_inputs(ctx, scope, key, spec, component)
     properties = _dag_properties(scope, key, spec, component, resolved.parameters)
-    execution_id = _open_dag_execution(
-        ctx,
-        parent=scope,
-        key=key,
-        iteration=None,
-        properties=properties,
-        state=RUNNING if triggered else CANCELED,
-        input_artifacts=resolved.artifacts,
+    execution_id, skipped = _open_dag_task(
+        ctx, scope, key, properties, triggered=triggered, artifacts=resolved.artifacts
     )
-    if not triggered:
-        ctx.console.event("task_skipped", f"{_label(scope, key)} skipped: condition is false", task=key)
-        return TaskResult(task_key=key, state=CANCELED, execution_id=execution_id)
+    if skipped is not None:
+        return skipped
     child = DagScope(
         execution_id=execution_id,
         component=component,
@@ -293,18 +312,11 @@ async def _run_loop(
     properties = _dag_properties(scope, key, spec, component, resolved.parameters) | {
         "iteration_count": len(items)
     }
-    execution_id = _open_dag_execution(
-        ctx,
-        parent=scope,
-        key=key,
-        iteration=None,
-        properties=properties,
-        state=RUNNING if triggered else CANCELED,
-        input_artifacts=resolved.artifacts,
+    execution_id, skipped = _open_dag_task(
+        ctx, scope, key, properties, triggered=triggered, artifacts=resolved.artifacts
     )
-    if not triggered:
-        ctx.console.event("task_skipped", f"{_label(scope, key)} skipped: condition is false", task=key)
-        return TaskResult(task_key=key, state=CANCELED, execution_id=execution_id)
+    if skipped is not None:
+        return skipped
     loop_scope = DagScope(
         execution_id=execution_id,
         component=component,

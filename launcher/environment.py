@@ -61,7 +61,8 @@ def ensure_environment(plan: PythonPlan, *, log: list[str]) -> Path:
     return env_dir
 
 
-def _uv() -> str | None:
+def uv_binary() -> str | None:
+    """uv on PATH, else the binary of the `uv` package; None means fall back to venv + pip."""
     found = shutil.which("uv")
     if found:
         return found
@@ -74,7 +75,7 @@ def _uv() -> str | None:
 
 
 def _build(plan: PythonPlan, env_dir: Path, *, log: list[str]) -> None:
-    uv = _uv()
+    uv = uv_binary()
     python = str(env_dir / "bin" / "python")
     if uv is not None:
         _run([uv, "venv", "--quiet", "--python", sys.executable, str(env_dir)], log=log)

@@ -61,6 +61,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from launcher.environment import uv_binary
+
 REPO = Path(__file__).resolve().parent.parent
 BENCH_PIPELINES = Path(__file__).resolve().parent / "bench_pipelines"
 SEED = REPO / "examples" / "seed" / "make_pipeline.py"
@@ -130,18 +132,6 @@ def child_kfp_local(ref: dict[str, Any], root: str, use_venv: bool, result: str)
     done = time.perf_counter()
     Path(result).write_text(json.dumps({"setup": ready - started, "call": done - ready}))
     return 0
-
-
-def uv_binary() -> str | None:
-    found = shutil.which("uv")
-    if found:
-        return found
-    try:
-        from uv import find_uv_bin
-
-        return str(find_uv_bin())
-    except (ImportError, FileNotFoundError):
-        return None
 
 
 def real_cache_base() -> Path:
