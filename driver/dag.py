@@ -306,7 +306,11 @@ async def _run_loop(
     retry: pipeline_spec_pb2.PipelineTaskSpec.RetryPolicy | None,
 ) -> TaskResult:
     item_input = spec.parameter_iterator.item_input
-    resolved, triggered = _dag_inputs(ctx, scope, key, spec, component, skip=frozenset({item_input}))
+    # Neither the item nor the items input is type-checked on the loop task: the SDK declares a loop over a
+    # sub-field (`item.subs`) with the field's element type, though the value iterated is the whole list.
+    items_input = spec.parameter_iterator.items.input_parameter
+    skip = frozenset({item_input, items_input} - {""})
+    resolved, triggered = _dag_inputs(ctx, scope, key, spec, component, skip=skip)
     resolved.parameters.pop(item_input, None)
     items = loop_items(spec, resolved.parameters) if triggered else []
     properties = _dag_properties(scope, key, spec, component, resolved.parameters) | {

@@ -186,13 +186,33 @@ def _producer(scope: DagScope, producer_key: str) -> TaskResult:
 def output_parameter(result: TaskResult, key: str) -> struct_pb2.Value:
     """A task's output parameter, following DAG output mappings, Collected loops and OneOf."""
     if result.iterations is not None:
-        collected = [output_parameter(*_parameter_hop(s, key)) for s in result.iterations]
-        return struct_pb2.Value(list_value=struct_pb2.ListValue(values=collected))
+        return struct_pb2.Value(list_value=struct_pb2.ListValue(values=_collect(result.iterations, key)))
     if result.scope is not None:
         return output_parameter(*_parameter_hop(result.scope, key))
     if key not in result.parameters:
         raise ResolutionError(f"task {result.task_key!r} has no output parameter {key!r}")
     return result.parameters[key]
+
+
+def _collect(iterations: list[DagScope], key: str) -> list[struct_pb2.Value]:
+    """dsl.Collected: one value per iteration in index order; a loop nested in the body contributes its
+    values one by one (a flat list, as the backend's breadth-first collection gives)."""
+    collected: list[struct_pb2.Value] = []
+    for iteration in iterations:
+        producer, producer_key = _parameter_hop(iteration, key)
+        value = output_parameter(producer, producer_key)
+        if _is_loop(producer, producer_key):
+            collected.extend(value.list_value.values)
+        else:
+            collected.append(value)
+    return collected
+
+
+def _is_loop(result: TaskResult, key: str) -> bool:
+    """Whether an output resolves (through DAG mappings) to a loop's collected values."""
+    while result.iterations is None and result.scope is not None:
+        result, key = _parameter_hop(result.scope, key)
+    return result.iterations is not None
 
 
 def output_artifacts(result: TaskResult, key: str) -> list[Artifact]:
