@@ -1,4 +1,4 @@
-"""Nested loops over a sub-field, collected flat, in a nested pipeline (tests/pipelines/nested_collected.py)."""
+"""Nested loops over a sub-field, collected flat, in a nested pipeline (pipelines/nested_collected.py)."""
 
 from __future__ import annotations
 
