@@ -100,11 +100,31 @@ def prepare_run(options: RunOptions) -> PreparedRun:
     )
 
 
+def _live_driver(view: RunView) -> int | None:
+    """The pid of a driver that still runs this run, from the last `driver` note, if that process lives."""
+    pids = [note["driver_pid"] for note in view.notes if "driver_pid" in note]
+    if view.state != RUNNING or not pids:
+        return None
+    try:
+        os.kill(int(pids[-1]), 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass  # it exists, under another user: its command line says whether it is a driver
+    cmdline = Path(f"/proc/{pids[-1]}/cmdline")
+    alive = cmdline.exists() and b"driver" in cmdline.read_bytes()
+    return int(pids[-1]) if alive else None
+
+
 def _prepare_resume(options: RunOptions, ledger: Ledger) -> PreparedRun:
     try:
-        header = ledger.open_run(options.resume or "").view().header
+        view = ledger.open_run(options.resume or "").view()
     except LedgerError as exc:
         raise OptionError(str(exc)) from exc
+    header = view.header
+    driver = _live_driver(view)
+    if driver is not None:
+        raise OptionError(f"run {options.resume!r} is still running (driver process {driver}); stop it first")
     spec = json_format.ParseDict(header["pipeline_spec"], pipeline_spec_pb2.PipelineSpec())
     if options.pipeline is not None:
         given: LoadedPipeline = load_pipeline(options.pipeline)
@@ -145,6 +165,7 @@ def execute(options: RunOptions, *, early: ForkServer | None = None) -> int:
         run_ledger = ledger.create_run(
             _header(prepared, run_root=run_root, create_time=create_time, options=options)
         )
+    run_ledger.add_note({"driver_pid": os.getpid()})  # lets a --resume refuse while this driver lives
     run = RunInfo(
         run_id=prepared.run_id,
         pipeline_name=name,

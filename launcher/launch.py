@@ -174,9 +174,10 @@ def _execute(files: TaskFiles, *, log: BinaryIO, interrupt: _Interrupt) -> Outco
     plan = plan_python_component(command, args)
     if plan is not None:
         build_log: list[str] = []
-        env_dir = ensure_environment(plan, log=build_log)
-        for line in build_log:
-            log.write((line + "\n").encode())
+        try:
+            env_dir = ensure_environment(plan, log=build_log)
+        finally:  # a failed build's output is what the user needs to read
+            log.write("".join(line + "\n" for line in build_log).encode())
         env["PATH"] = f"{env_dir / 'bin'}{os.pathsep}{env.get('PATH', '')}"
         env["VIRTUAL_ENV"] = str(env_dir)
         env.pop("PYTHONHOME", None)

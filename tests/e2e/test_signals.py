@@ -258,3 +258,14 @@ def test_a_component_that_ignores_sigterm_is_killed_after_a_grace_period(
         if process.poll() is None:
             process.kill()
         _kill_leftovers(token)
+
+
+def test_resume_is_refused_while_the_runs_driver_still_runs(started: StartedRun) -> None:
+    started.wait_for("the held component", KILL_POINTS["while-the-component-runs"])
+
+    refused = run_cli("driver", "--resume", RUN_ID, home=started.home)
+
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "still running" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    assert started.stop(signal.SIGTERM) == 130  # the original driver was left alone
+    _assert_resumed_to_completion(started)
