@@ -51,7 +51,6 @@ class Resolver:
         self, executor_input: pipeline_spec_pb2.ExecutorInput, *, provided: set[str], job: JobFacts
     ) -> None:
         self.executor_input = executor_input
-        self.document = values.message_to_jsonable(executor_input)
         self.provided = provided  # inputs present before defaults: what IfPresent asks about
         self.job = job
 
