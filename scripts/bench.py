@@ -61,7 +61,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from launcher.environment import uv_binary
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH_PIPELINES = Path(__file__).resolve().parent / "bench_pipelines"
@@ -132,6 +131,14 @@ def child_kfp_local(ref: dict[str, Any], root: str, use_venv: bool, result: str)
     done = time.perf_counter()
     Path(result).write_text(json.dumps({"setup": ready - started, "call": done - ready}))
     return 0
+
+
+def uv_binary() -> str | None:
+    # Imported here, not at the top: this script also re-runs itself under kfp.local's own venv, which does
+    # not have this project installed.
+    from launcher.environment import uv_binary as find_uv
+
+    return find_uv()
 
 
 def real_cache_base() -> Path:
