@@ -61,7 +61,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
 REPO = Path(__file__).resolve().parent.parent
 BENCH_PIPELINES = Path(__file__).resolve().parent / "bench_pipelines"
 SEED = REPO / "examples" / "seed" / "make_pipeline.py"
