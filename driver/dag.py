@@ -275,6 +275,13 @@ async def _run_sub_dag(
     return result
 
 
+def loop_unchecked_inputs(spec: TaskSpec) -> frozenset[str]:
+    """Inputs of a loop task that are not type-checked: the item (not resolved on the loop task), and the
+    items, which the SDK declares for a loop over a sub-field (`item.subs`) with the field's element type."""
+    iterator = spec.parameter_iterator
+    return frozenset({iterator.item_input, iterator.items.input_parameter} - {""})
+
+
 def loop_items(spec: TaskSpec, parameters: dict[str, struct_pb2.Value]) -> list[struct_pb2.Value]:
     iterator = spec.parameter_iterator
     if spec.HasField("artifact_iterator"):
@@ -306,11 +313,7 @@ async def _run_loop(
     retry: pipeline_spec_pb2.PipelineTaskSpec.RetryPolicy | None,
 ) -> TaskResult:
     item_input = spec.parameter_iterator.item_input
-    # Neither the item nor the items input is type-checked on the loop task: the SDK declares a loop over a
-    # sub-field (`item.subs`) with the field's element type, though the value iterated is the whole list.
-    items_input = spec.parameter_iterator.items.input_parameter
-    skip = frozenset({item_input, items_input} - {""})
-    resolved, triggered = _dag_inputs(ctx, scope, key, spec, component, skip=skip)
+    resolved, triggered = _dag_inputs(ctx, scope, key, spec, component, skip=loop_unchecked_inputs(spec))
     resolved.parameters.pop(item_input, None)
     items = loop_items(spec, resolved.parameters) if triggered else []
     properties = _dag_properties(scope, key, spec, component, resolved.parameters) | {

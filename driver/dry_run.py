@@ -289,7 +289,7 @@ def _walk_sub_dag(walk: Walk, task: _Task) -> TaskResult:
 
 def _walk_loop(walk: Walk, task: _Task) -> TaskResult:
     item_input = task.spec.parameter_iterator.item_input
-    resolved = _resolve(walk, task, for_dag=True, skip=frozenset({item_input}))
+    resolved = _resolve(walk, task, for_dag=True, skip=dag.loop_unchecked_inputs(task.spec))
     resolved.parameters.pop(item_input, None)
     task.entry["executorInput"] = _inputs_only(resolved)
     items = _known_items(task, resolved)
