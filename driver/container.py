@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import time
 import uuid
@@ -27,6 +26,7 @@ from ledger.model import (
     Execution,
 )
 from spec import values
+from spec.contracts import LauncherTask, LaunchRequest, TaskFiles
 from spec.ir import pipeline_spec_pb2
 
 EXECUTION_TYPE = CONTAINER_EXECUTION
@@ -114,27 +114,28 @@ async def run_container(
     execution_id = ctx.run_ledger.create_execution(
         type=EXECUTION_TYPE, state=RUNNING, properties=properties, input_artifacts=resolved.artifacts
     )
-    _write_task_files(
-        task_dir,
+    task = LauncherTask(
+        run_id=ctx.run.run_id,
+        pipeline_name=ctx.run.pipeline_name,
+        task_key=key,
+        label=task_label(scope, key),
+        execution_id=execution_id,
+        run_root=ctx.run.run_root,
+        pipeline_root=ctx.run.pipeline_root,
+        job_name=ctx.run.job_name,
+        create_time=ctx.run.create_time,
+        task_uuid=uid,
+        workspace=ctx.workspace,
+        cache_fingerprint=fingerprint,
+        driver_pid=os.getpid(),
+    )
+    TaskFiles(
+        task_dir=task_dir,
+        task=task,
         executor_input=executor_input,
         component=component,
         container=container_json,
-        task={
-            "run_id": ctx.run.run_id,
-            "pipeline_name": ctx.run.pipeline_name,
-            "task_key": key,
-            "label": task_label(scope, key),
-            "execution_id": execution_id,
-            "run_root": ctx.run.run_root,
-            "pipeline_root": ctx.run.pipeline_root,
-            "cache_fingerprint": fingerprint,
-            "workspace": ctx.workspace,
-            "job_name": ctx.run.job_name,
-            "task_uuid": uid,
-            "create_time": ctx.run.create_time,
-            "driver_pid": os.getpid(),
-        },
-    )
+    ).write()
     return await _launch_with_retries(
         ctx, scope, key, execution_id=execution_id, task_dir=task_dir, retry=retry
     )
@@ -184,21 +185,6 @@ def _cache_hit(
             artifacts=published,
         )
     return None
-
-
-def _write_task_files(
-    task_dir: Path,
-    *,
-    executor_input: pipeline_spec_pb2.ExecutorInput,
-    component: pipeline_spec_pb2.ComponentSpec,
-    container: dict[str, Any],
-    task: dict[str, Any],
-) -> None:
-    (task_dir / "outputs").mkdir(parents=True, exist_ok=True)
-    (task_dir / "executor_input.json").write_text(values.render_protojson(executor_input))
-    (task_dir / "component_spec.json").write_text(values.render_protojson(component))
-    (task_dir / "container_spec.json").write_text(json.dumps(container))
-    (task_dir / "task.json").write_text(json.dumps(task))
 
 
 def _backoff(retry: pipeline_spec_pb2.PipelineTaskSpec.RetryPolicy, attempt: int) -> float:
@@ -270,14 +256,11 @@ async def _launch(ctx: RunContext, *, execution_id: int, task_dir: Path, attempt
     async with ctx.slots:
         if ctx.stopping:
             return 130
-        task = {
-            "run_id": ctx.run.run_id,
-            "execution_id": execution_id,
-            "task_dir": str(task_dir),
-            "attempt": attempt,
-        }
+        request = LaunchRequest(
+            run_id=ctx.run.run_id, execution_id=execution_id, task_dir=str(task_dir), attempt=attempt
+        )
         try:
-            process = await ctx.launchers.launch(task)
+            process = await ctx.launchers.launch(request)
         except OSError as exc:
             ctx.console.event("warning", f"warning: no launcher for {task_dir.name}: {exc}")
             return -1  # the task is recorded FAILED: its launcher never ran

@@ -10,7 +10,7 @@ from typing import Any
 from google.protobuf import json_format
 
 from driver.console import Console
-from driver.launchers import ForkServer
+from driver.launchers import Launchers
 from driver.state import RunInfo
 from ledger.model import Execution
 from ledger.store import Ledger, RunLedger
@@ -31,7 +31,7 @@ class RunContext:
     cache_enabled: bool
     slots: asyncio.Semaphore
     console: Console
-    launchers: ForkServer
+    launchers: Launchers
     mounts: dict[str, str] = field(default_factory=dict)
     workspace: str = ""
     platform_spec: pipeline_spec_pb2.PlatformSpec | None = None

@@ -10,12 +10,36 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Protocol
+
+from spec.contracts import LaunchRequest
+
+
+class Launchers(Protocol):
+    """The driver's seam for starting launcher attempts (the fork server; an in-process fake in tests).
+
+    Not to be confused with the launcher's runner seam, which chooses where the component itself runs.
+    """
+
+    async def launch(self, request: LaunchRequest) -> LaunchedProcess: ...
+
+    async def close(self) -> None: ...
+
+    def dismiss(self) -> None: ...
+
+
+class LaunchedProcess(Protocol):
+    """A started launcher attempt: its process group id (to signal it) and its exit code."""
+
+    @property
+    def pid(self) -> int: ...
+
+    async def wait(self) -> int: ...
 
 
 class Launched:
@@ -57,8 +81,8 @@ class ForkServer:
         os.close(control_write)
         return cls(popen, control_read)
 
-    async def launch(self, task: dict[str, Any]) -> Launched:
-        """Fork a launcher for `task` (run_id, execution_id, task_dir, attempt)."""
+    async def launch(self, request: LaunchRequest) -> Launched:
+        """Fork a launcher for this attempt; returns once it runs."""
         loop = asyncio.get_running_loop()
         if self._reader is None:
             self._reader = asyncio.create_task(self._read_control())
@@ -68,7 +92,7 @@ class ForkServer:
         assert self.popen.stdin is not None
         self._used = True
         try:
-            self.popen.stdin.write((json.dumps({**task, "token": token}) + "\n").encode())
+            self.popen.stdin.write(replace(request, token=token).to_line())
             self.popen.stdin.flush()
         except (BrokenPipeError, ValueError) as exc:
             del self._started[token]

@@ -10,10 +10,10 @@ from google.protobuf import struct_pb2
 from driver.resolve import ResolvedInputs
 from ledger.model import Artifact
 from spec import values
+from spec.contracts import EXECUTOR_LOGS
 from spec.errors import ResolutionError
 from spec.ir import pipeline_spec_pb2
 
-EXECUTOR_LOGS = "executor-logs"
 # Properties of ours on an artifact that are not the component's metadata.
 _NOT_METADATA = frozenset({"display_name", "store_session_info"})
 

@@ -10,7 +10,6 @@ server, which dies with the driver.
 from __future__ import annotations
 
 import gc
-import json
 import os
 import selectors
 import signal
@@ -18,6 +17,8 @@ import sys
 import traceback
 from pathlib import Path
 from typing import Any, TextIO
+
+from spec.contracts import LaunchRequest
 
 
 def serve(*, home: Path, control_fd: int) -> int:
@@ -69,10 +70,10 @@ class _Server:
         while b"\n" in self._buffer:
             line, self._buffer = self._buffer.split(b"\n", 1)
             if line.strip():
-                task = json.loads(line)
-                pid = self._fork(task)
+                request = LaunchRequest.from_line(line)
+                pid = self._fork(request)
                 self.children.add(pid)
-                self.control.write(f"started {task['token']} {pid}\n")
+                self.control.write(f"started {request.token} {pid}\n")
         return True
 
     def reap(self) -> None:
@@ -87,7 +88,7 @@ class _Server:
             self.children.discard(pid)
             self.control.write(f"exited {pid} {os.waitstatus_to_exitcode(status)}\n")
 
-    def _fork(self, task: dict[str, Any]) -> int:
+    def _fork(self, request: LaunchRequest) -> int:
         server_pid = os.getpid()
         pid = os.fork()
         if pid:
@@ -97,10 +98,10 @@ class _Server:
             self._become_launcher(server_pid)
             code = self.launch(
                 home=self.home,
-                run_id=str(task["run_id"]),
-                execution_id=int(task["execution_id"]),
-                task_dir=Path(task["task_dir"]),
-                attempt=int(task["attempt"]),
+                run_id=request.run_id,
+                execution_id=request.execution_id,
+                task_dir=Path(request.task_dir),
+                attempt=request.attempt,
                 parent_pid=server_pid,
             )
         except BaseException:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import json
 import os
 import signal
 import subprocess
@@ -15,17 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from google.protobuf import json_format
-
 from launcher.environment import ensure_environment
-from launcher.outputs import EXECUTOR_LOGS, OutputError, collect_outputs
+from launcher.outputs import OutputError, collect_outputs
 from ledger.model import CANCELED, COMPLETE, FAILED, RUNNING
 from ledger.store import CacheEntry, Ledger, RunLedger
-from spec import values
-from spec.command import plan_python_component
+from spec.contracts import EXECUTOR_LOGS, TaskFiles
 from spec.errors import LplError
-from spec.ir import pipeline_spec_pb2
-from spec.placeholders import JobFacts, Resolver, add_defaults, provided_inputs
+from spec.task_plan import plan_task
 
 _PR_SET_PDEATHSIG = 1
 EXIT_INTERRUPTED = 130
@@ -39,47 +34,6 @@ def die_with_parent(sig: int = signal.SIGTERM) -> None:
 
 
 @dataclass
-class TaskFiles:
-    """What the driver wrote for this task."""
-
-    task_dir: Path
-    task: dict[str, Any]
-    executor_input: pipeline_spec_pb2.ExecutorInput
-    component: pipeline_spec_pb2.ComponentSpec
-    container: dict[str, Any]
-
-    @classmethod
-    def read(cls, task_dir: Path) -> TaskFiles:
-        executor_input = json_format.Parse(
-            (task_dir / "executor_input.json").read_text(), pipeline_spec_pb2.ExecutorInput()
-        )
-        component = json_format.Parse(
-            (task_dir / "component_spec.json").read_text(),
-            pipeline_spec_pb2.ComponentSpec(),
-            ignore_unknown_fields=True,
-        )
-        return cls(
-            task_dir=task_dir,
-            task=json.loads((task_dir / "task.json").read_text()),
-            executor_input=executor_input,
-            component=component,
-            container=json.loads((task_dir / "container_spec.json").read_text()),
-        )
-
-    def write(self) -> None:
-        """Write the files as the driver writes them, so that `read` gives back this task."""
-        (self.task_dir / "outputs").mkdir(parents=True, exist_ok=True)
-        (self.task_dir / "executor_input.json").write_text(values.render_protojson(self.executor_input))
-        (self.task_dir / "component_spec.json").write_text(values.render_protojson(self.component))
-        (self.task_dir / "container_spec.json").write_text(json.dumps(self.container))
-        (self.task_dir / "task.json").write_text(json.dumps(self.task))
-
-    @property
-    def log_path(self) -> Path:
-        return Path(self.executor_input.outputs.artifacts[EXECUTOR_LOGS].artifacts[0].uri)
-
-
-@dataclass
 class Outcome:
     state: str
     error: str = ""
@@ -88,6 +42,7 @@ class Outcome:
     present_files: list[str] = field(default_factory=list)
     exit_code: int | None = None
     ran: bool = False
+    command: list[str] | None = None  # the command line run, once planned
 
 
 class _Interrupt:
@@ -130,7 +85,7 @@ def launch(
     """Run one attempt; `parent_pid` is the process this one must die with (default: the driver)."""
     die_with_parent()
     files = TaskFiles.read(task_dir)
-    expected_parent = parent_pid or files.task.get("driver_pid")
+    expected_parent = parent_pid or files.task.driver_pid
     if expected_parent and os.getppid() != expected_parent:
         return EXIT_INTERRUPTED  # the parent died before we could ask to die with it
     interrupt = _Interrupt()
@@ -150,7 +105,13 @@ def launch(
             outcome = Outcome(state=FAILED, error=str(exc), ran=False)
             log.write(f"[launcher] {exc}\n".encode())
     if interrupt.requested:
-        outcome = Outcome(state=CANCELED, error="interrupted", ran=outcome.ran, exit_code=outcome.exit_code)
+        outcome = Outcome(
+            state=CANCELED,
+            error="interrupted",
+            ran=outcome.ran,
+            exit_code=outcome.exit_code,
+            command=outcome.command,
+        )
     _publish(ledger, run_ledger, files, outcome, execution_id=execution_id, attempt=attempt, started=started)
     if outcome.state == COMPLETE:
         return 0
@@ -158,24 +119,18 @@ def launch(
 
 
 def _execute(files: TaskFiles, *, log: BinaryIO, interrupt: _Interrupt) -> Outcome:
-    executor_input = files.executor_input
     _prepare_output_folders(files)
-    resolver = Resolver(
-        add_defaults(executor_input, files.component),
-        provided=provided_inputs(executor_input),
-        job=_job_facts(files),
+    plan = plan_task(
+        files.executor_input,
+        component_spec=files.component,
+        container=files.container,
+        job=files.task.job_facts(),
     )
-    command = resolver.resolve_all(list(files.container.get("command", [])))
-    args = resolver.resolve_all(list(files.container.get("args", [])))
-    env = dict(os.environ)
-    for variable in files.container.get("env", []):
-        env[variable["name"]] = resolver.substitute(str(variable.get("value", "")))
-    argv = [*command, *args]
-    plan = plan_python_component(command, args)
-    if plan is not None:
+    env = dict(os.environ) | plan.variables
+    if plan.python is not None:
         build_log: list[str] = []
         try:
-            env_dir = ensure_environment(plan, log=build_log)
+            env_dir = ensure_environment(plan.python, log=build_log)
         finally:  # a failed build's output is what the user needs to read
             log.write("".join(line + "\n" for line in build_log).encode())
         env["PATH"] = f"{env_dir / 'bin'}{os.pathsep}{env.get('PATH', '')}"
@@ -184,16 +139,20 @@ def _execute(files: TaskFiles, *, log: BinaryIO, interrupt: _Interrupt) -> Outco
         # The env is built without bytecode (compiling all of numpy costs over a second); each module's
         # bytecode is written into the cached env the first time a component imports it.
         env.pop("PYTHONDONTWRITEBYTECODE", None)
-        argv = list(plan.program)
     env["PYTHONUNBUFFERED"] = "1"
+    argv = plan.argv
     exit_code = _run_process(
-        argv, env=env, cwd=files.task_dir, log=log, label=str(files.task["label"]), interrupt=interrupt
+        argv, env=env, cwd=files.task_dir, log=log, label=files.task.label, interrupt=interrupt
     )
     if exit_code != 0:
         return Outcome(
-            state=FAILED, error=_failure_message(files.log_path, exit_code), exit_code=exit_code, ran=True
+            state=FAILED,
+            error=_failure_message(files.log_path, exit_code),
+            exit_code=exit_code,
+            ran=True,
+            command=argv,
         )
-    collected = collect_outputs(executor_input, files.component, run_root=str(files.task["run_root"]))
+    collected = collect_outputs(files.executor_input, files.component, run_root=files.task.run_root)
     for warning in collected.warnings:
         log.write(f"[launcher] warning: {warning}\n".encode())
     return Outcome(
@@ -203,6 +162,7 @@ def _execute(files: TaskFiles, *, log: BinaryIO, interrupt: _Interrupt) -> Outco
         present_files=collected.present_files,
         exit_code=0,
         ran=True,
+        command=argv,
     )
 
 
@@ -214,22 +174,8 @@ def _prepare_output_folders(files: TaskFiles) -> None:
     for parameter in outputs.parameters.values():
         Path(parameter.output_file).parent.mkdir(parents=True, exist_ok=True)
     Path(outputs.output_file).parent.mkdir(parents=True, exist_ok=True)
-    workspace = str(files.task.get("workspace", ""))
-    if workspace:
-        Path(workspace).mkdir(parents=True, exist_ok=True)
-
-
-def _job_facts(files: TaskFiles) -> JobFacts:
-    task = files.task
-    return JobFacts(
-        job_name=str(task["job_name"]),
-        job_uuid=str(task["run_id"]),
-        task_name=str(task["task_key"]),
-        task_uuid=str(task.get("task_uuid", task["execution_id"])),
-        create_time=str(task["create_time"]),
-        pipeline_root=str(task["pipeline_root"]),
-        workspace=str(task.get("workspace", "")),
-    )
+    if files.task.workspace:
+        Path(files.task.workspace).mkdir(parents=True, exist_ok=True)
 
 
 def _child_setup() -> None:
@@ -296,6 +242,8 @@ def _publish(
     properties: dict[str, Any] = {"log": str(files.log_path), "error": outcome.error}
     if outcome.state == COMPLETE:
         properties["outputs"] = outcome.parameters
+    if outcome.command is not None:
+        properties["command"] = outcome.command
     record = {
         "number": attempt,
         "start": started,
@@ -307,13 +255,13 @@ def _publish(
     published = run_ledger.publish_execution(
         execution_id, state=outcome.state, properties=properties, new_artifacts=new_artifacts, attempt=record
     )
-    fingerprint = str(files.task.get("cache_fingerprint", ""))
+    fingerprint = files.task.cache_fingerprint
     if outcome.state == COMPLETE and fingerprint:
         ledger.add_cache_entry(
-            str(files.task["pipeline_name"]),
+            files.task.pipeline_name,
             CacheEntry(
                 fingerprint=fingerprint,
-                run_id=str(files.task["run_id"]),
+                run_id=files.task.run_id,
                 execution_id=execution_id,
                 outputs=outcome.parameters,
                 artifacts=published,

@@ -10,10 +10,10 @@ from typing import Any
 from google.protobuf import json_format
 
 from spec import values
+from spec.contracts import EXECUTOR_LOGS
 from spec.errors import PathEscapeError, ValueConversionError
 from spec.ir import pipeline_spec_pb2
 
-EXECUTOR_LOGS = "executor-logs"
 _TYPE_NAME = pipeline_spec_pb2.ParameterType.ParameterTypeEnum.Name
 
 

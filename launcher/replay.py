@@ -5,18 +5,19 @@ from __future__ import annotations
 import sys
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from launcher.launch import TaskFiles, launch
+from launcher.launch import launch
 from ledger.model import CONTAINER_EXECUTION, FAILED, RUNNING, Artifact, Execution, RunView
 from ledger.store import Ledger, RunLedger
-from spec.errors import LedgerError, OptionError
+from spec.contracts import TaskFiles
+from spec.errors import ContractError, LedgerError, OptionError
 from spec.ir import pipeline_spec_pb2
 
 # Properties of the original that describe its outcome or its files, not the task: the replay has its own.
 _NOT_COPIED = frozenset(
-    {"outputs", "error", "log", "task_dir", "task_root", "cached_execution_id", "replay_of"}
+    {"outputs", "error", "log", "command", "task_dir", "task_root", "cached_execution_id", "replay_of"}
 )
 
 
@@ -38,7 +39,7 @@ def replay(options: ReplayOptions) -> int:
     execution_id = _start_replay(
         run_ledger, original, files, input_artifacts=view.artifacts_of(original.id, "INPUT")
     )
-    label = files.task.get("label", original.task_name)
+    label = files.task.label or original.task_name
     print(
         f"[lpl] replaying execution {original.id} ({label}) of run {options.run_id}"
         f" as execution {execution_id}",
@@ -82,8 +83,7 @@ def _start_replay(
         type=CONTAINER_EXECUTION, state=RUNNING, properties=properties, input_artifacts=input_artifacts
     )
     # No cache entry: a debugging rerun does not change what later runs reuse; and no driver waits for it.
-    files.task |= {"execution_id": execution_id, "cache_fingerprint": ""}
-    files.task.pop("driver_pid", None)
+    files.task = replace(files.task, execution_id=execution_id, cache_fingerprint="", driver_pid=None)
     try:
         files.write()
     except OSError as exc:
@@ -152,7 +152,7 @@ def read_task_files(execution: Execution) -> TaskFiles:
     task_dir = Path(str(execution.properties["task_dir"]))
     try:
         return TaskFiles.read(task_dir)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, ContractError) as exc:
         raise OptionError(
             f"execution {execution.id}: cannot read its task files in {task_dir}: {exc}"
         ) from exc
@@ -160,9 +160,9 @@ def read_task_files(execution: Execution) -> TaskFiles:
 
 def relocate(files: TaskFiles, *, uid: str) -> TaskFiles:
     """The same task with its outputs moved to a fresh task root and task directory named by `uid`."""
-    key = str(files.task["task_key"])
+    key = files.task.task_key
     old_root = str(Path(files.executor_input.outputs.output_file).parent)
-    new_root = f"{files.task['run_root']}/{key}/{uid}"
+    new_root = f"{files.task.run_root}/{key}/{uid}"
     task_dir = files.task_dir.parent / f"{key}-{uid[:12]}"
     executor_input = pipeline_spec_pb2.ExecutorInput()
     executor_input.CopyFrom(files.executor_input)
@@ -177,7 +177,7 @@ def relocate(files: TaskFiles, *, uid: str) -> TaskFiles:
     )
     return TaskFiles(
         task_dir=task_dir,
-        task=dict(files.task),
+        task=files.task,
         executor_input=executor_input,
         component=files.component,
         container=files.container,

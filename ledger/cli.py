@@ -14,10 +14,10 @@ from ledger import describe, render, report
 from ledger.diff import diff_runs
 from ledger.model import Execution, RunView, count_tasks
 from ledger.store import Ledger, RunSummary, check_run_id
+from spec.contracts import EXECUTOR_LOGS
 from spec.errors import LplError, UsageError
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_ERROR = 0, 1, 2
-EXECUTOR_LOGS = "executor-logs"  # the output artifact KFP adds for a task's log
 
 
 def default_home() -> Path:
@@ -107,21 +107,8 @@ def command_execution(ledger: Ledger, args: argparse.Namespace) -> Result:
     labels = describe.label_executions(view)
     execution = describe.find_execution(view, args.task, labels=labels)
     document = {"run_id": view.run_id, **describe.describe_execution(view, execution, labels=labels)}
-    path, executor_input = _executor_input(execution.properties.get("task_dir"))
-    document |= {"executor_input_path": path, "executor_input": executor_input}
+    document |= describe.describe_executor_input(execution.properties.get("task_dir"))
     return document, render.render_execution, EXIT_OK
-
-
-def _executor_input(task_dir: object) -> tuple[str | None, Any]:
-    if not task_dir:
-        return None, None
-    path = Path(str(task_dir)) / "executor_input.json"
-    try:
-        return str(path), json.loads(path.read_text())
-    except FileNotFoundError:
-        return None, None
-    except ValueError as exc:
-        raise UsageError(f"{path}: not JSON ({exc})") from exc
 
 
 def command_log(ledger: Ledger, args: argparse.Namespace) -> Result:

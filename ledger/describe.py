@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import datetime
+import json
+from pathlib import Path
 from typing import Any
+
+from google.protobuf import json_format
 
 from ledger.model import TERMINAL_STATES, Execution, RunView, count_tasks
 from ledger.model import kind_of as kind_of  # re-exported: the report names executions as `show` does
 from ledger.store import RunSummary
+from spec import values
+from spec.contracts import COMPONENT_SPEC_FILE, EXECUTOR_INPUT_FILE
 from spec.errors import UsageError
+from spec.ir import pipeline_spec_pb2
+from spec.task_plan import handed_executor_input
 
 ROOT_LABEL = "(root)"
 # Header fields too big (or too internal) for a run's description; `pipeline_spec` stays in the journal.
@@ -186,3 +194,27 @@ def _driver_label(execution: Execution) -> str:
     path = str(execution.properties.get("task_path", execution.task_name))
     index = execution.properties.get("parent_iteration_index")
     return path if index is None else f"{path}[{index}]"
+
+
+def describe_executor_input(task_dir: object) -> dict[str, Any]:
+    """A launched task's ExecutorInput as handed to the component (defaults added, by the same function the
+    launcher uses) and, beside it, the driver's own message as written to the task directory."""
+    if not task_dir:
+        return {"executor_input_path": None, "executor_input": None, "driver_executor_input": None}
+    path = Path(str(task_dir)) / EXECUTOR_INPUT_FILE
+    try:
+        driver_json = json.loads(path.read_text())
+        component_text = (Path(str(task_dir)) / COMPONENT_SPEC_FILE).read_text()
+    except FileNotFoundError:
+        return {"executor_input_path": None, "executor_input": None, "driver_executor_input": None}
+    except ValueError as exc:
+        raise UsageError(f"{path}: not JSON ({exc})") from exc
+    try:
+        driver_message = json_format.ParseDict(driver_json, pipeline_spec_pb2.ExecutorInput())
+        component = json_format.Parse(
+            component_text, pipeline_spec_pb2.ComponentSpec(), ignore_unknown_fields=True
+        )
+    except json_format.ParseError as exc:
+        raise UsageError(f"{path}: not an ExecutorInput with its ComponentSpec ({exc})") from exc
+    handed = values.message_to_jsonable(handed_executor_input(driver_message, component))
+    return {"executor_input_path": str(path), "executor_input": handed, "driver_executor_input": driver_json}

@@ -117,7 +117,8 @@ def render_execution(document: dict[str, Any]) -> str:
     if document["executor_input"] is None:
         lines.append("no ExecutorInput recorded (DAG executions and cache hits run no process)")
     else:
-        lines.append(f"ExecutorInput ({document['executor_input_path']}):")
+        lines.append("ExecutorInput as handed to the component (the declared defaults added to the driver's"
+                     f" message in {document['executor_input_path']}):")
         lines.append(json.dumps(document["executor_input"], indent=2, ensure_ascii=False))
     return "\n".join(lines)
 

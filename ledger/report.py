@@ -14,13 +14,13 @@ from typing import Any
 from ledger import describe, graph, preview, report_assets
 from ledger.model import DAG_EXECUTION, FAILED, Artifact, Execution, RunView
 from ledger.store import Ledger
+from spec.contracts import EXECUTOR_LOGS
 
 LOG_TAIL_BYTES = 64_000
 EXECUTOR_INPUT_BYTES = 256_000
 # Every log shares this budget, so a run of thousands of tasks still makes a page a browser can open.
 TOTAL_LOG_BYTES = 24_000_000
 MIN_LOG_TAIL_BYTES = 4_000
-EXECUTOR_LOGS = "executor-logs"  # the output artifact KFP adds for a task's log
 # Nothing on the page may fetch anything: scripts and styles are inline, images are data: URIs.
 _POLICY = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:;"
            " frame-src 'self' about:")

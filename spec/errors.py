@@ -11,7 +11,8 @@
     ├── ResolutionError           a task's inputs cannot be resolved; fails that task, not the driver
     ├── ValueConversionError      a value does not fit a declared parameter type
     ├── EnvironmentBuildError     a component's environment could not be built; fails that task
-    └── PathEscapeError           a path that would leave the directory it must stay in
+    ├── PathEscapeError           a path that would leave the directory it must stay in
+    └── ContractError             a record between processes (task file, fork request) its reader cannot use
 
 A user component's failure is never one of these: it is a `FAILED` task state in the ledger.
 """
@@ -117,3 +118,7 @@ class PathEscapeError(LplError):
         self.path = path
         self.root = str(root)
         super().__init__(f"{what} {path!r} escapes {self.root}")
+
+
+class ContractError(LplError):
+    """A record crossing a process boundary (spec/contracts.py) that does not hold what its reader needs."""
