@@ -1,7 +1,8 @@
 """Fixtures shared by the tests, end-to-end ones above all.
 
 - `compile_pipeline(name)` compiles `tests/pipelines/<name>.py` (which defines a `@dsl.pipeline` function
-  called `pipeline`) with the installed kfp, once per test session, and returns the JSON file's path.
+  called `pipeline`) with the installed kfp, once per test session, and returns the JSON file's path (a YAML
+  file's when the module sets `PACKAGE_SUFFIX = ".yaml"`: kfp writes kfp-kubernetes settings only to YAML).
 - `lpl_home` is a fresh, empty home directory for one test (pass it as `home=`).
 - `run_cli(module, *args, home=..., env=None, cache_home=None, timeout=300)` is `tests.cli.run_cli`: it runs
   `python -m <module> --home <home> <args...>` from the repository root and returns the completed process,
@@ -47,7 +48,7 @@ def compile_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str]
                 raise FileNotFoundError(f"no pipeline source {source}")
             module = importlib.util.module_from_spec(module_spec)
             module_spec.loader.exec_module(module)
-            package_path = out_dir / f"{name}.json"
+            package_path = out_dir / f"{name}{getattr(module, 'PACKAGE_SUFFIX', '.json')}"
             with warnings.catch_warnings():
                 # kfp deprecates JSON output in favour of YAML; JSON is what this project runs first.
                 warnings.filterwarnings("ignore", "Compiling to JSON is deprecated", DeprecationWarning)
