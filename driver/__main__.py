@@ -56,6 +56,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--workspace", type=Path, help="the run's workspace directory (kept after the run)")
     parser.add_argument("--log-format", choices=("text", "json"), default="text")
+    noise = parser.add_mutually_exclusive_group()
+    noise.add_argument(
+        "-q",
+        "--quiet",
+        action="store_const",
+        const="quiet",
+        dest="verbosity",
+        help="print only warnings, failures and the run's outcome (components' output stays in their logs)",
+    )
+    noise.add_argument(
+        "-v",
+        "--verbose",
+        action="store_const",
+        const="verbose",
+        dest="verbosity",
+        help="also print the KFP executor's own lines (its ExecutorInput dump), which by default only the"
+        " task logs hold",
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     parser.add_argument(
         "--explain",
@@ -154,6 +172,7 @@ def _main(args: argparse.Namespace, *, early: ForkServer | None) -> int:
             mounts=_mounts(args.mount),
             workspace=args.workspace,
             log_format=args.log_format,
+            verbosity=args.verbosity or "normal",
         )
         return execute(options, early=early)
     except SpecErrors as exc:

@@ -28,6 +28,10 @@ _EVENT_COLORS = {
 }
 _STATE_COLORS = {"COMPLETE": "32", "FAILED": "31", "CACHED": "36", "CANCELED": "2", "RUNNING": "33"}
 _DONE_EVENTS = frozenset({"task_finished", "task_failed", "task_cached", "task_skipped", "task_resumed"})
+# What `--quiet` still prints: what went wrong, and how the run ended.
+_QUIET_EVENTS = frozenset({"warning", "task_failed", "run_failed", "run_finished", "run_interrupted"})
+# The launcher's console modes (launcher/echo.py) carry the same names.
+VERBOSITIES = ("quiet", "normal", "verbose")
 _LOG_TAIL_LINES = 12
 _MAX_FAILURES_SHOWN = 3
 
@@ -125,18 +129,20 @@ class Console:
     """Prints run and task events; `json` mode emits one structlog JSON object per event.
 
     On a terminal (`status_stream`, stderr by default) a status line shows done/total, what runs, cache hits,
-    skips and retries; `set_total` gives the expected number of tasks.
+    skips and retries; `set_total` gives the expected number of tasks. `verbosity` "quiet" keeps only
+    warnings, failures and the run's outcome (no table); components' output follows it in the launcher.
     """
 
     def __init__(self, *, log_format: str = "text", stream: TextIO | None = None,
                  status_stream: TextIO | None = None, color: bool | None = None,
-                 live: bool | None = None) -> None:
+                 live: bool | None = None, verbosity: str = "normal") -> None:
         self.stream = stream or sys.stdout
         self.log_format = log_format
+        self.verbosity = verbosity
         self.color = log_format == "text" and (wants_color(self.stream) if color is None else color)
         status = status_stream or sys.stderr
         if live is None:
-            live = _is_tty(status) and os.environ.get("TERM") != "dumb"
+            live = _is_tty(status) and os.environ.get("TERM") != "dumb" and verbosity != "quiet"
         self.status = StatusLine(status) if log_format == "text" and live else None
         self.progress = Progress()
         self._logger: Any = None
@@ -160,6 +166,8 @@ class Console:
             level = "warning" if event in ("warning", "task_failed", "run_failed") else "info"
             getattr(self._logger, level)(event, message=message, **fields)
             return
+        if self.verbosity == "quiet" and event not in _QUIET_EVENTS:
+            return
         tag = self._paint(_EVENT_COLORS.get(event, "2"), "[lpl]")
         print(f"{tag} {message}", file=self.stream, flush=True)
         if self.status is not None:
@@ -173,6 +181,8 @@ class Console:
         if self._logger is not None:
             for task, state, duration, outputs in rows:
                 self._logger.info("task_summary", task=task, state=state, duration=duration, outputs=outputs)
+            return
+        if self.verbosity == "quiet":
             return
         if self.status is not None:
             self.status.close()

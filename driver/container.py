@@ -128,6 +128,7 @@ async def run_container(
         workspace=ctx.workspace,
         cache_fingerprint=fingerprint,
         driver_pid=os.getpid(),
+        console=ctx.console.verbosity,
     )
     TaskFiles(
         task_dir=task_dir,

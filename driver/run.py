@@ -53,6 +53,7 @@ class RunOptions:
     mounts: dict[str, str] = field(default_factory=dict)
     workspace: Path | None = None
     log_format: str = "text"
+    verbosity: str = "normal"  # quiet | normal | verbose (driver/console.py VERBOSITIES)
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,7 @@ def execute(options: RunOptions, *, early: ForkServer | None = None) -> int:
     """Run (or resume) a pipeline; return the process exit status."""
     prepared = prepare_run(options)
     ledger = Ledger(options.home)
-    console = Console(log_format=options.log_format)
+    console = Console(log_format=options.log_format, verbosity=options.verbosity)
     total, exact = count_tasks(prepared.pipeline_spec)
     console.set_total(total, exact=exact)
     name = prepared.pipeline_spec.pipeline_info.name

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from launcher.echo import OutputStream
 from launcher.environment import ensure_environment
 from launcher.outputs import OutputError, collect_outputs
 from ledger.model import CANCELED, COMPLETE, FAILED, RUNNING
@@ -141,9 +142,13 @@ def _execute(files: TaskFiles, *, log: BinaryIO, interrupt: _Interrupt) -> Outco
         env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONUNBUFFERED"] = "1"
     argv = plan.argv
-    exit_code = _run_process(
-        argv, env=env, cwd=files.task_dir, log=log, label=files.task.label, interrupt=interrupt
+    stream = OutputStream(
+        log=log,
+        console=sys.stdout.buffer,
+        label=files.task.label,
+        mode=files.task.console,
     )
+    exit_code = _run_process(argv, env=env, cwd=files.task_dir, stream=stream, interrupt=interrupt)
     if exit_code != 0:
         return Outcome(
             state=FAILED,
@@ -183,11 +188,9 @@ def _child_setup() -> None:
 
 
 def _run_process(
-    argv: list[str], *, env: dict[str, str], cwd: Path, log: BinaryIO, label: str, interrupt: _Interrupt
+    argv: list[str], *, env: dict[str, str], cwd: Path, stream: OutputStream, interrupt: _Interrupt
 ) -> int:
-    """Run the component, streaming its combined output to the console (prefixed) and to its log."""
-    prefix = f"[{label}] ".encode()
-    out = sys.stdout.buffer
+    """Run the component, streaming its combined output through `stream` (the log, and the console)."""
     if interrupt.requested:  # stopped while the environment was prepared: start nothing
         return EXIT_INTERRUPTED
     try:
@@ -206,10 +209,8 @@ def _run_process(
     interrupt.adopt(child)
     assert child.stdout is not None
     for line in child.stdout:
-        log.write(line)
-        out.write(prefix + line if line.endswith(b"\n") else prefix + line + b"\n")
-        out.flush()
-    log.flush()
+        stream.write_line(line)
+    stream.close()
     return child.wait()
 
 
