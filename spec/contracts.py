@@ -64,7 +64,7 @@ class LauncherTask:
     workspace: str = ""
     cache_fingerprint: str = ""  # empty: publish no cache entry
     driver_pid: int | None = None  # the process the launcher must die with (absent for a replay)
-    console: str = "normal"  # which output lines reach the console: quiet | normal | verbose (launcher/echo.py)
+    console: str = "normal"  # which output lines reach the console (launcher/echo.py CONSOLE_MODES)
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
