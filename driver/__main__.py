@@ -46,7 +46,11 @@ def _parser() -> argparse.ArgumentParser:
         default=os.cpu_count() or 1,
         help="at most N launcher processes at once (default: CPUs)",
     )
-    parser.add_argument("--resume", metavar="RUN_ID", help="continue a failed or interrupted run")
+    parser.add_argument(
+        "--resume",
+        metavar="RUN_ID",
+        help="continue a failed or interrupted run (id, unique prefix or `last`)",
+    )
     parser.add_argument(
         "--mount",
         action="append",
@@ -89,7 +93,9 @@ def _parser() -> argparse.ArgumentParser:
         help="with --explain: only this task (key, path or path[i]; repeatable)",
     )
     parser.add_argument(
-        "--from-run", metavar="RUN_ID", help="with --explain: take upstream values from this recorded run"
+        "--from-run",
+        metavar="RUN_ID",
+        help="with --explain: take upstream values from this recorded run (id, unique prefix or `last`)",
     )
     parser.add_argument("--json", action="store_true", help="with --explain: print one JSON document")
     return parser

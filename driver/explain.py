@@ -92,7 +92,8 @@ def read_recorded_run(home: Path, run_id: str) -> RunView:
     if not (home / "ledger" / "store.json").exists():
         raise OptionError(f"--from-run {run_id}: there is no ledger in {home}")
     try:
-        return Ledger(home).open_run(run_id).view()
+        ledger = Ledger(home)
+        return ledger.open_run(ledger.resolve_run_id(run_id)).view()
     except LedgerError as exc:
         raise OptionError(f"--from-run {run_id}: {exc}") from exc
 

@@ -119,7 +119,7 @@ def _live_driver(view: RunView) -> int | None:
 
 def _prepare_resume(options: RunOptions, ledger: Ledger) -> PreparedRun:
     try:
-        view = ledger.open_run(options.resume or "").view()
+        view = ledger.open_run(ledger.resolve_run_id(options.resume or "")).view()
     except LedgerError as exc:
         raise OptionError(str(exc)) from exc
     header = view.header

@@ -41,13 +41,13 @@ def replay(options: ReplayOptions) -> int:
     )
     label = files.task.label or original.task_name
     print(
-        f"[lpl] replaying execution {original.id} ({label}) of run {options.run_id}"
+        f"[lpl] replaying execution {original.id} ({label}) of run {run_ledger.run_id}"
         f" as execution {execution_id}",
         file=sys.stderr,
     )
     status = launch(
         home=options.home,
-        run_id=options.run_id,
+        run_id=run_ledger.run_id,
         execution_id=execution_id,
         task_dir=files.task_dir,
         attempt=0,
@@ -60,7 +60,8 @@ def _open_run(home: Path, run_id: str) -> RunLedger:
     if not (home / "ledger" / "store.json").exists():  # opening a Ledger would create an empty store
         raise OptionError(f"there is no ledger in {home}")
     try:
-        return Ledger(home).open_run(run_id)
+        ledger = Ledger(home)
+        return ledger.open_run(ledger.resolve_run_id(run_id))
     except LedgerError as exc:
         raise OptionError(str(exc)) from exc
 

@@ -13,11 +13,12 @@ from typing import Any
 from ledger import describe, render, report
 from ledger.diff import diff_runs
 from ledger.model import Execution, RunView, count_tasks
-from ledger.store import Ledger, RunSummary, check_run_id
+from ledger.store import Ledger, RunSummary
 from spec.contracts import EXECUTOR_LOGS
-from spec.errors import LplError, UsageError
+from spec.errors import LedgerError, LplError, UsageError
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_ERROR = 0, 1, 2
+RUN_HELP = "run id, a unique prefix of one, or `last` (the newest run)"
 
 
 def default_home() -> Path:
@@ -42,32 +43,27 @@ def build_parser() -> argparse.ArgumentParser:
     runs = commands.add_parser("runs", parents=[common], help="runs, newest first")
     runs.add_argument("-n", "--limit", type=int, default=0, help="only the N newest runs")
     show = commands.add_parser("show", parents=[common], help="a run's executions")
-    show.add_argument("run", help="run id (or a unique prefix)")
+    show.add_argument("run", help=RUN_HELP)
     execution = commands.add_parser("execution", aliases=["exec"], parents=[common],
                                     help="one execution in full, with its ExecutorInput")
-    execution.add_argument("run", help="run id (or a unique prefix)")
+    execution.add_argument("run", help=RUN_HELP)
     execution.add_argument("task", help="execution id, task label, task path or task key")
     log = commands.add_parser("log", parents=[common], help="print a task's log")
-    log.add_argument("run", help="run id (or a unique prefix)")
+    log.add_argument("run", help=RUN_HELP)
     log.add_argument("task", help="execution id, task label, task path or task key")
     diff = commands.add_parser("diff", parents=[common], help="tasks that differ between two runs")
-    diff.add_argument("run_a", help="run id (or a unique prefix)")
-    diff.add_argument("run_b", help="run id (or a unique prefix)")
+    diff.add_argument("run_a", help=RUN_HELP)
+    diff.add_argument("run_b", help=RUN_HELP)
     report.add_report_command(commands, parents=[common])
     return parser
 
 
 def resolve_run(ledger: Ledger, ref: str) -> RunView:
-    """A run by id or by a prefix that only one run id starts with."""
-    candidates = [ref] if ref and ledger.run_path(ref).exists() else []
-    if not candidates:
-        candidates = [run.run_id for run in ledger.list_runs() if run.run_id.startswith(ref)]
-    if len(candidates) > 1:
-        raise UsageError(f"run id prefix {ref!r} is ambiguous: {', '.join(sorted(candidates)[:5])}")
-    if not candidates:
-        check_run_id(ref)
-        raise UsageError(f"no run {ref!r} in {ledger.home}")
-    return ledger.open_run(candidates[0]).view()
+    """A run by id, by a prefix that only one run id starts with, or `last`."""
+    try:
+        return ledger.open_run(ledger.resolve_run_id(ref)).view()
+    except LedgerError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 # Commands: each returns the JSON document, how to render it as text, and the exit status ---------------

@@ -64,6 +64,9 @@ class RecordReader(Protocol):
 BatchBuilder = Callable[[list[int]], dict[Path, list[dict[str, Any]]]]
 
 
+LAST_RUN = "last"  # the alias of the newest run wherever a run id is taken
+
+
 def check_run_id(run_id: str) -> str:
     if not _RUN_ID.fullmatch(run_id):  # not `match` with `$`, which lets a trailing newline through
         raise LedgerError(f"invalid run id {run_id!r}: use letters, digits, '.', '_' and '-'")
@@ -184,6 +187,23 @@ class Ledger:
         if not self._exists(self.run_path(run_id)):
             raise LedgerError(f"no run {run_id!r} in {self.home}")
         return RunLedger(self, run_id)
+
+    def resolve_run_id(self, ref: str) -> str:
+        """The run a user means: its id, a prefix only one run id starts with, or `last` (the newest run).
+
+        A run actually named `last` keeps that name; every command that takes a run id goes through here.
+        """
+        if ref and self._exists(self.run_path(ref)):
+            return ref
+        runs = self.list_runs()
+        if ref == LAST_RUN and runs:
+            return max(runs, key=lambda run: (run.create_time, run.run_id)).run_id
+        candidates = sorted(run.run_id for run in runs if ref and run.run_id.startswith(ref))
+        if len(candidates) > 1:
+            raise LedgerError(f"run id prefix {ref!r} is ambiguous: {', '.join(candidates[:5])}")
+        if not candidates:
+            raise LedgerError(f"no run {ref!r} in {self.home}")
+        return candidates[0]
 
     def list_runs(self) -> list[RunSummary]:
         """Every run, in the order they were created."""
