@@ -41,7 +41,7 @@ def _replay_parser(home: Path) -> argparse.ArgumentParser:
     )
     parser.add_argument("--home", type=Path, default=home, help="the home that holds the run")
     parser.add_argument(
-        "--run", required=True, metavar="RUN_ID", help="the run that holds the task: id, unique prefix or `last`"
+        "--run", required=True, metavar="RUN_ID", help="the run holding the task: id, unique prefix or `last`"
     )
     parser.add_argument(
         "--task", required=True, metavar="KEY", help="task key, task path (outer/inner) or execution id"
