@@ -42,6 +42,16 @@ class LaunchedProcess(Protocol):
     async def wait(self) -> int: ...
 
 
+def python_module(module: str) -> list[str]:
+    """`python -m MODULE` that a file or package of that name in the working directory cannot replace.
+
+    `-P` (Python 3.11+) keeps the working directory off sys.path; on 3.10 each of our `__main__` modules
+    drops it itself, which covers everything but a top-level `launcher`/`driver`/`ledger` in that directory.
+    """
+    safe = ["-P"] if sys.version_info >= (3, 11) else []
+    return [sys.executable, *safe, "-m", module]
+
+
 class Launched:
     """One forked launcher, as the driver sees it: a pid (its process group) and, later, an exit code."""
 
@@ -73,7 +83,7 @@ class ForkServer:
     def start(cls, home: Path) -> ForkServer:
         control_read, control_write = os.pipe()
         popen = subprocess.Popen(
-            [sys.executable, "-m", "launcher", "--home", str(home), "--serve", str(control_write)],
+            [*python_module("launcher"), "--home", str(home), "--serve", str(control_write)],
             stdin=subprocess.PIPE,
             pass_fds=(control_write,),
             start_new_session=True,

@@ -11,6 +11,11 @@ from pathlib import Path
 # PYTHONDONTWRITEBYTECODE is set, or each process compiles them from source again (~30 ms).
 sys.dont_write_bytecode = False
 
+# `python -m` puts the working directory first on sys.path, where a user's own `spec.py` would shadow our
+# packages: drop it before importing them, unless our packages live there (a checkout run in place).
+if sys.path and sys.path[0] == os.getcwd() != os.path.dirname(os.path.dirname(os.path.abspath(__file__))):
+    del sys.path[0]
+
 EXIT_USAGE = 2
 
 

@@ -1,7 +1,18 @@
 """`python -m ledger`: inspect the runs recorded in a home (see `ledger.cli`)."""
 
+import os
 import sys
 
-from ledger.cli import main
+# `python -m` puts the working directory first on sys.path, where a user's own `spec.py` would shadow our
+# packages: drop it before importing them, unless our packages live there (a checkout run in place).
+if sys.path and sys.path[0] == os.getcwd() != os.path.dirname(os.path.dirname(os.path.abspath(__file__))):
+    del sys.path[0]
 
-sys.exit(main())
+
+def _main() -> int:
+    from ledger.cli import main
+
+    return main()
+
+
+sys.exit(_main())

@@ -1,0 +1,69 @@
+"""The installed commands: `lpl` and `python -m driver|ledger`, run from a user's project directory whose
+own modules (`spec.py`, `launcher.py`) would shadow this project's packages if the directory came first."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+LPL = Path(sys.executable).parent / "lpl"
+
+
+@pytest.fixture
+def project_dir(tmp_path: Path) -> Path:
+    """A user's project directory holding modules named like ours, each failing loudly when imported."""
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("spec", "launcher"):
+        (project / f"{name}.py").write_text(f"raise SystemExit('the project has its own {name}.py')\n")
+    return project
+
+
+def _run(command: list[str], *, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
+
+
+def _run_ids(completed: subprocess.CompletedProcess[str]) -> list[str]:
+    assert completed.returncode == 0, completed.stderr
+    return [run["run_id"] for run in json.loads(completed.stdout)["runs"]]
+
+
+def test_python_m_driver_and_ledger_ignore_a_spec_py_in_the_working_directory(
+    compile_pipeline: Callable[[str], Path], project_dir: Path, lpl_home: Path
+) -> None:
+    pipeline = compile_pipeline("hello")
+
+    run = _run([sys.executable, "-m", "driver", str(pipeline), "--home", str(lpl_home), "--run-id", "r1"],
+               cwd=project_dir)
+    listed = _run([sys.executable, "-m", "ledger", "--home", str(lpl_home), "runs", "--json"],
+                  cwd=project_dir)
+
+    assert run.returncode == 0, run.stderr
+    assert _run_ids(listed) == ["r1"]
+
+
+def test_lpl_runs_the_driver_and_reads_the_ledger(
+    compile_pipeline: Callable[[str], Path], project_dir: Path, lpl_home: Path
+) -> None:
+    pipeline = compile_pipeline("hello")
+
+    run = _run([str(LPL), "run", str(pipeline), "--home", str(lpl_home), "--run-id", "r1", "-p", "name=lpl"],
+               cwd=project_dir)
+    listed = _run([str(LPL), "runs", "--home", str(lpl_home), "--json"], cwd=project_dir)
+    shown = _run([str(LPL), "show", "r1", "--home", str(lpl_home)], cwd=project_dir)
+
+    assert run.returncode == 0, run.stderr
+    assert _run_ids(listed) == ["r1"]
+    assert "Hello, lpl!" in shown.stdout
+
+
+def test_lpl_without_a_command_prints_its_usage_and_exits_2(project_dir: Path) -> None:
+    completed = _run([str(LPL)], cwd=project_dir)
+
+    assert completed.returncode == 2
+    assert "lpl run PIPELINE" in completed.stdout
