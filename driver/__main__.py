@@ -48,8 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--parallelism",
         type=int,
-        default=os.cpu_count() or 1,
-        help="at most N launcher processes at once (default: CPUs)",
+        help="at most N task attempts at once, loops included (default: a loop's own parallelism limit"
+        " is honoured and other work is capped at 16; see the README)",
     )
     parser.add_argument(
         "--resume",
@@ -164,7 +164,7 @@ def _main(args: argparse.Namespace, *, early: ForkServer | None) -> int:
     from spec.errors import LplError, SpecErrors
 
     try:
-        if args.parallelism < 1:
+        if args.parallelism is not None and args.parallelism < 1:
             from spec.errors import OptionError
 
             raise OptionError(f"--parallelism must be at least 1, not {args.parallelism}")

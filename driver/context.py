@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from google.protobuf import json_format
 
 from driver.console import Console
 from driver.launchers import Launchers
+from driver.slots import Slots
 from driver.state import RunInfo
 from ledger.model import Execution
 from ledger.store import Ledger, RunLedger
@@ -29,7 +29,7 @@ class RunContext:
     home: Path
     run_dir: Path
     cache_enabled: bool
-    slots: asyncio.Semaphore
+    slots: Slots
     console: Console
     launchers: Launchers
     mounts: dict[str, str] = field(default_factory=dict)

@@ -345,14 +345,19 @@ async def _run_loop(
         )
         for i, item in enumerate(items)
     ]
-    states = await asyncio.gather(
-        *(
-            _run_iteration(
-                ctx, it, key, spec, component, gate=gate, retry=retry, loop_id=execution_id, count=len(items)
+    await ctx.slots.widen(min(limit, len(items)))
+    try:
+        states = await asyncio.gather(
+            *(
+                _run_iteration(
+                    ctx, it, key, spec, component, gate=gate, retry=retry, loop_id=execution_id,
+                    count=len(items),
+                )
+                for it in iterations
             )
-            for it in iterations
         )
-    )
+    finally:
+        await ctx.slots.narrow(min(limit, len(items)))
     state = FAILED if FAILED in states or ctx.stopping else COMPLETE
     errors = [first_error(it) for it in iterations if first_error(it)]
     result = TaskResult(

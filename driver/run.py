@@ -20,6 +20,7 @@ from driver.context import PreviousKey, RunContext, load_deployment
 from driver.launchers import ForkServer
 from driver.params import build_root_parameters, read_params_file
 from driver.provision import parameters_from_python, parameters_to_python
+from driver.slots import DEFAULT_PARALLELISM, Slots
 from driver.state import DagScope, RunInfo, TaskResult
 from ledger.model import (
     CANCELED,
@@ -48,7 +49,7 @@ class RunOptions:
     pipeline_root: Path | None = None
     run_id: str | None = None
     cache: bool = True
-    parallelism: int = 1
+    parallelism: int | None = None  # None: the default cap, widened by loops' own limits
     resume: str | None = None
     mounts: dict[str, str] = field(default_factory=dict)
     workspace: Path | None = None
@@ -184,7 +185,9 @@ def execute(options: RunOptions, *, early: ForkServer | None = None) -> int:
         home=options.home.resolve(),
         run_dir=options.home.resolve() / "runs" / prepared.run_id,
         cache_enabled=options.cache,
-        slots=asyncio.Semaphore(max(1, options.parallelism)),
+        slots=Slots(
+            options.parallelism or DEFAULT_PARALLELISM, fixed=options.parallelism is not None
+        ),
         console=console,
         launchers=early or ForkServer.start(options.home.resolve()),
         mounts=dict(options.mounts),

@@ -13,7 +13,7 @@ Workloads (issue 5 goals in brackets):
             plus a cached re-run row (task cache on, second run in the same home)
   cold      seed pipeline, empty environment cache (fresh XDG_CACHE_HOME, uv's own cache kept warm)
             [<= 3 s and <= env build + warm run]
-  sleepers  8 one-second sleepers in ParallelFor(parallelism=8), ours with --parallelism 8 [<= 1.5 s]
+  sleepers  8 one-second sleepers in ParallelFor(parallelism=8), ours with default flags [<= 1.5 s]
   fanout    200 trivial tasks in a ParallelFor  [per-task overhead <= 1.3 x floor]
   chain     50 trivial tasks in sequence        [per-task overhead <= 1.3 x floor]
   loop      (--big) 1,000-iteration loop of trivial tasks: driver peak RSS [<= 200 MB]
@@ -628,7 +628,7 @@ def cold_round(bench: Bench, r: int, seed_env: Path | None) -> None:
 
 def sleepers_round(bench: Bench, r: int) -> None:
     def ours() -> None:
-        _record_ours(bench, "sleepers", bench.run_ours("sleepers", parallelism=8))
+        _record_ours(bench, "sleepers", bench.run_ours("sleepers"))
 
     def kfp() -> None:
         call, wall, error = bench.run_kfp_local("sleepers")
