@@ -25,7 +25,7 @@ from ledger.model import (
     TERMINAL_STATES,
     Execution,
 )
-from spec import values
+from spec import labels, values
 from spec.contracts import LauncherTask, LaunchRequest, TaskFiles
 from spec.ir import pipeline_spec_pb2
 
@@ -35,8 +35,7 @@ ContainerSpec: TypeAlias = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineCo
 
 
 def task_label(scope: DagScope, key: str) -> str:
-    path = "/".join((*scope.task_path, key))
-    return path if scope.iteration_index is None else f"{path}[{scope.iteration_index}]"
+    return labels.child_label(scope.place, key)
 
 
 def _properties(scope: DagScope, key: str, spec: TaskSpec) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from driver.provision import parameters_to_python
 from driver.resolve import TaskContext, output_parameter, resolve_inputs
 from driver.state import NOT_RUN, DagScope, TaskResult
 from ledger.model import CANCELED, COMPLETE, DAG_EXECUTION, FAILED, IMPORTER_EXECUTION, RUNNING
-from spec import values
+from spec import labels, values
 from spec.errors import ResolutionError
 from spec.ir import pipeline_spec_pb2
 
@@ -263,6 +263,7 @@ async def _run_sub_dag(
         component=component,
         component_name=spec.component_ref.name,
         task_path=(*scope.task_path, key),
+        place=labels.child_label(scope.place, key),
         parameters=resolved.parameters,
         artifacts=resolved.artifacts,
         nulled_by_driver=resolved.nulled_by_driver,
@@ -329,6 +330,7 @@ async def _run_loop(
         component=component,
         component_name=spec.component_ref.name,
         task_path=(*scope.task_path, key),
+        place=labels.child_label(scope.place, key),
         parameters=resolved.parameters,
     )
     limit = spec.iterator_policy.parallelism_limit
@@ -390,6 +392,7 @@ def iteration_scope(
         parameters=parameters,
         artifacts=dict(artifacts),
         iteration_index=index,
+        place=labels.iteration_label(loop_scope.place, index),
     )
 
 

@@ -21,12 +21,11 @@ from driver.standins import (
     item_reference,
     mentions_reference,
     resolve_known,
-    task_label,
     unknown_outputs,
 )
 from driver.state import DagScope, RunInfo, TaskResult
 from ledger.model import CANCELED, FAILED, SUCCESS_STATES, Execution, RunView
-from spec import values
+from spec import labels, values
 from spec.command import ENVIRONMENT_READY, PythonPlan, environment_dir, plan_python_component
 from spec.errors import ResolutionError
 from spec.ir import pipeline_spec_pb2
@@ -102,7 +101,7 @@ class _Task:
 
     @property
     def label(self) -> str:
-        return task_label(self.scope.task_path, self.key, self.place.iterations)
+        return labels.child_label(self.scope.place, self.key)
 
 
 def walk_pipeline(walk: Walk, parameters: dict[str, struct_pb2.Value]) -> list[Entry]:
@@ -273,6 +272,7 @@ def _walk_sub_dag(walk: Walk, task: _Task) -> TaskResult:
         component=task.component,
         component_name=task.spec.component_ref.name,
         task_path=(*task.scope.task_path, task.key),
+        place=task.label,
         parameters=resolved.parameters,
         artifacts=resolved.artifacts,
         nulled_by_driver=resolved.nulled_by_driver,
@@ -300,6 +300,7 @@ def _walk_loop(walk: Walk, task: _Task) -> TaskResult:
         component=task.component,
         component_name=task.spec.component_ref.name,
         task_path=(*task.scope.task_path, task.key),
+        place=task.label,
         parameters=resolved.parameters,
     )
     inner = _inner_place(task)
@@ -309,6 +310,7 @@ def _walk_loop(walk: Walk, task: _Task) -> TaskResult:
         )
         body = _iteration(walk, task, loop_scope, resolved, index=0, item=item_reference(task.label))
         body.iteration_index = None
+        body.place = labels.iteration_label(loop_scope.place, "?")
         _walk_dag(walk, body, inner)
         return unknown_outputs(
             task.component, key=task.key, label=task.label, state=_dag_state(task), error=_dag_error(task)

@@ -11,18 +11,13 @@ from driver import condition
 from driver.resolve import ResolvedInputs, TaskContext, output_parameter, resolve_inputs
 from driver.state import DagScope, TaskResult
 from ledger.model import Artifact
-from spec import values
+from spec import labels, values
 from spec.errors import ResolutionError
 from spec.ir import pipeline_spec_pb2
 
 UNKNOWN = "UNKNOWN"  # the state of a task whose outcome cannot be known without running it
 _REFERENCE = re.compile(r"\{\{tasks\['[^']*'\][^{}]*\}\}")
 InputParameterSpec: TypeAlias = pipeline_spec_pb2.TaskInputsSpec.InputParameterSpec
-
-
-def task_label(task_path: tuple[str, ...], key: str, iterations: tuple[int, ...]) -> str:
-    """`outer/inner[i][j]`: the task path with the indices of the loop iterations around it."""
-    return "/".join((*task_path, key)) + "".join(f"[{i}]" for i in iterations)
 
 
 def output_reference(label: str, kind: str, name: str) -> str:
@@ -109,7 +104,7 @@ def _stand_in(
         producer_key = task_spec.dependent_tasks[0] if task_spec.dependent_tasks else ""
         producer = scope.results.get(producer_key)
         if producer is not None and producer.state == UNKNOWN:
-            label = task_label(scope.task_path, producer_key, iterations)
+            label = labels.child_label(scope.place, producer_key)
             return struct_pb2.Value(string_value=f"{{{{tasks['{label}'].status}}}}")
     return value if value is not None and mentions_reference(value) else None
 
@@ -128,7 +123,7 @@ def _output_stand_in(
     except ResolutionError:
         if producer.state != UNKNOWN:
             return None  # a recorded outcome: resolve_inputs fails the task as the run did
-        label = task_label(scope.task_path, source.producer_task, iterations)
+        label = labels.child_label(scope.place, source.producer_task)
         return struct_pb2.Value(
             string_value=output_reference(label, "parameters", source.output_parameter_key)
         )

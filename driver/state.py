@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from google.protobuf import struct_pb2
 
 from ledger.model import SUCCESS_STATES, Artifact
+from spec import labels
 from spec.ir import pipeline_spec_pb2
 
 # A task the driver never started (a dependency failed or was skipped): it has no execution.
@@ -38,18 +39,18 @@ class DagScope:
     execution_id: int
     component: pipeline_spec_pb2.ComponentSpec
     component_name: str
-    task_path: tuple[str, ...]  # task keys from the root, for messages
+    task_path: tuple[str, ...]  # task keys from the root
     parameters: dict[str, struct_pb2.Value] = field(default_factory=dict)
     artifacts: dict[str, list[Artifact]] = field(default_factory=dict)
     results: dict[str, TaskResult] = field(default_factory=dict)
     iteration_index: int | None = None
     # Inputs that the DAG driver set to null because they were omitted and had no default (§2.5).
     nulled_by_driver: frozenset[str] = frozenset()
+    place: str = labels.ROOT  # this DAG's label (spec/labels.py): its tasks are labelled from it
 
     @property
     def label(self) -> str:
-        path = "/".join(self.task_path) or "root"
-        return path if self.iteration_index is None else f"{path}[{self.iteration_index}]"
+        return self.place or "root"
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from google.protobuf import json_format
 from ledger.model import TERMINAL_STATES, Execution, RunView, count_tasks
 from ledger.model import kind_of as kind_of  # re-exported: the report names executions as `show` does
 from ledger.store import RunSummary
+from spec import labels as task_labels
 from spec import values
 from spec.contracts import COMPONENT_SPEC_FILE, EXECUTOR_INPUT_FILE
 from spec.errors import UsageError
@@ -57,11 +58,11 @@ def _label(view: RunView, execution_id: int, labels: dict[int, str]) -> str:
         label = execution.task_name or ROOT_LABEL
     else:
         above = _label(view, parent, labels) if parent != execution_id else "?"
-        prefix = "" if above == ROOT_LABEL else above
+        prefix = task_labels.ROOT if above == ROOT_LABEL else above
         if kind_of(execution) == "iteration":
-            label = f"{prefix}[{execution.iteration_index}]"
+            label = task_labels.iteration_label(prefix, execution.iteration_index or 0)
         else:
-            label = f"{prefix}/{execution.task_name}" if prefix else execution.task_name
+            label = task_labels.child_label(prefix, execution.task_name)
     labels[execution_id] = label
     return label
 

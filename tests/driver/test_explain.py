@@ -154,14 +154,14 @@ def test_explain_without_a_run_shows_upstream_outputs_as_references(
     assert tasks["make-items"]["environment"]["kind"] == "python"
     # Items from an upstream output: the body once, its item unresolved. Raw items: every iteration.
     assert tasks["for-loop-1"]["items"] is None
-    body = tasks["for-loop-1/square"]
+    body = tasks["for-loop-1[?]/square"]
     assert (body["iteration"], body["executorInput"]["inputs"]["parameterValues"]) == (
         None,
         {"x": "{{tasks['for-loop-1'].item}}"},
     )
     assert tasks["for-loop-6"]["items"] == [10, 20]
     assert [
-        tasks[f"for-loop-6/square-2[{i}]"]["executorInput"]["inputs"]["parameterValues"] for i in (0, 1)
+        tasks[f"for-loop-6[{i}]/square-2"]["executorInput"]["inputs"]["parameterValues"] for i in (0, 1)
     ] == [{"x": 10}, {"x": 20}]
     condition = tasks["condition-branches-2/condition-3"]["condition"]
     assert condition["value"] is None and "pipelinechannel--total-Output" in condition["expression"]
@@ -173,7 +173,7 @@ def test_explain_from_a_run_fills_loop_items_collected_values_and_conditions(
     tasks = by_label(loop_explained.tasks)
 
     assert tasks["for-loop-1"]["items"] == [0, 1, 2]
-    squares = [tasks[f"for-loop-1/square[{i}]"] for i in range(3)]
+    squares = [tasks[f"for-loop-1[{i}]/square"] for i in range(3)]
     assert [t["executorInput"]["inputs"]["parameterValues"]["x"] for t in squares] == [0, 1, 2]
     assert [t["iteration"] for t in squares] == [0, 1, 2]
     assert tasks["total"]["executorInput"]["inputs"]["parameterValues"] == {"numbers": [0, 1, 4]}
@@ -212,18 +212,18 @@ def test_explain_task_names_a_task_by_key_path_or_iteration(loop_run: tuple[Path
         "--task",
         "make-items",
         "--task",
-        "for-loop-6/square-2[1]",
+        "for-loop-6[1]/square-2",
         "--task",
         "for-loop-1/square",
         home=home,
     )
 
     assert [t["label"] for t in tasks] == [
-        "for-loop-6/square-2[1]",
+        "for-loop-6[1]/square-2",
         "make-items",
-        "for-loop-1/square[0]",
-        "for-loop-1/square[1]",
-        "for-loop-1/square[2]",
+        "for-loop-1[0]/square",
+        "for-loop-1[1]/square",
+        "for-loop-1[2]/square",
     ]
 
 

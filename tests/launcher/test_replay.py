@@ -120,7 +120,7 @@ def test_replay_in_a_loop_asks_for_the_iteration(loop_home: Path, run_cli: RunCl
     assert ambiguous.returncode == 2
     assert "ran in 3 iterations (0, 1, 2): pass --iteration N" in ambiguous.stderr
     assert completed.returncode == 0, completed.stdout + completed.stderr
-    assert "[for-loop-1/square[2]] square of 2 is 4" in completed.stdout
+    assert "[for-loop-1[2]/square] square of 2 is 4" in completed.stdout
     view = read(loop_home)
     (replayed,) = replays_of(view, only(view, "for-loop-1/square", iteration=2))
     assert replayed.properties["parent_iteration_index"] == 2
