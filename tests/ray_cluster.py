@@ -1,0 +1,218 @@
+"""A real Ray cluster of several nodes on this machine, inside a network namespace that holds only loopback.
+
+Outside such a namespace Ray binds to the machine's own address; inside it, `lo` is the only interface, so
+every Ray process (and every driver run through `in_namespace`) talks over 127.0.0.1 and nothing leaves the
+machine. A holder process (`unshare -n`, then `sleep`) keeps the namespace alive; `ray start` and the
+drivers under test enter it with `nsenter --net`. Package registries are unreachable in there: build the
+environments a test needs before entering (`LPL_PREBUILD`-style warm-up runs outside are the caller's job).
+
+Stopping kills, by pid, every process whose network namespace is this one (Ray's daemons, its workers, any
+driver still running in it), SIGTERM first then SIGKILL, then the holder: nothing is left behind, and no
+Ray process outside the namespace is touched.
+
+Used by tests/ray (a module fixture) and by scripts/bench.py (`--ray`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HEAD_PORT = 6379
+ADDRESS = f"127.0.0.1:{HEAD_PORT}"
+# Node death is noticed after period x threshold; Ray's defaults (3 s x 5, ...) make a killed node linger.
+FAST_HEALTH_CHECKS = {
+    "RAY_health_check_period_ms": "500",
+    "RAY_health_check_timeout_ms": "500",
+    "RAY_health_check_failure_threshold": "3",
+}
+
+
+class ClusterError(RuntimeError):
+    """The cluster could not be started (the message says which step and shows its output)."""
+
+
+def ray_cli() -> list[str]:
+    """The `ray` command of this interpreter's installation."""
+    return [sys.executable, "-c", "import sys; from ray.scripts.scripts import main; sys.exit(main())"]
+
+
+def ray_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("ray") is not None
+
+
+def namespace_supported() -> str | None:
+    """None when `unshare -n` works here, else why not (for a skip or a failure message)."""
+    for tool in ("unshare", "nsenter", "ip"):
+        if shutil.which(tool) is None:
+            return f"{tool} is not installed"
+    probe = subprocess.run(
+        ["unshare", "-n", "sh", "-c", "ip link set lo up"], capture_output=True, text=True, check=False
+    )
+    if probe.returncode != 0:
+        return f"unshare -n fails here: {probe.stderr.strip()}"
+    return None
+
+
+@dataclass
+class Node:
+    """One `ray start`: its name, the daemons it left running (their pids) and what it offers."""
+
+    name: str
+    pids: set[int]
+    resources: dict[str, float] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+class RayCluster:
+    """A namespace and the Ray nodes started in it. Use `start_cluster()` as a context manager."""
+
+    def __init__(self) -> None:
+        self.temp_dir = Path(tempfile.mkdtemp(prefix="lplray-", dir="/tmp"))  # socket paths must stay short
+        self._holder = subprocess.Popen(
+            ["unshare", "-n", "sh", "-c", "ip link set lo up && echo up && exec sleep 86400"],
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        assert self._holder.stdout is not None
+        if self._holder.stdout.readline().strip() != "up":
+            self._holder.kill()
+            raise ClusterError("could not create a loopback-only network namespace (unshare -n)")
+        self.namespace = os.readlink(f"/proc/{self._holder.pid}/ns/net")
+        self.nodes: dict[str, Node] = {}
+        self.address = ADDRESS
+
+    def in_namespace(self, argv: list[str]) -> list[str]:
+        """`argv` as a command that runs inside the cluster's network namespace."""
+        return ["nsenter", f"--net=/proc/{self._holder.pid}/ns/net", *argv]
+
+    def start_node(
+        self,
+        name: str,
+        *,
+        num_cpus: int = 1,
+        resources: dict[str, float] | None = None,
+        labels: dict[str, str] | None = None,
+    ) -> Node:
+        """`ray start` one node (the first one is the head) with its own CPUs, resources and labels."""
+        resources = dict(resources or {})
+        labels = {"lpl-node": name, **(labels or {})}
+        argv = [*ray_cli(), "start", f"--num-cpus={num_cpus}", "--disable-usage-stats"]
+        if not self.nodes:
+            argv += ["--head", f"--port={HEAD_PORT}", f"--temp-dir={self.temp_dir}"]
+            argv += ["--include-dashboard=false", "--node-ip-address=127.0.0.1"]
+        else:
+            argv += [f"--address={self.address}", "--node-ip-address=127.0.0.1"]
+        if resources:
+            argv.append(f"--resources={json.dumps(resources)}")
+        argv.append("--labels=" + ",".join(f"{key}={value}" for key, value in labels.items()))
+        before = self.processes()
+        started = subprocess.run(
+            self.in_namespace(argv),
+            capture_output=True,
+            text=True,
+            env={**os.environ, **FAST_HEALTH_CHECKS, "RAY_USAGE_STATS_ENABLED": "0"},
+            timeout=120,
+            check=False,
+        )
+        if started.returncode != 0:
+            raise ClusterError(f"ray start ({name}) failed:\n{started.stdout}\n{started.stderr}")
+        # The new daemons; not the workers that earlier nodes happened to start meanwhile (their children).
+        new = {pid for pid in self.processes() - before if _parent(pid) not in before}
+        node = Node(name=name, pids=new, resources=resources, labels=labels)
+        self.nodes[name] = node
+        return node
+
+    def kill_node(self, name: str) -> None:
+        """SIGKILL one node's daemons and everything they started (its workers, the tasks they run)."""
+        node = self.nodes.pop(name)
+        victims = _descendants(node.pids)
+        for pid in victims:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+    def processes(self) -> set[int]:
+        """Every process in the namespace but the holder."""
+        found: set[int] = set()
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit() or int(entry.name) == self._holder.pid:
+                continue
+            with contextlib.suppress(OSError):
+                if os.readlink(entry / "ns" / "net") == self.namespace:
+                    found.add(int(entry.name))
+        return found
+
+    def run(self, argv: list[str], *, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        """Run `argv` inside the namespace to its end (text output captured)."""
+        return subprocess.run(
+            self.in_namespace(argv), capture_output=True, text=True, timeout=timeout, check=False
+        )
+
+    def stop(self) -> None:
+        """Stop every process in the namespace (SIGTERM, then SIGKILL after a grace), then the holder."""
+        if self._holder.poll() is not None:
+            return
+        for sig, grace in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 5.0)):
+            for pid in self.processes():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, sig)
+            deadline = time.monotonic() + grace
+            while self.processes() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if not self.processes():
+                break
+        self._holder.kill()
+        self._holder.wait()
+        shutil.rmtree(self.temp_dir, ignore_errors=True)
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _descendants(roots: set[int]) -> set[int]:
+    children: dict[int, set[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            stat = (entry / "stat").read_text()
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, set()).add(int(entry.name))
+    found: set[int] = set()
+    todo = list(roots)
+    while todo:
+        pid = todo.pop()
+        if pid not in found:
+            found.add(pid)
+            todo.extend(children.get(pid, ()))
+    return found
+
+
+@contextlib.contextmanager
+def start_cluster() -> Iterator[RayCluster]:
+    """A head node (1 CPU, label lpl-node=head) and a worker `b` (1 CPU, resource `b`, labels lpl-node=b,
+    disk=ssd), stopped on exit whatever happens."""
+    cluster = RayCluster()
+    try:
+        cluster.start_node("head")
+        cluster.start_node("b", resources={"b": 1}, labels={"disk": "ssd"})
+        yield cluster
+    finally:
+        cluster.stop()
