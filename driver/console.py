@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import shlex
 import shutil
 import sys
 import time
@@ -260,22 +261,39 @@ def summary_rows(view: RunView) -> list[SummaryRow]:
     return rows
 
 
-def failure_report(view: RunView, pipeline_source: str) -> list[str]:
-    """For each failed task: its error, the tail of its log, where the full log is, how to explain it."""
+def failure_report(view: RunView, pipeline_source: str, *, home: Path | None = None) -> list[str]:
+    """For each failed task: its error, the tail of its log, where the full log is, how to explain it.
+
+    `home` is the run's home when the user chose one (the explain command must find the run there).
+    """
     failed = [e for e in sorted(view.executions.values(), key=lambda e: e.id)
               if e.state == FAILED and e.type != DAG_EXECUTION]
     source = pipeline_source or str(view.header.get("source", "")) or "PIPELINE"
     labels = describe.label_executions(view)
+    rerun = _explain_options(view, home=home)
     lines: list[str] = []
     for execution in failed[:_MAX_FAILURES_SHOWN]:
-        lines += _failure_lines(execution, label=labels[execution.id], source=source)
+        lines += _failure_lines(execution, label=labels[execution.id], explain=f"{source} --explain"
+                                f" --task {shlex.quote(labels[execution.id])}{rerun}")
     if len(failed) > _MAX_FAILURES_SHOWN:
         lines.append(f"… and {len(failed) - _MAX_FAILURES_SHOWN} more failed tasks:"
                      f" python -m ledger show {view.run_id}")
     return lines
 
 
-def _failure_lines(execution: Execution, *, label: str, source: str) -> list[str]:
+def _explain_options(view: RunView, *, home: Path | None) -> str:
+    """` --from-run RUN -p NAME=VALUE ...`: what makes `--explain` see the run that failed."""
+    options = [f"--from-run {shlex.quote(view.run_id)}"]
+    if home is not None:
+        options.append(f"--home {shlex.quote(str(home))}")
+    parameters = view.header.get("parameters") or {}
+    for name, value in sorted(parameters.items()):
+        text = value if isinstance(value, str) else json.dumps(value)
+        options.append(f"-p {shlex.quote(f'{name}={text}')}")
+    return "".join(f" {option}" for option in options)
+
+
+def _failure_lines(execution: Execution, *, label: str, explain: str) -> list[str]:
     lines = [f"failed task: {label}: {execution.properties.get('error') or 'no error recorded'}"]
     log = str(execution.properties.get("log") or "")
     tail = read_log_tail(Path(log), lines=_LOG_TAIL_LINES) if log else []
@@ -284,8 +302,7 @@ def _failure_lines(execution: Execution, *, label: str, source: str) -> list[str
         lines += [f"    | {line}" for line in tail]
     if log:
         lines.append(f"  full log: {log}")
-    task_path = str(execution.properties.get("task_path") or execution.task_name)
-    lines.append(f"  explain:  python -m driver {source} --explain --task {task_path}")
+    lines.append(f"  explain:  python -m driver {explain}")
     return lines
 
 

@@ -331,11 +331,16 @@ def _stop(ctx: RunContext) -> None:
             os.killpg(process.pid, signal.SIGTERM)
 
 
+def _default_home() -> Path:
+    return Path(os.environ.get("LPL_HOME", ".lpl"))
+
+
 def _print_summary(ctx: RunContext, state: str) -> None:
     view = ctx.run_ledger.view()
     ctx.console.summary(summary_rows(view))
     event = "run_finished" if state == COMPLETE else "run_failed"
     lines = [f"run {ctx.run.run_id} {state}"]
     if state == FAILED:
-        lines += failure_report(view, str(view.header.get("source", "")))
+        home = None if ctx.home == _default_home().resolve() else ctx.home
+        lines += failure_report(view, str(view.header.get("source", "")), home=home)
     ctx.console.event(event, "\n".join(lines), run_id=ctx.run.run_id, state=state)
