@@ -54,7 +54,8 @@ def test_the_report_uses_the_label(failed: FinishedRun, tmp_path: Path) -> None:
 
 
 def test_the_printed_explain_command_reproduces_the_failed_run(failed: FinishedRun) -> None:
-    (printed,) = [line for line in failed.completed.stdout.splitlines() if line.strip().startswith("explain:")]
+    lines = failed.completed.stdout.splitlines()
+    (printed,) = [line for line in lines if line.strip().startswith("explain:")]
     argv = shlex.split(printed.split("explain:", 1)[1])
     assert argv[:3] == ["python", "-m", "driver"]
     assert "--from-run" in argv and "limit=5" in argv
