@@ -133,7 +133,9 @@ def test_failure_report_shows_the_log_tail_and_how_to_explain(tmp_path: Path) ->
     assert lines[1] == "  last 12 lines of its log:"
     assert lines[2:14] == [f"    | line {i}" for i in range(28, 40)]
     assert lines[14] == f"  full log: {tmp_path / 'train.log'}"
-    assert lines[15] == "  explain:  python -m driver pipeline.json --explain --task 'for-loop-1[1]/train' --from-run r"
+    assert lines[15] == (
+        "  explain:  python -m driver pipeline.json --explain --task 'for-loop-1[1]/train' --from-run r"
+    )
 
 
 def test_summary_rows_label_loop_iterations(tmp_path: Path) -> None:
