@@ -16,6 +16,7 @@ from ledger.store import CacheEntry
 from spec import values
 from spec.errors import ResolutionError
 from spec.ir import pipeline_spec_pb2
+from spec.names import under_mount
 
 _PLACEHOLDER = re.compile(r"\{\{\$\.inputs\.parameters\['([^']+)'\]\}\}")
 REMOTE_SCHEMES = ("gs://", "s3://", "minio://")
@@ -27,7 +28,10 @@ def map_remote_uri(uri: str, mounts: dict[str, str]) -> str:
         return uri
     for prefix in sorted(mounts, key=len, reverse=True):
         if uri == prefix or uri.startswith(prefix.rstrip("/") + "/"):
-            return mounts[prefix].rstrip("/") + uri[len(prefix.rstrip("/")) :]
+            relative = under_mount(uri[len(prefix.rstrip("/")) :])
+            if relative is None:
+                raise ResolutionError(f"remote URI {uri!r} climbs out of its mount {prefix}={mounts[prefix]}")
+            return mounts[prefix].rstrip("/") + (f"/{relative}" if relative else "")
     raise ResolutionError(
         f"remote URI {uri!r} has no local copy: map it with --mount {uri.split('/')[0]}//BUCKET=DIR"
     )

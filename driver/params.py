@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from google.protobuf import struct_pb2
 
-from spec import values
+from spec import documents, values
 from spec.errors import ParameterError
 from spec.ir import pipeline_spec_pb2
 
@@ -17,9 +16,13 @@ _TYPE_NAME = pipeline_spec_pb2.ParameterType.ParameterTypeEnum.Name
 
 def read_params_file(path: Path) -> dict[str, Any]:
     try:
-        loaded = json.loads(path.read_text())
+        loaded = documents.load_json(path.read_text())
     except OSError as exc:
         raise ParameterError(f"{path}: cannot read parameters file: {exc.strerror}", name="") from exc
+    except UnicodeDecodeError as exc:
+        raise ParameterError(f"{path}: not UTF-8 text (byte {exc.start})", name="") from exc
+    except documents.DocumentError as exc:
+        raise ParameterError(f"{path}: {exc}", name="") from exc
     except ValueError as exc:
         raise ParameterError(f"{path}: not valid JSON: {exc}", name="") from exc
     if not isinstance(loaded, dict):

@@ -13,6 +13,7 @@ from spec import values
 from spec.contracts import EXECUTOR_LOGS
 from spec.errors import ResolutionError
 from spec.ir import pipeline_spec_pb2
+from spec.names import path_segment_problem
 
 # Properties of ours on an artifact that are not the component's metadata.
 _NOT_METADATA = frozenset({"display_name", "store_session_info"})
@@ -32,8 +33,9 @@ def runtime_artifact(artifact: Artifact) -> pipeline_spec_pb2.RuntimeArtifact:
 
 def _safe_name(name: str, *, what: str) -> str:
     """Output names become path segments; one that could climb out of the task root is refused."""
-    if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
-        raise ResolutionError(f"{what} name {name!r} cannot be used as a file name under the task root")
+    problem = path_segment_problem(name)
+    if problem is not None:
+        raise ResolutionError(f"{what} name {problem}")
     return name
 
 

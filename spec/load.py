@@ -9,6 +9,7 @@ from typing import Any
 
 from google.protobuf import json_format
 
+from spec import documents
 from spec.errors import SpecError, SpecErrors
 from spec.ir import pipeline_spec_pb2
 from spec.parse import describe_json, join_path, parse_message
@@ -90,27 +91,22 @@ def _read_text(path: Path) -> str:
 
 def _parse_json(text: str, *, file: Path) -> Any:
     try:
-        return json.loads(text)
+        return documents.load_json(text)
     except json.JSONDecodeError as exc:
         truncated = " (the file ends early: is it truncated?)" if exc.pos >= len(text.rstrip()) else ""
         message = f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}{truncated}"
         raise SpecError(message, file=file) from exc
+    except documents.DocumentError as exc:
+        raise SpecError(str(exc), file=file) from exc
 
 
 def _parse_yaml(text: str, *, file: Path) -> list[Any]:
-    import yaml  # only YAML files pay for it
-
-    # The C loader is several times faster on large specs; PyYAML builds without libyaml lack it.
-    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        documents = list(yaml.load_all(text, Loader=loader))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise SpecError(f"invalid YAML{where}: {problem}", file=file) from exc
+        loaded = documents.load_yaml(text)
+    except documents.DocumentError as exc:
+        raise SpecError(str(exc), file=file) from exc
     # `---` at the end of a file leaves an empty document behind.
-    return [document for document in documents if document is not None]
+    return [document for document in loaded if document is not None]
 
 
 def _split_documents(documents: list[Any], *, file: Path) -> _Documents:

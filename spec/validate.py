@@ -12,6 +12,7 @@ from google.protobuf import json_format
 
 from spec.errors import SpecError
 from spec.ir import pipeline_spec_pb2
+from spec.names import path_segment_problem
 from spec.parse import parse_message
 
 # (json_path, message): what the checks below yield; validate_pipeline turns them into SpecErrors.
@@ -74,6 +75,27 @@ def _problems(pipeline_spec: pipeline_spec_pb2.PipelineSpec) -> Iterator[Problem
         yield from _check_component(name, components[name], components=components, labels=labels)
     yield from _check_component_cycles(components)
     yield from _check_importer_conditions(pipeline_spec)
+    yield from _check_path_names(pipeline_spec)
+
+
+def _check_path_names(pipeline_spec: pipeline_spec_pb2.PipelineSpec) -> Iterator[Problem]:
+    """Names that become paths (pipeline root, task directories, output files) are checked before a run."""
+    named = [("pipelineInfo.name", "pipeline name", pipeline_spec.pipeline_info.name)]
+    owners = [("root", pipeline_spec.root)] + [
+        (f"components[{name!r}]", pipeline_spec.components[name]) for name in sorted(pipeline_spec.components)
+    ]
+    for path, component in owners:
+        named += [(f"{path}.dag.tasks[{key!r}]", "task key", key) for key in sorted(component.dag.tasks)]
+        outputs = component.output_definitions
+        named += [
+            (f"{path}.outputDefinitions.{kind}[{name!r}]", "output name", name)
+            for kind, names in (("artifacts", outputs.artifacts), ("parameters", outputs.parameters))
+            for name in sorted(names)
+        ]
+    for path, what, name in named:
+        problem = path_segment_problem(name)
+        if problem is not None and name:
+            yield path, f"{what} {problem}"
 
 
 def _check_importer_conditions(pipeline_spec: pipeline_spec_pb2.PipelineSpec) -> Iterator[Problem]:

@@ -151,3 +151,20 @@ def test_a_condition_on_an_importer_task_is_refused_before_anything_runs(
     assert run.returncode == 2, run.output
     assert "root.dag.tasks['importer'].triggerPolicy.condition" in run.output
     assert "an importer task cannot have a condition" in run.output
+
+
+def test_a_mounted_uri_cannot_climb_out_of_its_mount(
+    importer_setup: tuple[Path, Path], lpl_home: Path
+) -> None:
+    # Issue 15 item 5: gs://bucket/../x named a file beside the mounted directory, outside it.
+    files, package = importer_setup
+    (files / "secret.txt").write_text("outside the mount")
+    climbing = f"{BUCKET}/../secret.txt"
+    args = ("-p", f"data_uri={climbing}", "--mount", f"{BUCKET}={files / 'bucket'}")
+
+    run = run_driver(package, *args, home=lpl_home, run_id="climb")
+
+    assert run.returncode == 1, run.output
+    assert "outside the mount" not in run.output
+    failed = [e for e in run.executions(type=IMPORTER_EXECUTION) if e.state == FAILED]
+    assert failed and all("climbs out of its mount" in e.properties["error"] for e in failed)

@@ -7,12 +7,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ledger.model import COMPLETE, FAILED
+from tests.cli import run_cli
 from tests.e2e.finished_run import CompilePipeline, FinishedRun, run_driver
 from tests.e2e.recorded import artifacts_of
+from tests.e2e.test_bad_input import assert_nothing_recorded
 
 TASK = "write-output"
 
@@ -134,3 +137,55 @@ def test_a_parameter_with_shell_metacharacters_arrives_verbatim_and_runs_nothing
     assert argvs == {"show-argv": expected, "show-argv-2": expected}, run.output
     assert run.execution("show-argv").state == COMPLETE
     assert sorted(tmp_path.glob("pwned-*")) == []
+
+
+def _edited(package: Path, tmp_path: Path, edit: Callable[[dict[str, Any]], None]) -> Path:
+    spec: dict[str, Any] = json.loads(package.read_text())
+    edit(spec)
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(spec))
+    return edited
+
+
+def _rename_task(spec: dict[str, Any], new: str) -> None:
+    tasks = spec["root"]["dag"]["tasks"]
+    tasks[new] = tasks.pop("produce")
+
+
+def _rename_output(spec: dict[str, Any], kind: str, old: str, new: str) -> None:
+    outputs = spec["components"]["comp-produce"]["outputDefinitions"][kind]
+    outputs[new] = outputs.pop(old)
+
+
+# Issue 15 item 5: names that become paths are checked at load, before anything is written.
+PATH_NAMES: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
+    "pipeline-name": (lambda s: s["pipelineInfo"].update(name="../../../../tmp/x"), "pipelineInfo.name"),
+    "task-key": (lambda s: _rename_task(s, "../../escape"), "root.dag.tasks['../../escape']"),
+    "long-task-key": (lambda s: _rename_task(s, "k" * 5000), "bytes long"),
+    "artifact-output": (
+        lambda s: _rename_output(s, "artifacts", "data", "../data"),
+        "outputDefinitions.artifacts['../data']",
+    ),
+    "parameter-output": (
+        lambda s: _rename_output(s, "parameters", "Output", ".."),
+        "outputDefinitions.parameters['..']",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(PATH_NAMES))
+def test_a_name_that_would_leave_its_directory_is_refused_at_load(
+    compile_pipeline: CompilePipeline, lpl_home: Path, tmp_path: Path, case: str
+) -> None:
+    edit, named = PATH_NAMES[case]
+    edited = _edited(compile_pipeline("hostile_base"), tmp_path, edit)
+
+    completed = run_cli("driver", str(edited), home=lpl_home)
+
+    assert completed.returncode == 2, completed.stdout + completed.stderr
+    assert "Traceback" not in completed.stderr
+    lines = completed.stderr.splitlines()
+    assert lines and all(line.startswith(f"error: {edited}") for line in lines), completed.stderr
+    assert any(named in line for line in lines), completed.stderr
+    assert_nothing_recorded(lpl_home)
+    assert not (tmp_path.parent / "escape").exists()
