@@ -1,6 +1,6 @@
 """Covers: the base that the hostile-input tests (issue 15, items 3-5) edit before running: a float input
-with a default (made `.nan`), a struct input with a default (made an alias bomb or deeply nested), a task key, and
-an output artifact and output parameter (renamed to climb out of the task root)."""
+with a default (made `.nan`), a struct input with a default (made an alias bomb or deeply nested), a task
+key, and an output artifact and output parameter (renamed to climb out of the task root)."""
 
 from kfp import dsl
 from kfp.dsl import Dataset, Output
