@@ -44,6 +44,31 @@ def _parser() -> argparse.ArgumentParser:
         "--pipeline-root", type=Path, help="where artifacts go (default <home>/pipeline_root)"
     )
     parser.add_argument("--run-id", help="name the run (default: a fresh UUID)")
+    parser.add_argument(
+        "--run-name",
+        help="the run's display name, {{$.pipeline_job_name}} (default: '<pipeline name> <date time>')",
+    )
+    parser.add_argument(
+        "--secret",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="the local source of Kubernetes secret NAME: a directory with one file per key, or an env"
+        " file of KEY=VALUE lines (repeatable)",
+    )
+    parser.add_argument(
+        "--config-map",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="the local source of Kubernetes config map NAME, as for --secret (repeatable)",
+    )
+    parser.add_argument(
+        "--kfp-package",
+        metavar="SPEC",
+        help="install this instead of the kfp version a lightweight component pins (a path to an SDK"
+        " checkout or wheel, or a requirement), as the backend's CI does with KFP_PACKAGE_PATH",
+    )
     parser.add_argument("--no-cache", action="store_true", help="disable cache lookups for this run")
     parser.add_argument(
         "--parallelism",
@@ -118,6 +143,28 @@ def _mounts(items: list[str]) -> dict[str, str]:
     return mounts
 
 
+def _local_sources(items: list[str], *, option: str) -> dict[str, str]:
+    from spec.errors import OptionError
+
+    sources: dict[str, str] = {}
+    for item in items:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise OptionError(f"{option} {item!r}: expected NAME=PATH, e.g. {option} db-creds=./secrets/db")
+        if not Path(path).exists():
+            raise OptionError(f"{option} {item!r}: {path} does not exist")
+        sources[name] = str(Path(path).resolve())
+    return sources
+
+
+def _kfp_package(spec: str | None) -> str:
+    """A path is made absolute (the launcher installs from another directory); a requirement is kept."""
+    if not spec:
+        return ""
+    path = Path(spec)
+    return str(path.resolve()) if path.exists() else spec
+
+
 def _explain(args: argparse.Namespace) -> int:
     from driver.explain import ExplainOptions, explain
     from spec.errors import OptionError
@@ -177,6 +224,10 @@ def _main(args: argparse.Namespace, *, early: ForkServer | None) -> int:
             params_file=args.params_file,
             pipeline_root=args.pipeline_root,
             run_id=args.run_id,
+            run_name=args.run_name,
+            secrets=_local_sources(args.secret, option="--secret"),
+            config_maps=_local_sources(args.config_map, option="--config-map"),
+            kfp_package=_kfp_package(args.kfp_package),
             cache=not args.no_cache,
             parallelism=args.parallelism,
             resume=args.resume,

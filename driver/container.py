@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 from typing import Any, TypeAlias
 
-from driver import cache, condition
+from driver import cache, condition, platform
 from driver.context import RunContext
 from driver.provision import build_executor_input, parameters_from_python, parameters_to_python
 from driver.resolve import TaskContext, resolve_inputs
@@ -89,6 +89,19 @@ async def run_container(
         )
         ctx.console.event("task_skipped", f"{task_label(scope, key)} skipped: condition is false", task=key)
         return TaskResult(task_key=key, state=CANCELED, execution_id=execution_id)
+    if platform.is_pvc_operation(container):
+        return platform.run_pvc_operation(
+            ctx,
+            key=key,
+            label=task_label(scope, key),
+            image=container.image,
+            resolved=resolved,
+            properties=properties,
+        )
+    kubernetes = platform.task_kubernetes(
+        ctx, scope=scope, task_spec=spec, component=component, context=context
+    )
+    properties |= platform.execution_properties(kubernetes)
     _warn_ignored_settings(ctx, container)
     task_root = f"{ctx.run.run_root}/{key}/{uid}"
     task_dir = ctx.run_dir / f"{key}-{uid[:12]}"
@@ -122,12 +135,16 @@ async def run_container(
         run_root=ctx.run.run_root,
         pipeline_root=ctx.run.pipeline_root,
         job_name=ctx.run.job_name,
+        job_resource_name=ctx.run.job_resource_name,
         create_time=ctx.run.create_time,
         task_uuid=uid,
         workspace=ctx.workspace,
         cache_fingerprint=fingerprint,
         driver_pid=os.getpid(),
         console=ctx.console.verbosity,
+        kubernetes=kubernetes.to_json() if kubernetes is not None else {},
+        local_sources=platform.local_sources(ctx, kubernetes),
+        kfp_package=ctx.kfp_package,
     )
     TaskFiles(
         task_dir=task_dir,

@@ -15,6 +15,7 @@ from driver.state import RunInfo
 from ledger.model import Execution
 from ledger.store import Ledger, RunLedger
 from spec.ir import pipeline_spec_pb2
+from spec.kubernetes import ExecutorSettings
 
 PreviousKey = tuple[int | None, str, int | None]
 
@@ -35,6 +36,10 @@ class RunContext:
     mounts: dict[str, str] = field(default_factory=dict)
     workspace: str = ""
     platform_spec: pipeline_spec_pb2.PlatformSpec | None = None
+    kubernetes: dict[str, ExecutorSettings] = field(default_factory=dict)  # by executor label
+    # Local sources of secrets and config maps: {"secret": {name: path}, "config map": {name: path}}.
+    local_sources: dict[str, dict[str, str]] = field(default_factory=dict)
+    kfp_package: str = ""  # replaces a lightweight component's kfp pin (--kfp-package)
     # Executions already recorded for this run id (resume), by (parent DAG id, task key, iteration).
     previous: dict[PreviousKey, Execution] = field(default_factory=dict)
     warned: set[str] = field(default_factory=set)

@@ -447,6 +447,7 @@ def _job_facts(walk: Walk, task: _Task) -> JobFacts:
         create_time=walk.run.create_time,
         pipeline_root=walk.run.pipeline_root,
         workspace=walk.workspace,
+        job_resource_name=walk.run.job_resource_name,
     )
 
 

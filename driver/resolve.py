@@ -110,6 +110,25 @@ def _drop_undeclared(
             del resolved.parameters[name]
 
 
+def resolve_platform_name(
+    spec: TaskInputParameter,
+    *,
+    task_spec: pipeline_spec_pb2.PipelineTaskSpec,
+    scope: DagScope,
+    context: TaskContext,
+    what: str,
+) -> str | None:
+    """A kfp-kubernetes name (secret, config map, PVC) as the backend's `resolveInputParameterStr` gives it:
+    a component input names the parent DAG's input; None for a null value (the setting is skipped)."""
+    try:
+        value = _resolve_parameter(spec, task_spec=task_spec, scope=scope, context=context)
+    except _Null:
+        return None
+    if value.WhichOneof("kind") != "string_value" or not value.string_value:
+        raise ResolutionError(f"{what} must be a non-empty string, not {values.value_to_text(value)!r}")
+    return value.string_value
+
+
 def _resolve_parameter(
     spec: TaskInputParameter,
     *,
@@ -147,7 +166,7 @@ def _resolve_constant(constant: struct_pb2.Value, *, context: TaskContext) -> st
     run = context.run
     exact = {
         "{{$.pipeline_job_name}}": run.job_name,
-        "{{$.pipeline_job_resource_name}}": run.job_name,
+        "{{$.pipeline_job_resource_name}}": run.job_resource_name,
         "{{$.pipeline_job_uuid}}": run.run_id,
         "{{$.pipeline_task_name}}": context.task_key,
         "{{$.pipeline_task_uuid}}": context.task_uuid or context.task_key,
@@ -170,7 +189,7 @@ def _final_status(
     status = {
         "state": producer.state,
         "pipelineTaskName": producer.task_key,
-        "pipelineJobResourceName": context.run.job_name,
+        "pipelineJobResourceName": context.run.job_resource_name,
         "error": {"code": 1, "message": producer.error} if producer.error else {},
     }
     return values.python_to_value(status)

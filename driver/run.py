@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime
 import os
 import signal
@@ -14,7 +15,7 @@ from typing import Any
 
 from google.protobuf import json_format, struct_pb2
 
-from driver import dag
+from driver import dag, run_names
 from driver.console import Console, count_tasks, failure_report, summary_rows
 from driver.context import PreviousKey, RunContext, load_deployment
 from driver.launchers import ForkServer
@@ -35,6 +36,7 @@ from ledger.model import (
 from ledger.store import Ledger, RunLedger, check_run_id
 from spec.errors import LedgerError, OptionError
 from spec.ir import pipeline_spec_pb2
+from spec.kubernetes import KUBERNETES, ExecutorSettings, load_kubernetes_settings
 from spec.load import LoadedPipeline, load_pipeline
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -48,6 +50,10 @@ class RunOptions:
     params_file: Path | None = None
     pipeline_root: Path | None = None
     run_id: str | None = None
+    run_name: str | None = None  # the display name; default as the SDK client names a run
+    secrets: dict[str, str] = field(default_factory=dict)  # secret name -> local source path
+    config_maps: dict[str, str] = field(default_factory=dict)  # config map name -> local source path
+    kfp_package: str = ""  # replaces a lightweight component's kfp pin
     cache: bool = True
     parallelism: int | None = None  # None: the default cap, widened by loops' own limits
     resume: str | None = None
@@ -67,6 +73,7 @@ class PreparedRun:
     run_id: str
     pipeline_root: Path
     source: str
+    kubernetes: dict[str, ExecutorSettings] = field(default_factory=dict)  # by executor label
 
 
 def _existing_ledger(home: Path) -> Ledger | None:
@@ -95,6 +102,7 @@ def prepare_run(options: RunOptions) -> PreparedRun:
     return PreparedRun(
         pipeline_spec=loaded.pipeline_spec,
         platform_spec=loaded.platform_spec,
+        kubernetes=load_kubernetes_settings(loaded.platform_spec, file=options.pipeline),
         parameters=parameters,
         run_id=run_id,
         pipeline_root=root,
@@ -138,9 +146,11 @@ def _prepare_resume(options: RunOptions, ledger: Ledger) -> PreparedRun:
     if options.params or options.params_file:
         raise OptionError("--resume takes the parameters recorded with the run; do not pass -p/--params-file")
     platform = header.get("platform_spec")
+    platform_spec = json_format.ParseDict(platform, pipeline_spec_pb2.PlatformSpec()) if platform else None
     return PreparedRun(
         pipeline_spec=spec,
-        platform_spec=json_format.ParseDict(platform, pipeline_spec_pb2.PlatformSpec()) if platform else None,
+        platform_spec=platform_spec,
+        kubernetes=load_kubernetes_settings(platform_spec),
         parameters=parameters_from_python(header["parameters"]),
         run_id=str(header["run_id"]),
         pipeline_root=Path(header["pipeline_root"]),
@@ -161,11 +171,18 @@ def execute(options: RunOptions, *, early: ForkServer | None = None) -> int:
         run_ledger = ledger.open_run(prepared.run_id)
         _close_unfinished(run_ledger)
         run_ledger.finish_run(RUNNING)  # the run's state record: it is running again
-        create_time = str(run_ledger.view().header.get("create_time", ""))
+        header = run_ledger.view().header
+        create_time = str(header.get("create_time", ""))
+        display_name = str(header.get("run_name") or prepared.run_id)
+        resource = str(header.get("resource_name") or prepared.run_id)
+        options = _with_recorded_sources(options, header)
     else:
+        display_name = options.run_name or run_names.default_display_name(name)
+        resource = run_names.resource_name(name)
         create_time = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         run_ledger = ledger.create_run(
             _header(prepared, run_root=run_root, create_time=create_time, options=options)
+            | {"run_name": display_name, "resource_name": resource}
         )
     run_ledger.add_note({"driver_pid": os.getpid()})  # lets a --resume refuse while this driver lives
     run = RunInfo(
@@ -173,8 +190,9 @@ def execute(options: RunOptions, *, early: ForkServer | None = None) -> int:
         pipeline_name=name,
         pipeline_root=str(prepared.pipeline_root),
         run_root=run_root,
-        job_name=prepared.run_id,
+        job_name=display_name,
         create_time=create_time,
+        resource_name=resource,
     )
     ctx = RunContext(
         pipeline_spec=prepared.pipeline_spec,
@@ -193,6 +211,9 @@ def execute(options: RunOptions, *, early: ForkServer | None = None) -> int:
         mounts=dict(options.mounts),
         workspace=_workspace(options, run_root),
         platform_spec=prepared.platform_spec,
+        kubernetes=prepared.kubernetes,
+        local_sources={"secret": dict(options.secrets), "config map": dict(options.config_maps)},
+        kfp_package=options.kfp_package,
         previous=_previous(run_ledger.view()) if options.resume else {},
     )
     verb = "resuming" if options.resume else "started"
@@ -212,17 +233,28 @@ def execute(options: RunOptions, *, early: ForkServer | None = None) -> int:
 
 
 def _warn_platform_settings(ctx: RunContext) -> None:
-    """kfp-kubernetes settings (secrets, volumes, node selectors, ...) have no meaning on this machine."""
+    """Settings that only place a pod on a cluster (node selectors, tolerations, ...) have no local meaning;
+    other platforms than kubernetes have none at all."""
+    ignored = sorted({name for settings in ctx.kubernetes.values() for name in settings.ignored})
+    if ignored:
+        ctx.warn_once(
+            "kubernetes-ignored", f"kubernetes settings with no local effect, ignored: {', '.join(ignored)}"
+        )
     if ctx.platform_spec is None:
         return
-    for platform, config in ctx.platform_spec.platforms.items():
-        executors = json_format.MessageToDict(config.deployment_spec).get("executors", {})
-        settings = sorted({key for executor in executors.values() for key in executor})
-        if settings:
-            ctx.warn_once(
-                f"platform-{platform}",
-                f"{platform} settings {', '.join(settings)} have no local effect and are ignored",
-            )
+    for platform in ctx.platform_spec.platforms:
+        if platform != KUBERNETES:
+            ctx.warn_once(f"platform-{platform}", f"{platform} settings have no local effect and are ignored")
+
+
+def _with_recorded_sources(options: RunOptions, header: dict[str, Any]) -> RunOptions:
+    """A resume takes the run's recorded secret/config map sources and kfp package unless given again."""
+    return dataclasses.replace(
+        options,
+        secrets=options.secrets or dict(header.get("secrets") or {}),
+        config_maps=options.config_maps or dict(header.get("config_maps") or {}),
+        kfp_package=options.kfp_package or str(header.get("kfp_package") or ""),
+    )
 
 
 def _header(prepared: PreparedRun, *, run_root: str, create_time: str, options: RunOptions) -> dict[str, Any]:
@@ -238,6 +270,10 @@ def _header(prepared: PreparedRun, *, run_root: str, create_time: str, options: 
         "run_root": run_root,
         "create_time": create_time,
         "cache_enabled": options.cache,
+        # Paths of local sources only: a resume uses them again; secret values are never recorded.
+        "secrets": options.secrets,
+        "config_maps": options.config_maps,
+        "kfp_package": options.kfp_package,
         "contexts": {
             "system.Pipeline": prepared.pipeline_spec.pipeline_info.name,
             "system.PipelineRun": prepared.run_id,

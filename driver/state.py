@@ -61,5 +61,10 @@ class RunInfo:
     pipeline_name: str
     pipeline_root: str
     run_root: str
-    job_name: str
+    job_name: str  # the display name: `{{$.pipeline_job_name}}`
     create_time: str
+    resource_name: str = ""  # the workflow name: `{{$.pipeline_job_resource_name}}`
+
+    @property
+    def job_resource_name(self) -> str:
+        return self.resource_name or self.job_name

@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 
 from launcher.echo import OutputStream
 from launcher.environment import ensure_environment
+from launcher.kubernetes_host import host_environment
 from launcher.outputs import OutputError, collect_outputs
 from ledger.model import CANCELED, COMPLETE, FAILED, RUNNING
 from ledger.store import CacheEntry, Ledger, RunLedger
@@ -126,8 +127,9 @@ def _execute(files: TaskFiles, *, log: BinaryIO, interrupt: _Interrupt) -> Outco
         component_spec=files.component,
         container=files.container,
         job=files.task.job_facts(),
+        kfp_package=files.task.kfp_package,
     )
-    env = dict(os.environ) | plan.variables
+    env = dict(os.environ) | plan.variables | host_environment(files.task)
     if plan.python is not None:
         build_log: list[str] = []
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,20 @@ def collect_outputs(
     return collected
 
 
+def _upload_custom_path(custom_path: str, uri: str) -> None:
+    """An artifact written at a path of the component's choosing (`Artifact.set_path`) is copied to its URI,
+    as the backend's launcher uploads it from there; the artifact keeps its URI."""
+    source = Path(custom_path)
+    if not source.exists():
+        return  # reported as a missing file at the URI, as any artifact never written
+    destination = Path(uri)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    if source.is_dir():
+        shutil.copytree(source, destination, dirs_exist_ok=True)
+    else:
+        shutil.copyfile(source, destination)
+
+
 def _read_parameter_file(name: str, path: str, parameter_type: str) -> Any:
     try:
         text = Path(path).read_text()
@@ -106,10 +121,9 @@ def _artifact_draft(
     if override is not None:
         uri = override.uri or uri
         metadata.update(values.message_to_jsonable(override.metadata))
-        custom_path = getattr(override, "custom_path", "")
-        if custom_path and not inside(custom_path, run_root):
-            raise PathEscapeError(custom_path, root=run_root, what=f"custom path of output {name!r}")
     if not inside(uri, run_root):
         raise PathEscapeError(uri, root=run_root, what=f"URI of output artifact {name!r}")
+    if override is not None and override.custom_path and override.custom_path != uri:
+        _upload_custom_path(override.custom_path, uri)
     schema = provisioned.type.schema_title or "system.Artifact"
     return {"type": schema, "uri": uri, "properties": {**metadata, "display_name": name}}

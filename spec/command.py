@@ -8,6 +8,7 @@ import os
 import re
 import shlex
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,29 +49,41 @@ def environment_dir(plan: PythonPlan) -> Path:
     return environment_root() / plan.key
 
 
-def plan_python_component(command: list[str], args: list[str]) -> PythonPlan | None:
+def plan_python_component(command: list[str], args: list[str], *, kfp_package: str = "") -> PythonPlan | None:
     """Recognise the SDK's `sh -c '<pip install …> && "$0" "$@"' sh -ec <program>` preamble.
 
     The program that follows the preamble is run unchanged; only the install step is replaced by the
-    cached environment, which holds exactly what the install lines name.
+    cached environment, which holds exactly what the install lines name. `kfp_package` (a path, wheel or
+    requirement) replaces the `kfp==VERSION` pin, as the backend's CI installs the SDK under test; it is
+    part of the install lines, so of the environment's cache key.
     """
     if len(command) < 4 or command[:2] != ["sh", "-c"] or "pip install" not in command[2]:
-        return _plan_without_preamble(command, args)
+        return _plan_without_preamble(command, args, kfp_package=kfp_package)
     if not command[2].rstrip().endswith('"$0" "$@"'):
         return None
     installs: list[tuple[str, ...]] = []
     for line in command[2].splitlines():
         if "pip install" in line:
             installs.extend(_pip_installs(line))
-    return PythonPlan(installs=tuple(installs), program=(*command[3:], *args))
+    return PythonPlan(installs=_substitute_kfp(installs, kfp_package), program=(*command[3:], *args))
 
 
-def _plan_without_preamble(command: list[str], args: list[str]) -> PythonPlan | None:
+def _substitute_kfp(installs: Sequence[tuple[str, ...]], kfp_package: str) -> tuple[tuple[str, ...], ...]:
+    if not kfp_package:
+        return tuple(installs)
+    return tuple(
+        tuple(kfp_package if _KFP_PIN.match(token.strip()) else token for token in install)
+        for install in installs
+    )
+
+
+def _plan_without_preamble(command: list[str], args: list[str], *, kfp_package: str) -> PythonPlan | None:
     # No install step: the image is expected to hold kfp; give the executor the kfp this project pins.
     if any("kfp.dsl.executor_main" in part for part in command):
         from importlib.metadata import version
 
-        return PythonPlan(installs=((f"kfp=={version('kfp')}", "--no-deps"),), program=(*command, *args))
+        installs = [(f"kfp=={version('kfp')}", "--no-deps")]
+        return PythonPlan(installs=_substitute_kfp(installs, kfp_package), program=(*command, *args))
     return None
 
 

@@ -65,6 +65,12 @@ class LauncherTask:
     cache_fingerprint: str = ""  # empty: publish no cache entry
     driver_pid: int | None = None  # the process the launcher must die with (absent for a replay)
     console: str = "normal"  # which output lines reach the console (launcher/echo.py CONSOLE_MODES)
+    job_resource_name: str = ""  # `{{$.pipeline_job_resource_name}}`; older task files: the job name
+    # kfp-kubernetes settings, names resolved: `spec.kubernetes.TaskKubernetes.to_json()` ({}: none).
+    kubernetes: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # Local sources of the secrets and config maps the task reads: {"secret": {name: path}, ...}.
+    local_sources: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
+    kfp_package: str = ""  # replaces a lightweight component's kfp pin (`--kfp-package`)
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -83,6 +89,7 @@ class LauncherTask:
             create_time=self.create_time,
             pipeline_root=self.pipeline_root,
             workspace=self.workspace,
+            job_resource_name=self.job_resource_name or self.job_name,
         )
 
 

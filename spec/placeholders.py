@@ -30,6 +30,7 @@ class JobFacts:
     create_time: str
     pipeline_root: str
     workspace: str
+    job_resource_name: str = ""
 
 
 def add_defaults(
@@ -84,7 +85,7 @@ class Resolver:
             return values.render_protojson(self.executor_input)
         simple = {
             "{{$.pipeline_job_name}}": self.job.job_name,
-            "{{$.pipeline_job_resource_name}}": self.job.job_name,
+            "{{$.pipeline_job_resource_name}}": self.job.job_resource_name or self.job.job_name,
             "{{$.pipeline_job_uuid}}": self.job.job_uuid,
             "{{$.pipeline_task_name}}": self.job.task_name,
             "{{$.pipeline_task_uuid}}": self.job.task_uuid,

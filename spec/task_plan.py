@@ -45,8 +45,10 @@ def plan_task(
     component_spec: pipeline_spec_pb2.ComponentSpec,
     container: dict[str, Any],
     job: JobFacts,
+    kfp_package: str = "",
 ) -> TaskPlan:
-    """Resolve the container's command, args and env against the driver's ExecutorInput and the job facts."""
+    """Resolve the container's command, args and env against the driver's ExecutorInput and the job facts;
+    `kfp_package`, when given, is installed in place of the kfp version a lightweight component pins."""
     handed = handed_executor_input(executor_input, component_spec)
     resolver = Resolver(handed, provided=provided_inputs(executor_input), job=job)
     command = resolver.resolve_all(list(container.get("command", [])))
@@ -60,5 +62,5 @@ def plan_task(
         command=command,
         args=args,
         variables=variables,
-        python=plan_python_component(command, args),
+        python=plan_python_component(command, args, kfp_package=kfp_package),
     )

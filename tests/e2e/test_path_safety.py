@@ -1,4 +1,4 @@
-"""Path safety end to end: an executor output whose artifact URI or customPath leaves the run root (an
+"""Path safety end to end: an executor output whose artifact URI leaves the run root (an
 absolute path elsewhere, `..`, a symlink out) fails its task with a message naming the path, output names
 that would climb out of the task root are refused, and parameter values never pass through a shell of ours."""
 
@@ -38,12 +38,22 @@ def test_an_artifact_at_its_provisioned_uri_is_accepted(
     assert Path(data[0]["uri"]).is_relative_to(_run_root(run))
 
 
+def test_an_artifact_written_at_a_custom_path_is_copied_to_its_uri(
+    compile_pipeline: CompilePipeline, lpl_home: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "chosen-by-the-component"
+    run = _write_output(compile_pipeline("path_escapes"), lpl_home, mode="custom", target=str(target))
+    assert run.returncode == 0, run.output
+    data = artifacts_of(run, run.execution(TASK), "OUTPUT")["data"]
+    assert Path(data[0]["uri"]).is_relative_to(_run_root(run))  # the record keeps the provisioned URI
+    assert Path(data[0]["uri"]).read_text() == "data" == target.read_text()
+
+
 # mode → (target, given the test's outside directory; the path the message must name, given the task root)
 ESCAPES: dict[str, tuple[Callable[[Path], str], Callable[[Path, str], str]]] = {
     "uri": (lambda outside: str(outside / "elsewhere"), lambda root, target: target),
     "dotdot": (lambda outside: "other-run/data", lambda root, target: f"{root}/../../../{target}"),
     "symlink": (lambda outside: str(outside), lambda root, target: f"{root}/escape"),
-    "custom": (lambda outside: str(outside / "custom"), lambda root, target: target),
 }
 
 
@@ -63,7 +73,7 @@ def test_an_executor_output_path_outside_the_run_root_fails_the_task(
     path = named_path(execution.properties["task_root"], target)
     error = execution.properties["error"]
     assert f"{path!r} escapes {_run_root(run)}" in error
-    assert ("custom path" if mode == "custom" else "URI of output artifact 'data'") in error
+    assert "URI of output artifact 'data'" in error
     assert error in run.output  # the user sees it
     # Nothing recorded points outside: the failed task has its log and no output artifact.
     assert set(artifacts_of(run, execution, "OUTPUT")) == {"executor-logs"}

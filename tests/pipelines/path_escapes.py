@@ -6,7 +6,8 @@ host with /bin/sh that writes its Artifact output and its OutputPath, then an ex
 - `uri`: `uri` set to `target`, an absolute path outside the run;
 - `dotdot`: `uri` set to `<task root>/../../../<target>`, which climbs out of the run root by `..`;
 - `symlink`: `uri` set to a symlink in the task root that points at `target`;
-- `custom`: the provisioned `uri` kept and `customPath` set to `target`.
+- `custom`: the data written at `target` instead, the provisioned `uri` kept and `customPath` set to `target`
+  (what `Artifact.set_path` does: the launcher copies it to the URI, as the backend uploads it from there).
 """
 
 from kfp import dsl
@@ -23,7 +24,7 @@ case "$mode" in
   uri) uri="$target" ;;
   dotdot) uri="$root/../../../$target" ;;
   symlink) ln -s "$target" "$root/escape" && uri="$root/escape" ;;
-  custom) printf 'data' > "$data" && extra=",\"customPath\":\"$target\"" ;;
+  custom) printf 'data' > "$target" && extra=",\"customPath\":\"$target\"" ;;
   *) echo "unknown mode $mode" >&2; exit 2 ;;
 esac
 printf '{"artifacts":{"data":{"artifacts":[{"name":"data","uri":"%s"%s}]}}}' "$uri" "$extra" > "$out"

@@ -1,0 +1,138 @@
+"""kfp-kubernetes in the driver: a task's settings with their names resolved, and the PVC operations.
+
+As the backend's driver does (`extendPodSpecPatch`, `kubernetesPlatformOps`): names of secrets, config maps
+and PVCs are resolved against the task's DAG (a component input is the parent DAG's input, an upstream
+output is read from that task); `CreatePVC` and `DeletePVC` compile to containers with a stub image and
+no command, and the driver itself carries them out, without a launcher. A PVC is the directory
+`<home>/volumes/<name>`, shared by the tasks and the runs of this home.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+import uuid
+from typing import Any
+
+from google.protobuf import struct_pb2
+
+from driver.context import RunContext
+from driver.resolve import ResolvedInputs, TaskContext, resolve_platform_name
+from driver.state import DagScope, TaskResult
+from ledger.model import COMPLETE, CONTAINER_EXECUTION, FAILED, RUNNING
+from spec import values
+from spec.errors import LplError
+from spec.ir import pipeline_spec_pb2
+from spec.kubernetes import LocalSourceError, TaskKubernetes, volume_dir
+
+CREATE_PVC, DELETE_PVC = "argostub/createpvc", "argostub/deletepvc"
+
+
+def task_kubernetes(
+    ctx: RunContext,
+    *,
+    scope: DagScope,
+    task_spec: pipeline_spec_pb2.PipelineTaskSpec,
+    component: pipeline_spec_pb2.ComponentSpec,
+    context: TaskContext,
+) -> TaskKubernetes | None:
+    """The task's kfp-kubernetes settings with names resolved, or None when its executor has none."""
+    settings = ctx.kubernetes.get(component.executor_label)
+    if settings is None:
+        return None
+    names = {
+        ref.json_path: resolve_platform_name(
+            ref.spec, task_spec=task_spec, scope=scope, context=context, what=f"the name at {ref.json_path}"
+        )
+        for ref in settings.name_refs()
+    }
+    return TaskKubernetes.build(settings, names=names)
+
+
+def local_sources(ctx: RunContext, settings: TaskKubernetes | None) -> dict[str, dict[str, str]]:
+    """The local sources of the secrets and config maps this task reads (paths only, never values)."""
+    used: dict[str, dict[str, str]] = {}
+    for kind, name in sorted(settings.objects() if settings is not None else ()):
+        source = ctx.local_sources.get(kind, {}).get(name)
+        if source is not None:
+            used.setdefault(kind, {})[name] = source
+    return used
+
+
+def execution_properties(settings: TaskKubernetes | None) -> dict[str, Any]:
+    """What the execution records of the pod's metadata (the labels and annotations the task was given)."""
+    if settings is None:
+        return {}
+    recorded: dict[str, Any] = {}
+    if settings.labels:
+        recorded["pod_labels"] = dict(settings.labels)
+    if settings.annotations:
+        recorded["pod_annotations"] = dict(settings.annotations)
+    return recorded
+
+
+def is_pvc_operation(container: pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec) -> bool:
+    return container.image in (CREATE_PVC, DELETE_PVC) and not container.command and not container.args
+
+
+def run_pvc_operation(
+    ctx: RunContext,
+    *,
+    key: str,
+    label: str,
+    image: str,
+    resolved: ResolvedInputs,
+    properties: dict[str, Any],
+) -> TaskResult:
+    """Create or delete the task's PVC (a directory under `<home>/volumes`) and record the execution."""
+    started = time.time()
+    execution_id = ctx.run_ledger.create_execution(
+        type=CONTAINER_EXECUTION, state=RUNNING, properties=properties
+    )
+    try:
+        outputs = _create_pvc(ctx, resolved) if image == CREATE_PVC else _delete_pvc(ctx, resolved)
+        state, error = COMPLETE, ""
+    except (LplError, OSError) as exc:
+        outputs, state = {}, FAILED
+        error = f"{'create' if image == CREATE_PVC else 'delete'} PVC: {exc}"
+    attempt = {"number": 0, "start": started, "end": time.time(), "state": state, "error": error}
+    ctx.run_ledger.publish_execution(
+        execution_id,
+        state=state,
+        properties={"outputs": values.message_to_jsonable(struct_pb2.Struct(fields=outputs)), "error": error},
+        attempt=attempt,
+    )
+    verb = "task_finished" if state == COMPLETE else "task_failed"
+    ctx.console.event(verb, f"{label} {state}" + (f": {error}" if error else ""), task=key, state=state)
+    return TaskResult(
+        task_key=key,
+        state=state,
+        execution_id=execution_id,
+        error=f"task {label!r}: {error}" if error else "",
+        parameters=outputs,
+    )
+
+
+def _text_input(resolved: ResolvedInputs, name: str) -> str:
+    value = resolved.parameters.get(name)
+    return value.string_value if value is not None and value.WhichOneof("kind") == "string_value" else ""
+
+
+def _create_pvc(ctx: RunContext, resolved: ResolvedInputs) -> dict[str, struct_pb2.Value]:
+    name, suffix = _text_input(resolved, "pvc_name"), _text_input(resolved, "pvc_name_suffix")
+    if name and suffix:
+        raise LocalSourceError("at most one of pvc_name and pvc_name_suffix can be non-empty")
+    name = name or str(uuid.uuid4()) + suffix
+    volume_dir(ctx.home, name).mkdir(parents=True, exist_ok=True)
+    return {"name": struct_pb2.Value(string_value=name)}
+
+
+def _delete_pvc(ctx: RunContext, resolved: ResolvedInputs) -> dict[str, struct_pb2.Value]:
+    name = _text_input(resolved, "pvc_name")
+    if not name:
+        raise LocalSourceError("required parameter pvc_name not provided")
+    directory = volume_dir(ctx.home, name)
+    if not directory.is_dir():
+        raise LocalSourceError(f"cannot find PVC {name!r} (no {directory})")
+    shutil.rmtree(directory)
+    return {}
