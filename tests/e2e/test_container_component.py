@@ -18,7 +18,7 @@ def placeholders_run(
     compile_pipeline: Callable[[str], Path], tmp_path_factory: pytest.TempPathFactory
 ) -> FinishedRun:
     run = run_driver(compile_pipeline("container_placeholders"), "-p", "name=planet earth",
-                     home=tmp_path_factory.mktemp("home"), run_id=RUN_ID)
+                     "--run-name", RUN_ID, home=tmp_path_factory.mktemp("home"), run_id=RUN_ID)
     assert run.returncode == 0, run.output
     return run
 
