@@ -107,8 +107,9 @@ def _run_info(options: ExplainOptions, name: str, recorded: Recorded | None) -> 
             pipeline_name=name,
             pipeline_root=str(header["pipeline_root"]),
             run_root=str(header["run_root"]),
-            job_name=run_id,
+            job_name=str(header.get("run_name") or run_id),
             create_time=str(header["create_time"]),
+            resource_name=str(header.get("resource_name") or run_id),
         )
     root = str((options.pipeline_root or options.home / "pipeline_root").resolve())
     return RunInfo(
