@@ -20,13 +20,15 @@ def fingerprint(
     executor_input: pipeline_spec_pb2.ExecutorInput,
     component_spec: pipeline_spec_pb2.ComponentSpec,
     container: dict[str, Any],
+    pvc_names: tuple[str, ...] = (),
 ) -> str:
-    """sha256 of the CacheKey JSON (sorted keys, compact), or of the task's custom cache key."""
+    """sha256 of the CacheKey JSON (sorted keys, compact), or of the task's custom cache key; the names of
+    the PVCs the task mounts are part of it, as in the backend's key."""
     custom = getattr(task_spec.caching_options, "cache_key", "")
     if custom:
         return hashlib.sha256(f"{task_spec.component_ref.name}\0{custom}".encode()).hexdigest()
     inputs = executor_input.inputs
-    key = {
+    key: dict[str, Any] = {
         "inputArtifactNames": {
             name: {"artifactNames": [a.name for a in artifact_list.artifacts]}
             for name, artifact_list in inputs.artifacts.items()
@@ -45,6 +47,8 @@ def fingerprint(
             "cmdArgs": [*container.get("command", []), *container.get("args", [])],
         },
     }
+    if pvc_names:
+        key["pvcNames"] = list(pvc_names)
     text = json.dumps(key, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 

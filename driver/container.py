@@ -112,7 +112,11 @@ async def run_container(
     fingerprint = ""
     if ctx.cache_enabled and spec.caching_options.enable_cache:
         fingerprint = cache.fingerprint(
-            task_spec=spec, executor_input=executor_input, component_spec=component, container=container_json
+            task_spec=spec,
+            executor_input=executor_input,
+            component_spec=component,
+            container=container_json,
+            pvc_names=tuple(v.name for v in kubernetes.volumes if v.kind == "pvc") if kubernetes else (),
         )
         hit = _cache_hit(ctx, scope, key, properties=properties, fingerprint=fingerprint, resolved=resolved)
         if hit is not None:
