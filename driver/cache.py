@@ -27,8 +27,39 @@ def fingerprint(
     custom = getattr(task_spec.caching_options, "cache_key", "")
     if custom:
         return hashlib.sha256(f"{task_spec.component_ref.name}\0{custom}".encode()).hexdigest()
+    key = _cache_key(executor_input=executor_input, component_spec=component_spec, container=container)
+    if pvc_names:
+        key["pvcNames"] = list(pvc_names)
+    return _sha256(key)
+
+
+def definition_fingerprint(
+    *,
+    task_spec: pipeline_spec_pb2.PipelineTaskSpec,
+    executor_input: pipeline_spec_pb2.ExecutorInput,
+    component_spec: pipeline_spec_pb2.ComponentSpec,
+    container: dict[str, Any],
+) -> str:
+    """What `--resume` compares to keep a completed task: its inputs, command (the component's code is in
+    it) and task spec, whatever the cache settings; unlike the cache key, a custom key does not hide them."""
+    key = _cache_key(executor_input=executor_input, component_spec=component_spec, container=container)
+    key["taskSpec"] = values.message_to_jsonable(task_spec)
+    return _sha256(key)
+
+
+def _sha256(key: dict[str, Any]) -> str:
+    text = json.dumps(key, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _cache_key(
+    *,
+    executor_input: pipeline_spec_pb2.ExecutorInput,
+    component_spec: pipeline_spec_pb2.ComponentSpec,
+    container: dict[str, Any],
+) -> dict[str, Any]:
     inputs = executor_input.inputs
-    key: dict[str, Any] = {
+    return {
         "inputArtifactNames": {
             name: {"artifactNames": [a.name for a in artifact_list.artifacts]}
             for name, artifact_list in inputs.artifacts.items()
@@ -47,10 +78,6 @@ def fingerprint(
             "cmdArgs": [*container.get("command", []), *container.get("args", [])],
         },
     }
-    if pvc_names:
-        key["pvcNames"] = list(pvc_names)
-    text = json.dumps(key, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _without_uri(artifact: pipeline_spec_pb2.RuntimeArtifact) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ledger import describe
-from ledger.model import DAG_EXECUTION, FAILED, Execution, RunView
+from ledger.model import DAG_EXECUTION, FAILED, STATE_REASON, Execution, RunView, is_current
 from spec.ir import pipeline_spec_pb2
 
 SummaryRow = tuple[str, str, float | None, str]
@@ -249,13 +249,16 @@ def _clip(text: str, limit: int) -> str:
 
 
 def summary_rows(view: RunView) -> list[SummaryRow]:
-    """One row per container or importer execution of the run, in the order they were recorded."""
+    """One row per container or importer task of the run, in the order they were recorded: the current
+    execution of each (not the ones a resume superseded, nor replays); a skipped task says why."""
     labels = describe.label_executions(view)
     rows: list[SummaryRow] = []
     for execution in sorted(view.executions.values(), key=lambda e: e.id):
-        if execution.type == DAG_EXECUTION:
+        if execution.type == DAG_EXECUTION or not is_current(execution):
             continue
         outputs = ", ".join(f"{k}={v!r}" for k, v in execution.properties.get("outputs", {}).items())
+        reason = execution.properties.get(STATE_REASON)
+        outputs = outputs or (f"({reason})" if reason else "")
         duration = describe.span(*describe.execution_times(execution))
         rows.append((labels[execution.id], execution.state, duration, outputs))
     return rows
@@ -267,7 +270,7 @@ def failure_report(view: RunView, pipeline_source: str, *, home: Path | None = N
     `home` is the run's home when the user chose one (the explain command must find the run there).
     """
     failed = [e for e in sorted(view.executions.values(), key=lambda e: e.id)
-              if e.state == FAILED and e.type != DAG_EXECUTION]
+              if e.state == FAILED and e.type != DAG_EXECUTION and is_current(e)]
     source = pipeline_source or str(view.header.get("source", "")) or "PIPELINE"
     labels = describe.label_executions(view)
     rerun = _explain_options(view, home=home)

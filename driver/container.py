@@ -21,7 +21,10 @@ from ledger.model import (
     CONTAINER_EXECUTION,
     FAILED,
     RUNNING,
+    SKIPPED_CONDITION,
+    STATE_REASON,
     SUCCESS_STATES,
+    SUPERSEDED_BY,
     TERMINAL_STATES,
     Execution,
 )
@@ -73,10 +76,6 @@ async def run_container(
     *,
     retry: pipeline_spec_pb2.PipelineTaskSpec.RetryPolicy | None,
 ) -> TaskResult:
-    earlier = ctx.previous.get((scope.execution_id, key, None))
-    if earlier is not None and earlier.state in SUCCESS_STATES:
-        ctx.console.event("task_resumed", f"{task_label(scope, key)} already {earlier.state}", task=key)
-        return restore_result(ctx, earlier)
     uid = uuid.uuid4().hex
     context = TaskContext(run=ctx.run, task_key=key, workspace_path=ctx.workspace, task_uuid=uid)
     resolved = resolve_inputs(spec, component, scope, context=context, for_dag=False)
@@ -84,10 +83,16 @@ async def run_container(
     if spec.trigger_policy.condition and not condition.evaluate_condition(
         spec.trigger_policy.condition, parameters=resolved.parameters, artifacts=resolved.artifacts
     ):
-        execution_id = ctx.run_ledger.create_execution(
-            type=EXECUTION_TYPE, state=CANCELED, properties=properties
+        execution_id = _create_execution(
+            ctx,
+            scope,
+            key,
+            type=EXECUTION_TYPE,
+            state=CANCELED,
+            properties=properties | {STATE_REASON: SKIPPED_CONDITION},
         )
-        ctx.console.event("task_skipped", f"{task_label(scope, key)} skipped: condition is false", task=key)
+        skipped = f"{task_label(scope, key)} {CANCELED} ({SKIPPED_CONDITION})"
+        ctx.console.event("task_skipped", skipped, task=key)
         return TaskResult(task_key=key, state=CANCELED, execution_id=execution_id)
     if platform.is_pvc_operation(container):
         return platform.run_pvc_operation(
@@ -109,6 +114,13 @@ async def run_container(
         resolved, component, task_root=task_root, parameter_dir=task_dir / "outputs"
     )
     container_json = values.message_to_jsonable(container)
+    definition = cache.definition_fingerprint(
+        task_spec=spec, executor_input=executor_input, component_spec=component, container=container_json
+    )
+    kept = _kept_from_earlier_run(ctx, scope, key, definition=definition)
+    if kept is not None:
+        return kept
+    properties["definition_fingerprint"] = definition
     fingerprint = ""
     if ctx.cache_enabled and spec.caching_options.enable_cache:
         fingerprint = cache.fingerprint(
@@ -127,8 +139,14 @@ async def run_container(
         "task_root": task_root,
         "task_uuid": uid,
     }
-    execution_id = ctx.run_ledger.create_execution(
-        type=EXECUTION_TYPE, state=RUNNING, properties=properties, input_artifacts=resolved.artifacts
+    execution_id = _create_execution(
+        ctx,
+        scope,
+        key,
+        type=EXECUTION_TYPE,
+        state=RUNNING,
+        properties=properties,
+        input_artifacts=resolved.artifacts,
     )
     task = LauncherTask(
         run_id=ctx.run.run_id,
@@ -162,6 +180,30 @@ async def run_container(
     )
 
 
+def _kept_from_earlier_run(
+    ctx: RunContext, scope: DagScope, key: str, *, definition: str
+) -> TaskResult | None:
+    """On resume: the task's recorded result when it succeeded with the same definition and inputs."""
+    earlier = ctx.previous.get((scope.execution_id, key, None))
+    if earlier is None or earlier.state not in SUCCESS_STATES:
+        return None
+    # Runs recorded before the definition was noted keep what succeeded, as resume always did.
+    if earlier.properties.get("definition_fingerprint", definition) != definition:
+        return None
+    ctx.console.event("task_resumed", f"{task_label(scope, key)} already {earlier.state}", task=key)
+    return restore_result(ctx, earlier)
+
+
+def _create_execution(ctx: RunContext, scope: DagScope, key: str, **record: Any) -> int:
+    """Record a new execution of the task; on resume it supersedes the one recorded before, so the run
+    keeps one current execution per task (the earlier one stays in the ledger, marked `superseded_by`)."""
+    execution_id = ctx.run_ledger.create_execution(**record)
+    earlier = ctx.previous.get((scope.execution_id, key, None))
+    if earlier is not None:
+        ctx.run_ledger.update_execution(earlier.id, properties={SUPERSEDED_BY: execution_id})
+    return execution_id
+
+
 def _warn_ignored_settings(ctx: RunContext, container: ContainerSpec) -> None:
     if container.HasField("resources"):
         ctx.warn_once(
@@ -179,7 +221,10 @@ def _cache_hit(
     for entry in ctx.ledger.lookup_cache(ctx.run.pipeline_name, fingerprint):
         if not cache.usable(entry):
             continue
-        execution_id = ctx.run_ledger.create_execution(
+        execution_id = _create_execution(
+            ctx,
+            scope,
+            key,
             type=EXECUTION_TYPE,
             state=RUNNING,
             input_artifacts=resolved.artifacts,

@@ -14,7 +14,16 @@ from driver.context import RunContext
 from driver.provision import parameters_to_python
 from driver.resolve import TaskContext, output_parameter, resolve_inputs
 from driver.state import NOT_RUN, DagScope, TaskResult
-from ledger.model import CANCELED, COMPLETE, DAG_EXECUTION, FAILED, IMPORTER_EXECUTION, RUNNING
+from ledger.model import (
+    CANCELED,
+    COMPLETE,
+    DAG_EXECUTION,
+    FAILED,
+    IMPORTER_EXECUTION,
+    RUNNING,
+    SKIPPED_CONDITION,
+    STATE_REASON,
+)
 from spec import labels, values
 from spec.errors import ResolutionError
 from spec.ir import pipeline_spec_pb2
@@ -227,18 +236,20 @@ def _open_dag_task(
 ) -> tuple[int, TaskResult | None]:
     """Record a DAG or loop task; when its condition is false, also the CANCELED result to return."""
     state = RUNNING if triggered else CANCELED
+    # "" clears the reason of a DAG execution that a resume takes up and now runs.
+    reason = {STATE_REASON: "" if triggered else SKIPPED_CONDITION}
     execution_id = _open_dag_execution(
         ctx,
         parent=scope,
         key=key,
         iteration=None,
-        properties=properties,
+        properties=properties | reason,
         state=state,
         input_artifacts=artifacts,
     )
     if triggered:
         return execution_id, None
-    ctx.console.event("task_skipped", f"{_label(scope, key)} skipped: condition is false", task=key)
+    ctx.console.event("task_skipped", f"{_label(scope, key)} {CANCELED} ({SKIPPED_CONDITION})", task=key)
     return execution_id, TaskResult(task_key=key, state=CANCELED, execution_id=execution_id)
 
 

@@ -28,13 +28,14 @@ from ledger.model import (
     COMPLETE,
     DAG_EXECUTION,
     FAILED,
+    REPLAY_OF,
     RUNNING,
     TERMINAL_STATES,
     Execution,
     RunView,
 )
 from ledger.store import Ledger, RunLedger, check_run_id
-from spec.errors import LedgerError, OptionError
+from spec.errors import LedgerError, LplError, OptionError
 from spec.ir import pipeline_spec_pb2
 from spec.kubernetes import KUBERNETES, ExecutorSettings, load_kubernetes_settings
 from spec.load import LoadedPipeline, load_pipeline
@@ -74,6 +75,7 @@ class PreparedRun:
     pipeline_root: Path
     source: str
     kubernetes: dict[str, ExecutorSettings] = field(default_factory=dict)  # by executor label
+    finished: bool = False  # a resumed run that already completed: nothing to do
 
 
 def _existing_ledger(home: Path) -> Ledger | None:
@@ -134,35 +136,75 @@ def _prepare_resume(options: RunOptions, ledger: Ledger) -> PreparedRun:
     header = view.header
     driver = _live_driver(view)
     if driver is not None:
-        raise OptionError(f"run {options.resume!r} is still running (driver process {driver}); stop it first")
-    spec = json_format.ParseDict(header["pipeline_spec"], pipeline_spec_pb2.PipelineSpec())
-    if options.pipeline is not None:
-        given: LoadedPipeline = load_pipeline(options.pipeline)
-        if given.pipeline_spec != spec:
-            raise OptionError(
-                f"{options.pipeline} is not the pipeline run {options.resume!r} ran; "
-                "omit the file to resume with the recorded one"
-            )
+        raise OptionError(f"run {view.run_id!r} is still running (driver process {driver}); stop it first")
     if options.params or options.params_file:
         raise OptionError("--resume takes the parameters recorded with the run; do not pass -p/--params-file")
-    platform = header.get("platform_spec")
-    platform_spec = json_format.ParseDict(platform, pipeline_spec_pb2.PlatformSpec()) if platform else None
+    recorded = recorded_pipeline(view)
+    if options.pipeline is not None:
+        recorded = _continuing_pipeline(options.pipeline, recorded=recorded, view=view)
+    parameters = parameters_from_python(header["parameters"])
     return PreparedRun(
-        pipeline_spec=spec,
-        platform_spec=platform_spec,
-        kubernetes=load_kubernetes_settings(platform_spec),
-        parameters=parameters_from_python(header["parameters"]),
+        pipeline_spec=recorded.pipeline_spec,
+        platform_spec=recorded.platform_spec,
+        kubernetes=load_kubernetes_settings(recorded.platform_spec),
+        parameters=parameters,
         run_id=str(header["run_id"]),
         pipeline_root=Path(header["pipeline_root"]),
-        source=str(header.get("source", "")),
+        source=recorded.source,
+        finished=view.state == COMPLETE,
+    )
+
+
+@dataclass(frozen=True)
+class RecordedPipeline:
+    pipeline_spec: pipeline_spec_pb2.PipelineSpec
+    platform_spec: pipeline_spec_pb2.PlatformSpec | None
+    source: str
+
+
+def recorded_pipeline(view: RunView) -> RecordedPipeline:
+    """The pipeline a run last ran: its header's, or the file given to its latest `--resume RUN FILE`."""
+    latest: dict[str, Any] = view.header
+    for note in view.notes:
+        if "pipeline_spec" in note:
+            latest = note
+    platform = latest.get("platform_spec")
+    return RecordedPipeline(
+        pipeline_spec=json_format.ParseDict(latest["pipeline_spec"], pipeline_spec_pb2.PipelineSpec()),
+        platform_spec=json_format.ParseDict(platform, pipeline_spec_pb2.PlatformSpec()) if platform else None,
+        source=str(latest.get("source", "")),
+    )
+
+
+def _continuing_pipeline(path: Path, *, recorded: RecordedPipeline, view: RunView) -> RecordedPipeline:
+    """The file given to `--resume RUN FILE`, if it can continue that run: the same pipeline (by name),
+    whose inputs take the parameters the run was started with. Its tasks may differ: changed ones run
+    again."""
+    given: LoadedPipeline = load_pipeline(path)
+    name, ran = given.pipeline_spec.pipeline_info.name, recorded.pipeline_spec.pipeline_info.name
+    cannot = f"{path} cannot continue run {view.run_id!r}"
+    if name != ran:
+        raise OptionError(
+            f"{cannot}: it is pipeline {name!r}, the run is of pipeline {ran!r}; start a new run with it"
+        )
+    try:
+        build_root_parameters(given.pipeline_spec.root, cli=[], from_file=dict(view.header["parameters"]))
+    except LplError as exc:
+        raise OptionError(f"{cannot}: the run's parameters do not fit its inputs: {exc}") from exc
+    return RecordedPipeline(
+        pipeline_spec=given.pipeline_spec, platform_spec=given.platform_spec, source=str(path)
     )
 
 
 def execute(options: RunOptions, *, early: ForkServer | None = None) -> int:
     """Run (or resume) a pipeline; return the process exit status."""
     prepared = prepare_run(options)
-    ledger = Ledger(options.home)
     console = Console(log_format=options.log_format, verbosity=options.verbosity)
+    if prepared.finished:
+        console.event("run_finished", f"run {prepared.run_id} is already COMPLETE: nothing to resume",
+                      run_id=prepared.run_id, state=COMPLETE)
+        return EXIT_OK
+    ledger = Ledger(options.home)
     total, exact = count_tasks(prepared.pipeline_spec)
     console.set_total(total, exact=exact)
     name = prepared.pipeline_spec.pipeline_info.name
@@ -171,6 +213,7 @@ def execute(options: RunOptions, *, early: ForkServer | None = None) -> int:
         run_ledger = ledger.open_run(prepared.run_id)
         _close_unfinished(run_ledger)
         run_ledger.finish_run(RUNNING)  # the run's state record: it is running again
+        _note_pipeline_change(run_ledger, prepared)
         header = run_ledger.view().header
         create_time = str(header.get("create_time", ""))
         display_name = str(header.get("run_name") or prepared.run_id)
@@ -230,6 +273,18 @@ def execute(options: RunOptions, *, early: ForkServer | None = None) -> int:
     if state == COMPLETE:
         return EXIT_OK
     return EXIT_INTERRUPTED if ctx.stopping else EXIT_FAILED
+
+
+def _note_pipeline_change(run_ledger: RunLedger, prepared: PreparedRun) -> None:
+    """`--resume RUN FILE` with a changed pipeline: the run goes on with it; later resumes start from it."""
+    if prepared.pipeline_spec == recorded_pipeline(run_ledger.view()).pipeline_spec:
+        return
+    platform = prepared.platform_spec
+    run_ledger.add_note({
+        "source": prepared.source,
+        "pipeline_spec": json_format.MessageToDict(prepared.pipeline_spec),
+        "platform_spec": json_format.MessageToDict(platform) if platform is not None else None,
+    })
 
 
 def _warn_platform_settings(ctx: RunContext) -> None:
@@ -302,7 +357,7 @@ def _close_unfinished(run_ledger: RunLedger) -> None:
 def _previous(view: RunView) -> dict[PreviousKey, Execution]:
     previous: dict[PreviousKey, Execution] = {}
     for execution in sorted(view.executions.values(), key=lambda e: e.id):
-        if "replay_of" in execution.properties:
+        if REPLAY_OF in execution.properties:
             continue  # a `python -m launcher replay` rerun is not the run's own record of the task
         key = (execution.parent_dag_id, execution.task_name, execution.iteration_index)
         previous[key] = execution
@@ -378,5 +433,5 @@ def _print_summary(ctx: RunContext, state: str) -> None:
     lines = [f"run {ctx.run.run_id} {state}"]
     if state == FAILED:
         home = None if ctx.home == _default_home().resolve() else ctx.home
-        lines += failure_report(view, str(view.header.get("source", "")), home=home)
+        lines += failure_report(view, recorded_pipeline(view).source, home=home)
     ctx.console.event(event, "\n".join(lines), run_id=ctx.run.run_id, state=state)

@@ -9,7 +9,16 @@ from typing import Any
 
 from google.protobuf import json_format
 
-from ledger.model import TERMINAL_STATES, Execution, RunView, count_tasks
+from ledger.model import (
+    STATE_REASON,
+    SUPERSEDED_BY,
+    TERMINAL_STATES,
+    Execution,
+    RunView,
+    count_tasks,
+    is_current,
+    state_text,
+)
 from ledger.model import kind_of as kind_of  # re-exported: the report names executions as `show` does
 from ledger.store import RunSummary
 from spec import labels as task_labels
@@ -133,6 +142,10 @@ def describe_execution(view: RunView, execution: Execution, *, labels: dict[int,
         "display_name": str(properties.get("display_name", "")),
         "task_path": str(properties.get("task_path", "")),
         "state": execution.state,
+        "state_reason": str(properties.get(STATE_REASON) or ""),
+        "state_text": state_text(execution),
+        "current": is_current(execution),
+        "superseded_by": properties.get(SUPERSEDED_BY),
         "parent_dag_id": execution.parent_dag_id,
         "iteration_index": execution.iteration_index,
         "parent_iteration_index": properties.get("parent_iteration_index"),

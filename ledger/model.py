@@ -238,11 +238,31 @@ def kind_of(execution: Execution) -> str:
     return _KINDS.get(execution.type, execution.type)
 
 
+# Why an execution is in its state, when the state alone does not say (`CANCELED` for a skipped branch).
+STATE_REASON = "state_reason"
+SKIPPED_CONDITION = "skipped: condition false"
+# Set on an execution that a `--resume` ran again: the newer execution is the task's current one.
+SUPERSEDED_BY = "superseded_by"
+REPLAY_OF = "replay_of"  # set on a `python -m launcher replay` execution
+
+
+def state_text(execution: Execution) -> str:
+    """The state as users read it everywhere: `CANCELED (skipped: condition false)`."""
+    reason = execution.properties.get(STATE_REASON)
+    return f"{execution.state} ({reason})" if reason else execution.state
+
+
+def is_current(execution: Execution) -> bool:
+    """Part of the run's own outcome: not superseded by a resume, not a replay run on the side."""
+    return SUPERSEDED_BY not in execution.properties and REPLAY_OF not in execution.properties
+
+
 def count_tasks(view: RunView) -> dict[str, int]:
-    """Executions by state, one per task instance: all but the root and loop iterations."""
+    """Executions by state, one per task instance: all but the root, loop iterations, executions a resume
+    superseded and replays."""
     counts: dict[str, int] = {}
     for execution in view.executions.values():
-        if kind_of(execution) not in ("root", "iteration"):
+        if kind_of(execution) not in ("root", "iteration") and is_current(execution):
             counts[execution.state] = counts.get(execution.state, 0) + 1
     return dict(sorted(counts.items()))
 

@@ -64,9 +64,11 @@ def render_show(document: dict[str, Any]) -> str:
     rows = [["ID", "TASK", "KIND", "STATE", "DURATION", "ATTEMPTS"]]
     details: dict[int, list[str]] = {}
     id_width = max((len(str(e["id"])) for e in document["executions"]), default=2)
-    for execution in document["executions"]:
+    shown = [e for e in document["executions"] if e.get("current", True)]
+    for execution in shown:
         indent = "  " * int(execution.get("depth", 0))
-        rows.append([str(execution["id"]), indent + execution["label"], execution["kind"], execution["state"],
+        rows.append([str(execution["id"]), indent + execution["label"], execution["kind"],
+                     execution.get("state_text", execution["state"]),
                      duration(execution["duration"]), str(len(execution["attempts"]) or "")])
         details[len(rows) - 1] = _details(execution, indent=" " * (id_width + 2) + indent)
     body = table(rows).split("\n")
@@ -74,6 +76,10 @@ def render_show(document: dict[str, Any]) -> str:
     for number, line in enumerate(body):
         lines.append(line)
         lines.extend(details.get(number, []))
+    hidden = len(document["executions"]) - len(shown)
+    if hidden:
+        lines.append(f"({hidden} execution(s) not shown: superseded by a --resume, or replays; --json lists"
+                     " them)")
     return "\n".join(lines)
 
 
@@ -87,6 +93,8 @@ def _details(execution: dict[str, Any], *, indent: str) -> list[str]:
     for direction, key in (("in ", "input_artifacts"), ("out", "output_artifacts")):
         for artifact in execution[key]:
             lines.append(f"{pad}{direction}      {artifact['name']}: {artifact['type']} {artifact['uri']}")
+            if artifact.get("metadata"):
+                lines.append(f"{pad}           {_mapping(artifact['metadata'])}")
     if execution.get("cached_execution_id") is not None:
         lines.append(f"{pad}cached   from execution {execution['cached_execution_id']}")
     if execution["error"]:
@@ -102,7 +110,8 @@ def _mapping(values: dict[str, Any]) -> str:
 
 def render_execution(document: dict[str, Any]) -> str:
     lines = [
-        f"execution {document['id']}  {document['label']}  ({document['type']})  {document['state']}",
+        f"execution {document['id']}  {document['label']}  ({document['type']})"
+        f"  {document.get('state_text', document['state'])}",
         f"  run {document['run_id']}  started {local_time(document['start_time'])}"
         f"  took {duration(document['duration'])}",
     ]

@@ -135,11 +135,24 @@ def test_resuming_with_a_different_pipeline_file_is_refused(
     failed_run: tuple[FinishedRun, bytes], package: Path, tmp_path: Path
 ) -> None:
     spec = json.loads(package.read_text())
-    spec["root"]["dag"]["tasks"]["step"]["inputs"]["parameters"]["tag"]["runtimeValue"]["constant"] = "FIRST"
+    spec["pipelineInfo"]["name"] = "another-pipeline"
     other = tmp_path / "other.json"
     other.write_text(json.dumps(spec))
     refused = run_cli("driver", "--resume", RUN_ID, str(other), home=failed_run[0].home)
     _assert_refused(refused, failed_run, naming=str(other))
+    assert "cannot continue run 'flaky'" in refused.stderr and "another-pipeline" in refused.stderr
+
+
+def test_resuming_with_a_file_whose_inputs_do_not_fit_the_run_is_refused(
+    failed_run: tuple[FinishedRun, bytes], package: Path, tmp_path: Path
+) -> None:
+    spec = json.loads(package.read_text())
+    spec["root"]["inputDefinitions"]["parameters"]["extra"] = {"parameterType": "STRING"}
+    other = tmp_path / "more-inputs.json"
+    other.write_text(json.dumps(spec))
+    refused = run_cli("driver", "--resume", RUN_ID, str(other), home=failed_run[0].home)
+    _assert_refused(refused, failed_run, naming=str(other))
+    assert "extra" in refused.stderr
 
 
 def test_resuming_with_parameters_is_refused(failed_run: tuple[FinishedRun, bytes]) -> None:
