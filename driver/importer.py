@@ -20,6 +20,16 @@ from spec.names import under_mount
 
 _PLACEHOLDER = re.compile(r"\{\{\$\.inputs\.parameters\['([^']+)'\]\}\}")
 REMOTE_SCHEMES = ("gs://", "s3://", "minio://")
+# What a URI of each scheme needs that this machine does not have.
+_SERVICES = {
+    "gs": "Google Cloud Storage",
+    "s3": "S3 storage",
+    "minio": "the cluster's MinIO object store",
+    "oci": "an OCI registry",
+    "http": "the internet",
+    "https": "the internet",
+    "hf": "the Hugging Face hub",
+}
 
 
 def map_remote_uri(uri: str, mounts: dict[str, str]) -> str:
@@ -32,8 +42,11 @@ def map_remote_uri(uri: str, mounts: dict[str, str]) -> str:
             if relative is None:
                 raise ResolutionError(f"remote URI {uri!r} climbs out of its mount {prefix}={mounts[prefix]}")
             return mounts[prefix].rstrip("/") + (f"/{relative}" if relative else "")
+    scheme, _, rest = uri.partition("://")
+    service = _SERVICES.get(scheme, f"a {scheme}:// store")
     raise ResolutionError(
-        f"remote URI {uri!r} has no local copy: map it with --mount {uri.split('/')[0]}//BUCKET=DIR"
+        f"needs {service}: {uri!r} has no local copy here; "
+        f"give one with --mount {scheme}://{rest.split('/')[0]}=DIR"
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any, BinaryIO
 from launcher.echo import OutputStream
 from launcher.environment import ensure_environment
 from launcher.kubernetes_host import host_environment
+from launcher.needs import diagnose
 from launcher.outputs import OutputError, collect_outputs
 from ledger.model import CANCELED, COMPLETE, FAILED, RUNNING
 from ledger.store import CacheEntry, Ledger, RunLedger
@@ -217,12 +218,15 @@ def _run_process(
 
 
 def _failure_message(log_path: Path, exit_code: int) -> str:
+    """`exit code N: <last line of the log>`, led by what the component needed and this machine lacks."""
     try:
-        lines = [line.strip() for line in log_path.read_text(errors="replace").splitlines() if line.strip()]
+        text = log_path.read_text(errors="replace")
     except OSError:
-        lines = []
+        text = ""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
     last = next((line for line in reversed(lines) if not line.startswith("[launcher]")), "")
-    return f"exit code {exit_code}" + (f": {last[:300]}" if last else "")
+    need = diagnose(text)
+    return f"exit code {exit_code}" + (f": {need}" if need else "") + (f": {last[:300]}" if last else "")
 
 
 def _publish(

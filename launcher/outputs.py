@@ -15,6 +15,7 @@ from spec.contracts import EXECUTOR_LOGS
 from spec.errors import PathEscapeError, ValueConversionError
 from spec.ir import pipeline_spec_pb2
 
+OCI = "oci://"
 _TYPE_NAME = pipeline_spec_pb2.ParameterType.ParameterTypeEnum.Name
 
 
@@ -75,7 +76,7 @@ def collect_outputs(
         )
         if os.path.exists(draft["uri"]):
             collected.present_files.append(draft["uri"])
-        else:
+        elif not draft["uri"].startswith(OCI):
             collected.warnings.append(f"output artifact {name!r} has no file at {draft['uri']}")
         collected.artifacts[name] = [draft]
     return collected
@@ -121,9 +122,12 @@ def _artifact_draft(
     if override is not None:
         uri = override.uri or uri
         metadata.update(values.message_to_jsonable(override.metadata))
-    if not inside(uri, run_root):
+    # An OCI URI names an image the component pushed itself (a modelcar): the backend's launcher records it
+    # and uploads nothing, and so does this one; it is no local path.
+    if not uri.startswith(OCI) and not inside(uri, run_root):
         raise PathEscapeError(uri, root=run_root, what=f"URI of output artifact {name!r}")
-    if override is not None and override.custom_path and override.custom_path != uri:
-        _upload_custom_path(override.custom_path, uri)
+    custom_path = override.custom_path if override is not None else ""
+    if custom_path and custom_path != uri and not uri.startswith(OCI):
+        _upload_custom_path(custom_path, uri)
     schema = provisioned.type.schema_title or "system.Artifact"
     return {"type": schema, "uri": uri, "properties": {**metadata, "display_name": name}}
