@@ -12,7 +12,7 @@ from google.protobuf import struct_pb2
 from driver import condition, container, importer
 from driver.context import RunContext
 from driver.provision import parameters_to_python
-from driver.resolve import TaskContext, output_parameter, resolve_inputs
+from driver.resolve import TaskContext, output_artifacts, output_parameter, resolve_inputs
 from driver.state import NOT_RUN, DagScope, TaskResult
 from ledger.model import (
     CANCELED,
@@ -80,16 +80,27 @@ async def run_dag(
 
 
 def close_dag(ctx: RunContext, result: TaskResult, component: pipeline_spec_pb2.ComponentSpec) -> None:
-    """Record a finished DAG's state, first error and the output parameters its mapping resolves to."""
+    """Record a finished DAG's state, first error and the outputs its mapping resolves to: parameter values,
+    and the ids of the artifacts behind each output artifact (a list for a list output, else one id)."""
     outputs: dict[str, Any] = {}
+    artifact_ids: dict[str, Any] = {}
     if result.succeeded:
         for key in component.dag.outputs.parameters:
             try:
                 outputs[key] = values.value_to_python(output_parameter(result, key))
             except ResolutionError:
                 continue  # e.g. a OneOf whose branches were all skipped: nothing to show
+        for key in component.dag.outputs.artifacts:
+            try:
+                ids = [artifact.id for artifact in output_artifacts(result, key)]
+            except ResolutionError:
+                continue
+            listed = component.output_definitions.artifacts[key].is_artifact_list or len(ids) != 1
+            artifact_ids[key] = ids if listed else ids[0]
     # Always written: on resume an earlier attempt's error must not outlive its fix.
-    properties: dict[str, Any] = {"outputs": outputs, "error": result.error}
+    properties: dict[str, Any] = {
+        "outputs": outputs, "output_artifact_ids": artifact_ids, "error": result.error
+    }
     assert result.execution_id is not None
     ctx.run_ledger.update_execution(result.execution_id, state=result.state, properties=properties)
 

@@ -12,11 +12,11 @@ import contextlib
 import itertools
 import os
 import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
+from driver.entry import python_module
 from spec.contracts import LaunchRequest
 
 
@@ -40,16 +40,6 @@ class LaunchedProcess(Protocol):
     def pid(self) -> int: ...
 
     async def wait(self) -> int: ...
-
-
-def python_module(module: str) -> list[str]:
-    """`python -m MODULE` that a file or package of that name in the working directory cannot replace.
-
-    `-P` (Python 3.11+) keeps the working directory off sys.path; on 3.10 each of our `__main__` modules
-    drops it itself, which covers everything but a top-level `launcher`/`driver`/`ledger` in that directory.
-    """
-    safe = ["-P"] if sys.version_info >= (3, 11) else []
-    return [sys.executable, *safe, "-m", module]
 
 
 class Launched:

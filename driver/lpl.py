@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
         _exit_now(driver_main(rest))
     if subcommand == "replay":
         # The driver never imports the launcher: the replay runs in the launcher's own entry point.
-        from driver.launchers import python_module
+        from driver.entry import python_module
 
         command = [*python_module("launcher"), "replay", *rest]
         os.execv(command[0], command)

@@ -1,0 +1,140 @@
+"""`python -m driver.result --home DIR RUN`: one recorded run as the JSON document `driver.api` reads.
+
+`driver.run_pipeline` runs this in a process of its own after `python -m driver`, so that the caller's
+process never imports our `spec` and `ledger` packages (a module of the user's called `spec` would clash).
+The document: the run (id, state, pipeline name, root error, failure report), the pipeline's outputs
+(parameters as recorded, which is what a downstream component receives; output artifacts by id from the
+root DAG's `output_artifact_ids`), every artifact those name, and each container or importer execution with
+its label, iteration indexes, inputs, outputs, artifacts, ExecutorInput as handed and log path.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# As in driver/__main__.py: the working directory must not shadow our packages.
+if __name__ == "__main__" and sys.path and sys.path[0] == os.getcwd() != os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__))
+):
+    del sys.path[0]
+
+import argparse
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ledger.model import Execution, RunView
+
+EXECUTOR_LOGS = "executor-logs"
+
+
+def describe_result(view: RunView) -> dict[str, Any]:
+    """The document for one run (see the module docstring)."""
+    from driver.console import failure_report
+    from ledger import describe
+    from ledger.model import DAG_EXECUTION, FAILED
+
+    labels = describe.label_executions(view)
+    root = next((e for e in view.executions.values() if e.type == DAG_EXECUTION and e.parent_dag_id is None),
+                None)
+    tasks = [_task(view, execution, label=labels[execution.id])
+             for _, execution in describe.tree_order(view) if execution.type != DAG_EXECUTION]
+    properties = root.properties if root is not None else {}
+    artifact_ids = dict(properties.get("output_artifact_ids") or {})
+    named = {i for ids in artifact_ids.values() for i in (ids if isinstance(ids, list) else [ids])}
+    report = failure_report(view, str(view.header.get("source", ""))) if view.state == FAILED else []
+    return {
+        "run_id": view.run_id,
+        "state": view.state,
+        "pipeline_name": str(view.header.get("pipeline_name", "")),
+        "pipeline_root": str(view.header.get("pipeline_root", "")),
+        "error": str(properties.get("error") or ""),
+        "outputs": dict(properties.get("outputs") or {}),
+        "output_artifact_ids": artifact_ids,
+        "artifacts": {str(i): _artifact(view, i, name="") for i in sorted(named) if i in view.artifacts},
+        "tasks": tasks,
+        "failure_report": "\n".join(report),
+    }
+
+
+def _task(view: RunView, execution: Execution, *, label: str) -> dict[str, Any]:
+    from ledger import describe
+
+    properties = execution.properties
+    return {
+        "execution_id": execution.id,
+        "label": label,
+        "name": execution.task_name,
+        "path": str(properties.get("task_path") or execution.task_name),
+        "iterations": _iterations(view, execution),
+        "state": execution.state,
+        "type": execution.type,
+        "inputs": properties.get("inputs") or {},
+        "outputs": properties.get("outputs") or {},
+        "input_artifacts": _artifacts_by_name(view, execution.id, "INPUT"),
+        "output_artifacts": _artifacts_by_name(view, execution.id, "OUTPUT"),
+        "executor_input": describe.describe_executor_input(properties.get("task_dir"))["executor_input"],
+        "log": _log_path(view, execution),
+        "error": str(properties.get("error") or ""),
+        "cached_execution_id": properties.get("cached_execution_id"),
+        "attempts": len(execution.attempts),
+    }
+
+
+def _iterations(view: RunView, execution: Execution) -> list[int]:
+    """The loop iteration indexes the execution sits in, outermost first."""
+    indexes: list[int] = []
+    current: Execution | None = execution
+    while current is not None:
+        if current.iteration_index is not None:
+            indexes.append(current.iteration_index)
+        parent = current.parent_dag_id
+        current = view.executions.get(parent) if parent is not None and parent != current.id else None
+    return indexes[::-1]
+
+
+def _artifacts_by_name(view: RunView, execution_id: int, event_type: str) -> dict[str, list[dict[str, Any]]]:
+    named: dict[str, list[dict[str, Any]]] = {}
+    for name, artifacts in view.artifacts_of(execution_id, event_type).items():
+        named[name] = [_artifact(view, artifact.id, name=name) for artifact in artifacts]
+    return named
+
+
+def _artifact(view: RunView, artifact_id: int, *, name: str) -> dict[str, Any]:
+    artifact = view.artifacts[artifact_id]
+    metadata = {k: v for k, v in artifact.properties.items() if k != "display_name"}
+    return {"id": artifact.id, "name": name, "schema_title": artifact.type, "uri": artifact.uri,
+            "metadata": metadata}
+
+
+def _log_path(view: RunView, execution: Execution) -> str | None:
+    """The task's log; a cache hit links the log of the execution it reused as its `executor-logs` output."""
+    if execution.properties.get("log"):
+        return str(execution.properties["log"])
+    logs = view.artifacts_of(execution.id, "OUTPUT").get(EXECUTOR_LOGS, [])
+    return logs[-1].uri if logs else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    from ledger.store import Ledger
+    from spec.errors import LplError
+
+    parser = argparse.ArgumentParser(prog="python -m driver.result", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--home", type=Path, required=True)
+    parser.add_argument("run", help="run id (or a unique prefix, or `last`)")
+    args = parser.parse_args(argv)
+    try:
+        ledger = Ledger(args.home, create=False)
+        view = ledger.open_run(ledger.resolve_run_id(args.run)).view()
+        document = describe_result(view)
+    except LplError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    sys.stdout.write(json.dumps(document))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

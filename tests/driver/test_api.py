@@ -1,0 +1,216 @@
+"""`driver.run_pipeline`: each kind of input, outputs of every parameter type and artifact lists, iterations,
+a failed run, a running event loop, concurrent calls, and the same record as the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from driver import PipelineFailed, PipelineInputError, RunArtifact, RunResult, read_run, run_pipeline
+from tests.cli import REPO_ROOT, RunCli
+
+PIPELINES = REPO_ROOT / "tests" / "pipelines"
+
+
+def load_pipeline_module(name: str) -> ModuleType:
+    module_spec = importlib.util.spec_from_file_location(f"tests_api_{name}", PIPELINES / f"{name}.py")
+    assert module_spec is not None and module_spec.loader is not None
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def outputs_run(tmp_path_factory: pytest.TempPathFactory) -> RunResult:
+    """One run of tests/pipelines/api_outputs.py, from its pipeline function, shared by the output tests."""
+    module = load_pipeline_module("api_outputs")
+    home = tmp_path_factory.mktemp("api-outputs")
+    return run_pipeline(module.pipeline, {"text": "hello"}, home=home, echo=False)
+
+
+def test_outputs_of_every_parameter_type_arrive_as_a_downstream_component_receives_them(
+    outputs_run: RunResult,
+) -> None:
+    outputs = outputs_run.outputs
+
+    assert outputs_run.state == "COMPLETE" and outputs_run.succeeded
+    assert outputs["text"] == "hello"
+    assert outputs["count"] == 3 and type(outputs["count"]) is int
+    assert outputs["ratio"] == 0.25
+    # protojson writes a whole-number double without ".0": the component downstream reads the int 2.
+    assert outputs["whole"] == 2 and type(outputs["whole"]) is int
+    assert outputs["flag"] is True
+    assert outputs["numbers"] == [1, 2, 3] and all(type(n) is int for n in outputs["numbers"])
+    assert outputs["config"] == {"lr": 0.5, "epochs": 3}
+
+
+def test_a_list_of_artifacts_and_a_single_artifact_are_pipeline_outputs(outputs_run: RunResult) -> None:
+    datasets = outputs_run.outputs["datasets"]
+    first = outputs_run.outputs["first"]
+
+    assert isinstance(first, RunArtifact)
+    assert first.schema_title == "system.Dataset" and first.metadata == {"text": "first"}
+    assert first.path is not None and first.path.read_text() == "first"
+    assert first.path == Path(first.uri)
+    assert [d.path.read_text() for d in datasets if d.path is not None] == ["a", "b"]
+    assert [d.metadata["text"] for d in datasets] == ["a", "b"]
+    assert {d.name for d in datasets} == {"datasets"}
+
+
+def test_each_iteration_of_a_loop_is_addressable(outputs_run: RunResult) -> None:
+    copies = outputs_run.iterations("write-text")
+    second = outputs_run.task("write-text", iteration=1)
+
+    assert [t.iterations for t in copies] == [(0,), (1,)]
+    assert [t.label for t in copies] == ["for-loop-2[0]/write-text", "for-loop-2[1]/write-text"]
+    assert second is outputs_run.tasks["for-loop-2[1]/write-text"]
+    assert second.inputs == {"text": "b"}
+    assert second.outputs["out"].metadata == {"text": "b"}
+    assert outputs_run.task("for-loop-2/write-text", iteration=[0]).inputs == {"text": "a"}
+    with pytest.raises(KeyError, match="ran 2 times"):
+        outputs_run.task("write-text")
+
+
+def test_a_task_has_its_outputs_executor_input_and_log(outputs_run: RunResult) -> None:
+    task = outputs_run.task("make-values")
+
+    assert task.state == "COMPLETE" and not task.cached
+    assert task.outputs["config"] == {"lr": 0.5, "epochs": 3}
+    assert task.executor_input is not None
+    assert task.executor_input["inputs"]["parameterValues"] == {"text": "hello"}
+    assert "executor-logs" not in task.outputs
+    assert task.log_path is not None and task.log_path.is_file()
+    assert "Wrote executor output file" in task.log
+
+
+def test_a_component_runs_as_a_one_task_pipeline(tmp_path: Path) -> None:
+    module = load_pipeline_module("api_failure")
+
+    result = run_pipeline(module.fine, home=tmp_path, echo=False)
+
+    assert result.succeeded
+    assert result.output == 7
+    assert [t.name for t in result.tasks.values()] == ["fine"]
+
+
+def test_a_compiled_file_and_a_pipeline_spec_run(
+    compile_pipeline: Callable[[str], Path], tmp_path: Path
+) -> None:
+    from google.protobuf import json_format
+    from kfp.pipeline_spec import pipeline_spec_pb2
+
+    compiled = compile_pipeline("hello")
+    message = json_format.Parse(compiled.read_text(), pipeline_spec_pb2.PipelineSpec())
+
+    from_file = run_pipeline(compiled, {"name": "file"}, home=tmp_path, echo=False)
+    from_spec = run_pipeline(message, {"name": "spec"}, home=tmp_path, echo=False, cache=False)
+
+    assert from_file.output == "Hello, file!"
+    assert from_spec.output == "Hello, spec!"
+    assert from_spec.pipeline_name == from_file.pipeline_name == "hello"
+
+
+def test_a_failed_run_returns_a_failed_result_with_the_log_tail(tmp_path: Path) -> None:
+    module = load_pipeline_module("api_failure")
+
+    result = run_pipeline(module.pipeline, home=tmp_path, echo=False)
+
+    assert result.state == "FAILED" and not result.succeeded
+    assert result.task("fine").outputs == {"Output": 7}
+    failed = result.task("explode")
+    assert failed.state == "FAILED"
+    assert "about to fail with value 7" in failed.log
+    assert "failed task: explode" in result.failure_report
+    assert "| RuntimeError: exploded-on-purpose" in result.failure_report  # the log's tail
+    with pytest.raises(PipelineFailed) as raised:
+        result.check()
+    assert raised.value.result is result
+
+
+def test_check_true_raises_pipeline_failed_with_the_failure_report(tmp_path: Path) -> None:
+    module = load_pipeline_module("api_failure")
+
+    with pytest.raises(PipelineFailed, match="exploded-on-purpose") as raised:
+        run_pipeline(module.pipeline, home=tmp_path, echo=False, check=True)
+
+    assert raised.value.result.state == "FAILED"
+    assert "| RuntimeError: exploded-on-purpose" in str(raised.value)
+
+
+def test_rejected_arguments_raise_pipeline_input_error_and_record_nothing(
+    compile_pipeline: Callable[[str], Path], tmp_path: Path
+) -> None:
+    with pytest.raises(PipelineInputError, match=r"error:.*nope"):
+        run_pipeline(compile_pipeline("hello"), {"nope": 1}, home=tmp_path, echo=False)
+
+    assert not (tmp_path / "ledger").exists() or not list((tmp_path / "ledger").rglob("*.jsonl"))
+
+
+def test_anything_else_is_a_type_error(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match=r"@dsl\.pipeline function"):
+        run_pipeline(42, home=tmp_path)
+
+
+def test_it_runs_inside_a_running_event_loop(compile_pipeline: Callable[[str], Path], tmp_path: Path) -> None:
+    compiled = compile_pipeline("hello")
+
+    async def in_a_notebook_cell() -> tuple[RunResult, RunResult]:
+        direct = run_pipeline(compiled, {"name": "loop"}, home=tmp_path, echo=False)
+        threaded = await asyncio.to_thread(run_pipeline, compiled, {"name": "thread"}, home=tmp_path,
+                                           echo=False)
+        return direct, threaded
+
+    direct, threaded = asyncio.run(in_a_notebook_cell())
+
+    assert direct.output == "Hello, loop!"
+    assert threaded.output == "Hello, thread!"
+
+
+def test_two_concurrent_calls_with_separate_homes(
+    compile_pipeline: Callable[[str], Path], tmp_path: Path
+) -> None:
+    compiled = compile_pipeline("hello")
+    results: dict[str, RunResult] = {}
+    lines: dict[str, list[str]] = {"a": [], "b": []}
+
+    def run(name: str) -> None:
+        results[name] = run_pipeline(compiled, {"name": name}, home=tmp_path / name, echo=lines[name].append)
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert {name: r.output for name, r in results.items()} == {"a": "Hello, a!", "b": "Hello, b!"}
+    assert results["a"].home == (tmp_path / "a").resolve()
+    assert all(any("COMPLETE" in line for line in printed) for printed in lines.values())
+
+
+def _executions(result: RunResult) -> list[dict[str, Any]]:
+    return [{"label": t.label, "state": t.state, "inputs": t.inputs,
+             "outputs": {k: v.metadata if isinstance(v, RunArtifact) else v for k, v in t.outputs.items()},
+             "artifacts": {k: [a.schema_title for a in v] for k, v in t.output_artifacts.items()}}
+            for t in sorted(result.tasks.values(), key=lambda t: t.label)]  # ids follow timing, labels do not
+
+
+def test_run_pipeline_and_the_command_line_record_the_same_executions(
+    compile_pipeline: Callable[[str], Path], tmp_path: Path, run_cli: RunCli
+) -> None:
+    compiled = compile_pipeline("collected")
+
+    through_api = run_pipeline(compiled, home=tmp_path, echo=False, cache=False)
+    through_cli = run_cli("driver", str(compiled), "--no-cache", "--run-id", "cli-run", home=tmp_path)
+    listed = run_cli("ledger", "runs", "--json", home=tmp_path)
+
+    assert through_cli.returncode == 0, through_cli.stderr
+    assert {run["run_id"] for run in json.loads(listed.stdout)["runs"]} == {through_api.run_id, "cli-run"}
+    assert _executions(read_run("cli-run", home=tmp_path)) == _executions(through_api)
