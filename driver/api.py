@@ -190,6 +190,7 @@ class RunResult:
 
     def check(self) -> RunResult:
         """This result when the run succeeded; raises `PipelineFailed` otherwise."""
+        __tracebackhide__ = True  # pytest shows the caller's line, not this one
         if not self.succeeded:
             raise PipelineFailed(self)
         return self

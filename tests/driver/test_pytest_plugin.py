@@ -1,0 +1,66 @@
+"""The pytest plugin, as a user meets it: a test file of theirs, run by pytest in a process of its own, from
+a project directory that has its own `spec.py` (imported by the test: our packages must not clash with it)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+USER_TEST = '''
+from kfp import dsl
+
+from spec import GREETING  # the project's own module called spec
+
+
+@dsl.component(base_image="python:3.11")
+def greet(name: str) -> str:
+    return name + "!"
+
+
+@dsl.component(base_image="python:3.11")
+def boom(name: str):
+    print("about to fail for " + name)
+    raise ValueError("boom-in-user-test")
+
+
+@dsl.pipeline(name="user-failing")
+def failing(name: str = "x"):
+    boom(name=greet(name=name).output)
+
+
+def test_greets(lpl):
+    result = lpl.run(greet, {"name": GREETING})
+
+    assert result.output == "hi!"
+    assert (lpl.home / "ledger").is_dir()
+
+
+def test_fails(lpl):
+    lpl.run(failing)
+'''
+
+
+def test_the_lpl_fixture_in_a_users_test_file(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "spec.py").write_text('GREETING = "hi"\n')
+    (project / "test_user.py").write_text(USER_TEST)
+    homes = tmp_path / "homes"
+
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--lpl-home", str(homes), "test_user.py"],
+        cwd=project, capture_output=True, text=True, timeout=600, check=False,
+    )
+    output = completed.stdout + completed.stderr
+
+    assert completed.returncode == 1, output
+    assert "1 failed, 1 passed" in output
+    # The failure shows the failed task, its error and its log's tail, and where the run's home is.
+    assert "PipelineFailed" in output
+    assert "failed task: boom" in output
+    assert "| ValueError: boom-in-user-test" in output
+    assert "local-pipelines run" in output and "inspect: lpl show" in output
+    # Each test had a home of its own, kept under --lpl-home.
+    assert sorted(p.name for p in homes.iterdir()) == ["test_user.py_test_fails", "test_user.py_test_greets"]
+    assert all((home / "ledger").is_dir() for home in homes.iterdir())
