@@ -12,18 +12,19 @@ from __future__ import annotations
 import shutil
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from google.protobuf import struct_pb2
 
 from driver.context import RunContext
-from driver.resolve import ResolvedInputs, TaskContext, resolve_platform_name
+from driver.resolve import ResolvedInputs, TaskContext, resolve_platform_json, resolve_platform_name
 from driver.state import DagScope, TaskResult
 from ledger.model import COMPLETE, CONTAINER_EXECUTION, FAILED, RUNNING
 from spec import values
-from spec.errors import LplError
+from spec.errors import LplError, ResolutionError
 from spec.ir import pipeline_spec_pb2
-from spec.kubernetes import LocalSourceError, TaskKubernetes, volume_dir
+from spec.kubernetes import ExecutorSettings, LocalSourceError, NameRef, TaskKubernetes, volume_dir
 
 CREATE_PVC, DELETE_PVC = "argostub/createpvc", "argostub/deletepvc"
 
@@ -46,7 +47,26 @@ def task_kubernetes(
         )
         for ref in settings.name_refs()
     }
-    return TaskKubernetes.build(settings, names=names)
+
+    def resolve(ref: NameRef) -> object | None:
+        return resolve_platform_json(ref.spec, task_spec=task_spec, scope=scope, context=context)
+
+    return TaskKubernetes.build(settings, names=names, node_selector=_node_selector(settings, resolve))
+
+
+def _node_selector(
+    settings: ExecutorSettings, resolve: Callable[[NameRef], object | None]
+) -> dict[str, str] | None:
+    if settings.node_selector_json is None:
+        return None
+    labels = resolve(settings.node_selector_json)
+    if labels is None:
+        return {}  # a null optional input: no selector, as the backend skips it
+    if not isinstance(labels, dict):
+        raise ResolutionError(
+            f"the node selector at {settings.node_selector_json.json_path} is not an object"
+        )
+    return {str(key): str(value) for key, value in labels.items()}
 
 
 def local_sources(ctx: RunContext, settings: TaskKubernetes | None) -> dict[str, dict[str, str]]:

@@ -129,6 +129,22 @@ def resolve_platform_name(
     return value.string_value
 
 
+def resolve_platform_json(
+    spec: TaskInputParameter,
+    *,
+    task_spec: pipeline_spec_pb2.PipelineTaskSpec,
+    scope: DagScope,
+    context: TaskContext,
+) -> object | None:
+    """A kfp-kubernetes JSON setting (`node_selector_json`, …) as a Python value; None for a null value."""
+    try:
+        value = _resolve_parameter(spec, task_spec=task_spec, scope=scope, context=context)
+    except _Null:
+        return None
+    resolved: object = values.value_to_python(value)
+    return resolved
+
+
 def _resolve_parameter(
     spec: TaskInputParameter,
     *,

@@ -141,6 +141,8 @@ class ExecutorSettings:
     image_pull_policy: str = ""
     active_deadline_seconds: int = 0
     ignored: tuple[str, ...] = ()
+    node_selector: dict[str, str] = field(default_factory=dict)  # `add_node_selector` labels
+    node_selector_json: NameRef | None = None  # `add_node_selector_json`: a task input holding the labels
 
     def name_refs(self) -> list[NameRef]:
         """Every name the driver has to resolve for this executor."""
@@ -173,6 +175,7 @@ def load_kubernetes_settings(
 
 def _executor(label: str, raw: dict[str, Any], path: str) -> ExecutorSettings:
     metadata = _object(raw.get("podMetadata", {}), join_path(path, "podMetadata"))
+    selector = _object(raw.get("nodeSelector", {}), join_path(path, "nodeSelector"))
     return ExecutorSettings(
         executor_label=label,
         pvc_mounts=tuple(_pvc_mount(item, p) for item, p in _items(raw, "pvcMount", path)),
@@ -191,6 +194,17 @@ def _executor(label: str, raw: dict[str, Any], path: str) -> ExecutorSettings:
         image_pull_policy=_pull_policy(raw.get("imagePullPolicy", ""), join_path(path, "imagePullPolicy")),
         active_deadline_seconds=int(raw.get("activeDeadlineSeconds", 0) or 0),
         ignored=tuple(_IGNORED[key] for key in _IGNORED if raw.get(key)),
+        node_selector=_strings(selector.get("labels", {}), join_path(path, "nodeSelector.labels")),
+        node_selector_json=(
+            _name(
+                selector,
+                parameter_key="nodeSelectorJson",
+                legacy_keys=(),
+                path=join_path(path, "nodeSelector"),
+            )
+            if "nodeSelectorJson" in selector
+            else None
+        ),
     )
 
 
@@ -349,11 +363,19 @@ class TaskKubernetes:
     image_pull_policy: str = ""
     active_deadline_seconds: int = 0
     ignored: tuple[str, ...] = ()
+    node_selector: dict[str, str] = field(default_factory=dict)  # no meaning on the host; a Ray runner's
 
     @classmethod
-    def build(cls, settings: ExecutorSettings, *, names: dict[str, str | None]) -> TaskKubernetes:
+    def build(
+        cls,
+        settings: ExecutorSettings,
+        *,
+        names: dict[str, str | None],
+        node_selector: dict[str, str] | None = None,
+    ) -> TaskKubernetes:
         """`names` maps each NameRef's json_path to its resolved name; None (a null optional input) drops
-        the setting, as the backend skips it."""
+        the setting, as the backend skips it. `node_selector` is the resolved `node_selector_json`, when
+        the settings have one (it replaces the constant labels, as in the backend)."""
         env = [
             EnvFromObject(
                 env_var=key.env_var,
@@ -386,6 +408,7 @@ class TaskKubernetes:
             image_pull_policy=settings.image_pull_policy,
             active_deadline_seconds=settings.active_deadline_seconds,
             ignored=settings.ignored,
+            node_selector=dict(node_selector if node_selector is not None else settings.node_selector),
         )
 
     def objects(self) -> set[tuple[ObjectKind, str]]:
@@ -406,6 +429,7 @@ class TaskKubernetes:
             "image_pull_policy": self.image_pull_policy,
             "active_deadline_seconds": self.active_deadline_seconds,
             "ignored": list(self.ignored),
+            "node_selector": self.node_selector,
         }
 
     @classmethod
@@ -419,6 +443,7 @@ class TaskKubernetes:
             image_pull_policy=str(data.get("image_pull_policy", "")),
             active_deadline_seconds=int(data.get("active_deadline_seconds", 0)),
             ignored=tuple(data.get("ignored", [])),
+            node_selector=dict(data.get("node_selector", {})),
         )
 
 

@@ -5,6 +5,7 @@ do (a missing secret, a mount) failing the task with one line naming the option 
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from pathlib import Path
@@ -77,6 +78,9 @@ def test_pod_metadata_is_recorded_on_the_execution_and_placement_settings_are_re
         "kubernetes settings with no local effect, ignored: node selector, tolerations" in settings_run.output
     )
     assert "psw1" not in str(execution.properties) and "psw1" not in str(settings_run.view.header)
+    # The node selector has no meaning on the host; it reaches the task file for runners that place tasks.
+    task_file = json.loads((Path(execution.properties["task_dir"]) / "task.json").read_text())
+    assert task_file["kubernetes"]["node_selector"] == {"pool": "cpu"}  # the JSON labels win, as there
 
 
 def test_a_secret_without_a_local_source_fails_the_task_naming_the_option(

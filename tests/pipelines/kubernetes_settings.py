@@ -1,6 +1,8 @@
 """Covers: kfp-kubernetes settings with a local meaning on the host runner: secrets and config maps as env
 (names constant, from a pipeline parameter, from an upstream output), pod labels and annotations read back
-through field paths (present and absent), a node selector and a toleration (recorded as ignored)."""
+through field paths (present and absent), a node selector (constant labels, and labels from a pipeline
+parameter, which win as in the backend: carried to the task for runners that place tasks) and a toleration
+(reported as ignored)."""
 
 from kfp import dsl, kubernetes
 
@@ -22,7 +24,7 @@ def show_env():
 
 
 @dsl.pipeline(name="kubernetes-settings")
-def pipeline(user_secret: str = "user-secret"):
+def pipeline(user_secret: str = "user-secret", selector: dict = {"pool": "cpu"}):
     name = secret_name()
     task = show_env().set_caching_options(False)
     kubernetes.use_secret_as_env(task, secret_name=user_secret, secret_key_to_env={"username": "USER_NAME"})
@@ -38,4 +40,5 @@ def pipeline(user_secret: str = "user-secret"):
     kubernetes.use_field_path_as_env(task, "ABSENT", "metadata.labels['missing']")
     kubernetes.use_field_path_as_env(task, "POD_NAME", "metadata.name")
     kubernetes.add_node_selector(task, "disktype", "ssd")
+    kubernetes.add_node_selector_json(task, node_selector_json=selector)
     kubernetes.add_toleration(task, key="gpu", operator="Exists", effect="NoSchedule")

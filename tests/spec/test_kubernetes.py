@@ -53,6 +53,9 @@ def test_settings_of_each_executor_are_typed(settings_file: Path) -> None:
     assert settings.labels == {"tier": "gold"} and settings.annotations == {"team/owner": "alice"}
     assert [entry.name for entry in settings.field_path_env] == ["ANNOTATION", "LABEL", "ABSENT", "POD_NAME"]
     assert settings.ignored == ("node selector", "tolerations")
+    assert settings.node_selector == {"disktype": "ssd"}
+    assert settings.node_selector_json is not None
+    assert settings.node_selector_json.spec.component_input_parameter == "selector"
 
 
 def test_a_bad_setting_is_named_by_its_json_path(settings_file: Path) -> None:
