@@ -30,6 +30,7 @@ from ledger.model import (
 )
 from spec import labels, values
 from spec.contracts import LauncherTask, LaunchRequest, TaskFiles
+from spec.errors import LedgerCorrupt
 from spec.ir import pipeline_spec_pb2
 
 EXECUTION_TYPE = CONTAINER_EXECUTION
@@ -168,13 +169,18 @@ async def run_container(
         local_sources=platform.local_sources(ctx, kubernetes),
         kfp_package=ctx.kfp_package,
     )
-    TaskFiles(
+    files = TaskFiles(
         task_dir=task_dir,
         task=task,
         executor_input=executor_input,
         component=component,
         container=container_json,
-    ).write()
+    )
+    try:
+        files.write()
+    except OSError as exc:  # a full disk, an unwritable home: this task fails, recorded, with the reason
+        error = f"cannot write {task_dir}: {exc.strerror}"
+        return _fail_unlaunched(ctx, scope, key, execution_id, error=error)
     return await _launch_with_retries(
         ctx, scope, key, execution_id=execution_id, task_dir=task_dir, retry=retry
     )
@@ -190,6 +196,14 @@ def _kept_from_earlier_run(
     # Runs recorded before the definition was noted keep what succeeded, as resume always did.
     if earlier.properties.get("definition_fingerprint", definition) != definition:
         return None
+    missing = missing_output_files(earlier)
+    if missing:  # a resume trusts a completed task only while the files it wrote are there
+        ctx.console.event(
+            "task_rerun",
+            f"{task_label(scope, key)} was {earlier.state}, but {missing[0]} is gone: running it again",
+            task=key,
+        )
+        return None
     ctx.console.event("task_resumed", f"{task_label(scope, key)} already {earlier.state}", task=key)
     return restore_result(ctx, earlier)
 
@@ -202,6 +216,21 @@ def _create_execution(ctx: RunContext, scope: DagScope, key: str, **record: Any)
     if earlier is not None:
         ctx.run_ledger.update_execution(earlier.id, properties={SUPERSEDED_BY: execution_id})
     return execution_id
+
+
+def missing_output_files(execution: Execution) -> list[str]:
+    """Artifact files a completed execution wrote (or a cache hit reused) that are gone now."""
+    files = execution.properties.get("output_files") or []
+    return [str(path) for path in files if not os.path.exists(str(path))]
+
+
+def _fail_unlaunched(
+    ctx: RunContext, scope: DagScope, key: str, execution_id: int, *, error: str
+) -> TaskResult:
+    ctx.run_ledger.publish_execution(execution_id, state=FAILED, properties={"error": error})
+    label = task_label(scope, key)
+    ctx.console.event("task_failed", f"{label} FAILED: {error}", task=key, state=FAILED)
+    return TaskResult(task_key=key, state=FAILED, execution_id=execution_id, error=f"task {label!r}: {error}")
 
 
 def _warn_ignored_settings(ctx: RunContext, container: ContainerSpec) -> None:
@@ -218,7 +247,12 @@ def _warn_ignored_settings(ctx: RunContext, container: ContainerSpec) -> None:
 def _cache_hit(
     ctx: RunContext, scope: DagScope, key: str, *, properties: dict[str, Any], fingerprint: str, resolved: Any
 ) -> TaskResult | None:
-    for entry in ctx.ledger.lookup_cache(ctx.run.pipeline_name, fingerprint):
+    try:
+        entries = ctx.ledger.lookup_cache(ctx.run.pipeline_name, fingerprint)
+    except LedgerCorrupt as exc:  # one damaged partition must not stop the run: reported, then bypassed
+        ctx.warn_once(f"cache-damage-{exc.file}", f"cache bypassed for a damaged partition: {exc}")
+        return None
+    for entry in entries:
         if not cache.usable(entry):
             continue
         execution_id = _create_execution(
@@ -234,7 +268,7 @@ def _cache_hit(
         published = ctx.run_ledger.publish_execution(
             execution_id,
             state=CACHED,
-            properties={"outputs": entry.outputs},
+            properties={"outputs": entry.outputs, "output_files": list(entry.required_files)},
             linked_artifacts=entry.artifacts,
         )
         ctx.console.event(

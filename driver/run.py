@@ -8,6 +8,7 @@ import dataclasses
 import datetime
 import os
 import signal
+import sys
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,8 +80,29 @@ class PreparedRun:
 
 
 def _existing_ledger(home: Path) -> Ledger | None:
-    """The home's store if one exists; checking input must not create one (nothing recorded on refusal)."""
-    return Ledger(home, create=False) if (home / "ledger" / "store.json").exists() else None
+    """The home's store if one exists; checking input must not create one (nothing recorded on refusal).
+
+    A `ledger` directory without its `store.json` is opened too, so that its damage is reported."""
+    return Ledger(home, create=False) if (home / "ledger").is_dir() else None
+
+
+def _check_directory(path: Path, *, option: str) -> None:
+    """A directory the run writes into must be one or be creatable: refused before anything is recorded."""
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        what = "is a file" if existing == path else f"cannot be created: {existing} is a file"
+        raise OptionError(f"{option} {path} {what}, not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OptionError(f"{option} {path}: {existing} is not writable")
+
+
+def _check_directories(options: RunOptions, *, pipeline_root: Path) -> None:
+    _check_directory(options.home, option="--home")
+    _check_directory(pipeline_root, option="--pipeline-root")
+    if options.workspace is not None:
+        _check_directory(options.workspace, option="--workspace")
 
 
 def prepare_run(options: RunOptions) -> PreparedRun:
@@ -90,7 +112,9 @@ def prepare_run(options: RunOptions) -> PreparedRun:
             raise OptionError(
                 f"no run {options.resume!r} in {options.home}: nothing has run with this --home"
             )
-        return _prepare_resume(options, ledger)
+        prepared = _prepare_resume(options, ledger)
+        _check_directories(options, pipeline_root=prepared.pipeline_root)
+        return prepared
     if options.pipeline is None:
         raise OptionError("a pipeline file is required (or --resume RUN_ID)")
     loaded = load_pipeline(options.pipeline)
@@ -101,6 +125,7 @@ def prepare_run(options: RunOptions) -> PreparedRun:
     if ledger is not None and ledger.run_path(run_id).exists():
         raise OptionError(f"run {run_id!r} already exists; use --resume {run_id} to continue it")
     root = (options.pipeline_root or options.home / "pipeline_root").resolve()
+    _check_directories(options, pipeline_root=root)
     return PreparedRun(
         pipeline_spec=loaded.pipeline_spec,
         platform_spec=loaded.platform_spec,
@@ -112,31 +137,12 @@ def prepare_run(options: RunOptions) -> PreparedRun:
     )
 
 
-def _live_driver(view: RunView) -> int | None:
-    """The pid of a driver that still runs this run, from the last `driver` note, if that process lives."""
-    pids = [note["driver_pid"] for note in view.notes if "driver_pid" in note]
-    if view.state != RUNNING or not pids:
-        return None
-    try:
-        os.kill(int(pids[-1]), 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        pass  # it exists, under another user: its command line says whether it is a driver
-    cmdline = Path(f"/proc/{pids[-1]}/cmdline")
-    alive = cmdline.exists() and b"driver" in cmdline.read_bytes()
-    return int(pids[-1]) if alive else None
-
-
 def _prepare_resume(options: RunOptions, ledger: Ledger) -> PreparedRun:
     try:
         view = ledger.open_run(ledger.resolve_run_id(options.resume or "")).view()
     except LedgerError as exc:
         raise OptionError(str(exc)) from exc
     header = view.header
-    driver = _live_driver(view)
-    if driver is not None:
-        raise OptionError(f"run {view.run_id!r} is still running (driver process {driver}); stop it first")
     if options.params or options.params_file:
         raise OptionError("--resume takes the parameters recorded with the run; do not pass -p/--params-file")
     recorded = recorded_pipeline(view)
@@ -205,6 +211,8 @@ def execute(options: RunOptions, *, early: ForkServer | None = None) -> int:
                       run_id=prepared.run_id, state=COMPLETE)
         return EXIT_OK
     ledger = Ledger(options.home)
+    # Held until this process exits, however it exits: a second driver (a second --resume) is refused.
+    ledger.lock_run(prepared.run_id)
     total, exact = count_tasks(prepared.pipeline_spec)
     console.set_total(total, exact=exact)
     name = prepared.pipeline_spec.pipeline_info.name
@@ -227,7 +235,6 @@ def execute(options: RunOptions, *, early: ForkServer | None = None) -> int:
             _header(prepared, run_root=run_root, create_time=create_time, options=options)
             | {"run_name": display_name, "resource_name": resource}
         )
-    run_ledger.add_note({"driver_pid": os.getpid()})  # lets a --resume refuse while this driver lives
     run = RunInfo(
         run_id=prepared.run_id,
         pipeline_name=name,
@@ -237,11 +244,29 @@ def execute(options: RunOptions, *, early: ForkServer | None = None) -> int:
         create_time=create_time,
         resource_name=resource,
     )
+    try:
+        return _run_recorded(options, prepared, run_ledger, run=run, console=console, early=early)
+    except (LplError, OSError) as exc:
+        # The run is recorded: whatever stopped it (a full disk, an unwritable directory), it ends FAILED.
+        return _record_crash(run_ledger, exc)
+
+
+def _run_recorded(
+    options: RunOptions,
+    prepared: PreparedRun,
+    run_ledger: RunLedger,
+    *,
+    run: RunInfo,
+    console: Console,
+    early: ForkServer | None,
+) -> int:
+    run_ledger.add_note({"driver_pid": os.getpid()})  # who ran it, for people reading the journal
+    run_root, name = run.run_root, run.pipeline_name
     ctx = RunContext(
         pipeline_spec=prepared.pipeline_spec,
         deployment=load_deployment(prepared.pipeline_spec),
         run=run,
-        ledger=ledger,
+        ledger=run_ledger.ledger,
         run_ledger=run_ledger,
         home=options.home.resolve(),
         run_dir=options.home.resolve() / "runs" / prepared.run_id,
@@ -273,6 +298,20 @@ def execute(options: RunOptions, *, early: ForkServer | None = None) -> int:
     if state == COMPLETE:
         return EXIT_OK
     return EXIT_INTERRUPTED if ctx.stopping else EXIT_FAILED
+
+
+def _record_crash(run_ledger: RunLedger, error: LplError | OSError) -> int:
+    """One line for a run stopped by something other than a task, recorded FAILED if the ledger lets us."""
+    reason = str(error) or type(error).__name__
+    run_id = run_ledger.run_id
+    try:
+        _close_unfinished(run_ledger, state=FAILED, error=f"the run stopped: {reason}", dags=True)
+        run_ledger.finish_run(FAILED)
+        outcome = f"recorded FAILED; `python -m driver --resume {run_id}` continues it"
+    except (LplError, OSError) as again:
+        outcome = f"and could not be recorded ({again}); `--resume {run_id}` continues it once that is fixed"
+    print(f"error: run {run_id} stopped: {reason}; {outcome}", file=sys.stderr)
+    return EXIT_FAILED
 
 
 def _note_pipeline_change(run_ledger: RunLedger, prepared: PreparedRun) -> None:
@@ -343,15 +382,21 @@ def _workspace(options: RunOptions, run_root: str) -> str:
     return f"{run_root}/workspace"
 
 
-def _close_unfinished(run_ledger: RunLedger) -> None:
+def _close_unfinished(
+    run_ledger: RunLedger,
+    *,
+    state: str = CANCELED,
+    error: str = "interrupted: the run stopped before this task ended",
+    dags: bool = False,
+) -> None:
     """Tasks a killed driver left RUNNING are over: record them CANCELED, as an interrupt would have.
 
-    The resume runs them again as new executions; DAG executions are taken up again, so they stay as they are.
+    The resume runs them again as new executions; DAG executions are taken up again, so they stay as they
+    are unless `dags` (a run that stopped on an error of its own closes them FAILED; a resume reopens them).
     """
-    error = {"error": "interrupted: the run stopped before this task ended"}
     for execution in run_ledger.view().executions.values():
-        if execution.type != DAG_EXECUTION and execution.state not in TERMINAL_STATES:
-            run_ledger.update_execution(execution.id, state=CANCELED, properties=error)
+        if execution.state not in TERMINAL_STATES and (dags or execution.type != DAG_EXECUTION):
+            run_ledger.update_execution(execution.id, state=state, properties={"error": error})
 
 
 def _previous(view: RunView) -> dict[PreviousKey, Execution]:
@@ -386,6 +431,9 @@ def _root_execution(ctx: RunContext, parameters: dict[str, struct_pb2.Value]) ->
 async def _walk_root(ctx: RunContext, prepared: PreparedRun) -> str:
     try:
         return await _walk_root_dag(ctx, prepared)
+    except BaseException:
+        _stop_processes(ctx)  # the walk broke off: no task outlives it unrecorded
+        raise
     finally:
         await ctx.launchers.close()
 
@@ -416,6 +464,10 @@ def _stop(ctx: RunContext) -> None:
     """First interrupt: start no new task and stop the running ones (their launchers record them)."""
     if not ctx.stopping:
         ctx.console.event("run_interrupted", "interrupted: stopping running tasks")
+    _stop_processes(ctx)
+
+
+def _stop_processes(ctx: RunContext) -> None:
     ctx.stopping = True
     for process in list(ctx.processes):
         with contextlib.suppress(ProcessLookupError):

@@ -249,6 +249,8 @@ def _publish(
     properties: dict[str, Any] = {"log": str(files.log_path), "error": outcome.error}
     if outcome.state == COMPLETE:
         properties["outputs"] = outcome.parameters
+        # The artifact files it wrote: a resume trusts this execution only while they are all there.
+        properties["output_files"] = list(outcome.present_files)
     if outcome.command is not None:
         properties["command"] = outcome.command
     record = {

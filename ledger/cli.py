@@ -74,16 +74,23 @@ Result = tuple[dict[str, Any], Callable[[dict[str, Any]], str], int]
 
 def command_runs(ledger: Ledger, args: argparse.Namespace) -> Result:
     summaries = sorted(ledger.list_runs(), key=lambda run: run.create_time, reverse=True)
+    # Damage is named (one line per damaged part, on stderr, exit 2) and the rest of the store listed.
+    damages = [damage for damage in [ledger.index_damage, *(s.damage for s in summaries)] if damage]
+    for damage in damages:
+        print(f"python -m ledger: {damage}", file=sys.stderr)
     if args.limit > 0:
         summaries = summaries[: args.limit]
     runs = [describe.describe_run_summary(s, _task_counts(ledger, s)) for s in summaries]
-    return {"runs": runs}, lambda document: render.render_runs(document["runs"]), EXIT_OK
+    status = EXIT_ERROR if damages else EXIT_OK
+    return {"runs": runs}, lambda document: render.render_runs(document["runs"]), status
 
 
 def _task_counts(ledger: Ledger, summary: RunSummary) -> dict[str, int]:
     """As the index recorded them when the run finished; a run still going (or killed) is folded."""
     if summary.task_counts is not None:
         return summary.task_counts
+    if summary.damage:
+        return {}
     return count_tasks(ledger.open_run(summary.run_id).view())
 
 

@@ -26,6 +26,15 @@ def store_lock(lock_path: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the flock
 
 
+def try_lock(fd: int) -> bool:
+    """Take an exclusive flock on `fd` without waiting; False when another open file holds it."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
 def encode(record: dict[str, Any]) -> bytes:
     return (json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
 
@@ -146,6 +155,8 @@ class JournalReader:
                 data = handle.read()
         except FileNotFoundError:
             return []
+        except OSError as exc:  # unreadable, or a directory where a journal should be
+            raise LedgerError(f"{self.path}: cannot read the ledger: {exc.strerror or exc}") from exc
         complete = data.split(b"\n")[:-1]
         records = _decode_all(complete)
         if records is None:

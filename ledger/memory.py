@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 from ledger import journal
 from ledger.store import BatchBuilder, Ledger, RecordReader
+from spec.errors import RunBusy
 
 
 class MemoryLedger(Ledger):
@@ -25,7 +27,17 @@ class MemoryLedger(Ledger):
         self._lock = self.root / "lock"
         self._runs_index = self.root / "runs.jsonl"
         self.journals: dict[Path, list[bytes]] = {}
+        self._run_locks: dict[str, int] = {}
+        self.index_damage = ""
         self._last_id = 0
+
+    def locked(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+    def lock_run(self, run_id: str) -> None:
+        if run_id in self._run_locks:
+            raise RunBusy(f"run {run_id!r} is still running (another driver holds it); stop it first")
+        self._run_locks[run_id] = -1
 
     def _append_batch(self, build: BatchBuilder, *, ids: int) -> list[int]:
         now = time.time()

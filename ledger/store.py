@@ -11,6 +11,7 @@ Layout under `<home>/ledger/`:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -22,8 +23,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ledger import journal
-from ledger.model import SCHEMA_VERSION, Artifact, RunView, count_tasks
-from spec.errors import LedgerCorrupt, LedgerError
+from ledger.model import RUNNING, SCHEMA_VERSION, Artifact, RunView, count_tasks
+from spec.errors import LedgerCorrupt, LedgerError, RunBusy
+
+DAMAGED = "DAMAGED"  # a run whose journal cannot be read (not an MLMD state: shown by `ledger runs`)
 
 _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
@@ -39,6 +42,8 @@ class RunSummary:
     end_time: float | None
     # Tasks by state as the run finished (None while it runs, or if it never finished).
     task_counts: dict[str, int] | None = None
+    # Why this run could not be read (its journal is damaged: file and line), or "".
+    damage: str = ""
 
 
 @dataclass(frozen=True)
@@ -85,12 +90,18 @@ class Ledger:
         self.root = home / "ledger"
         self._lock = self.root / "lock"
         self._runs_index = self.root / "runs.jsonl"
-        self._open(create=create)
+        self._run_locks: dict[str, int] = {}
+        self.index_damage = ""  # set by `list_runs` when the run index is damaged
+        try:
+            self._open(create=create)
+        except OSError as exc:  # a home that is a file, an unreadable store: one line, not a traceback
+            raise LedgerError(f"cannot open the ledger in {home}: {exc.strerror or exc}") from exc
 
     def _open(self, *, create: bool) -> None:
         meta = self.root / "store.json"
         if not meta.exists():
             if not create:
+                self._refuse_headless(meta)
                 raise LedgerError(f"no ledger in {self.home} (nothing has run with this --home)")
             self._create(meta)
         try:
@@ -105,9 +116,33 @@ class Ledger:
         with journal.store_lock(self._lock):
             if meta.exists():
                 return
-            if self._runs_index.exists() or (self.root / "sequence").exists():
-                raise LedgerCorrupt("store header missing from a store that holds records", file=meta, line=0)
+            self._refuse_headless(meta)
             _write_atomically(meta, json.dumps({"schema_version": SCHEMA_VERSION}) + "\n")
+
+    def _refuse_headless(self, meta: Path) -> None:
+        """A store that lost its header but holds records is damaged; it is never taken for an empty one."""
+        runs = self.root / "runs"
+        journals = sorted(runs.glob("*.jsonl")) if runs.is_dir() else []
+        held = [self._runs_index, self.root / "sequence", *journals]
+        if any(path.exists() for path in held):
+            raise LedgerCorrupt("store header missing from a store that holds records", file=meta, line=1)
+
+    def lock_run(self, run_id: str) -> None:
+        """Take the run exclusively for this process's lifetime (a driver running or resuming it).
+
+        An flock on `runs/<run_id>.lock`: the kernel releases it when the process dies, however it dies, so a
+        killed driver never blocks a resume and a recycled pid never looks like a live driver.
+        """
+        path = self.root / "runs" / f"{check_run_id(run_id)}.lock"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise LedgerError(f"cannot lock run {run_id!r} in {self.home}: {exc.strerror or exc}") from exc
+        if not journal.try_lock(fd):
+            os.close(fd)
+            raise RunBusy(f"run {run_id!r} is still running (another driver holds it); stop it first")
+        self._run_locks[run_id] = fd
 
     def run_path(self, run_id: str) -> Path:
         return self.root / "runs" / f"{check_run_id(run_id)}.jsonl"
@@ -142,6 +177,10 @@ class Ledger:
 
     def _read(self, path: Path) -> list[dict[str, Any]]:
         return journal.read_all(path)
+
+    def locked(self) -> contextlib.AbstractContextManager[None]:
+        """Hold the store-wide writer lock (a reader that must tell damage from a write in progress)."""
+        return journal.store_lock(self._lock)
 
     def _exists(self, path: Path) -> bool:
         return path.exists()
@@ -206,24 +245,48 @@ class Ledger:
         return candidates[0]
 
     def list_runs(self) -> list[RunSummary]:
-        """Every run, in the order they were created."""
+        """Every run, in the order they were created.
+
+        Damage stays local: a damaged run journal lists that run as DAMAGED (with file and line), and a
+        damaged index is read past by listing every run from its own journal (`index_damage` says why).
+        """
         runs: dict[str, dict[str, Any]] = {}
-        for record in self._read(self._runs_index):
-            entry = runs.setdefault(record["run_id"], {})
+        self.index_damage = ""
+        try:
+            index = self._read(self._runs_index)
+        except LedgerCorrupt as exc:
+            self.index_damage, index = str(exc), []
+        for record in index:
+            entry = runs.setdefault(str(record.get("run_id")), {})
             if record["kind"] == "run":
                 entry.update(record)
             elif record["kind"] == "run_update":
-                entry["state"] = record["state"]
-                entry["end_time"] = record["time"]
+                entry["state"] = record.get("state")
+                entry["end_time"] = record.get("time")
                 entry["task_counts"] = record.get("task_counts")
         for run_id in sorted(self._run_ids() - runs.keys()):
             runs[run_id] = self._unindexed_run(run_id)
+        for run_id, entry in runs.items():
+            if entry.get("state", RUNNING) == RUNNING:
+                entry.update(self._journal_end(run_id))
         return [_summary(run_id, entry) for run_id, entry in runs.items()]
 
     def _unindexed_run(self, run_id: str) -> dict[str, Any]:
-        view = self.open_run(run_id).view()
+        try:
+            view = self.open_run(run_id).view()
+        except LedgerError as exc:
+            return {"state": DAMAGED, "damage": str(exc)}
         counts = count_tasks(view) if view.end_time is not None else None
         return {**view.header, "state": view.state, "end_time": view.end_time, "task_counts": counts}
+
+    def _journal_end(self, run_id: str) -> dict[str, Any]:
+        """The run's final state from its journal, when the index missed it (a driver killed between the
+        two writes of `finish_run`): the journal's last record is then that `run_update`."""
+        last = journal.read_last_line(self.run_path(run_id)) if self._exists(self.run_path(run_id)) else None
+        record = journal.decode(last) if last is not None else None
+        if record is None or record.get("kind") != "run_update" or record.get("state") == RUNNING:
+            return {}
+        return {"state": record.get("state"), "end_time": record.get("time")}
 
     # Cache --------------------------------------------------------------------------------------------
 
@@ -250,11 +313,13 @@ class Ledger:
     def lookup_cache(self, pipeline_name: str, fingerprint: str) -> list[CacheEntry]:
         """Entries for this fingerprint, newest first."""
         path = self._cache_path(pipeline_name, fingerprint)
-        entries = [
-            _cache_entry(record)
-            for record in self._read(path)
-            if record.get("fingerprint") == fingerprint and record.get("pipeline_name") == pipeline_name
-        ]
+        entries = []
+        for line, record in self._reader(path).read_numbered():
+            if record.get("fingerprint") == fingerprint and record.get("pipeline_name") == pipeline_name:
+                try:
+                    entries.append(_cache_entry(record))
+                except (KeyError, ValueError, TypeError, AttributeError) as exc:
+                    raise LedgerCorrupt(f"cache record does not fit ({exc!r})", file=path, line=line) from exc
         return entries[::-1]
 
 
@@ -272,16 +337,32 @@ class RunLedger:
     def view(self) -> RunView:
         """The run as recorded so far (refreshed from disk); damage is reported on every call."""
         if self._damage is None:
-            for line, record in self._reader.read_numbered():
-                try:
-                    self._view.apply(record)
-                except (KeyError, ValueError, TypeError) as exc:
-                    self._damage = LedgerCorrupt(f"record does not fit the run ({exc!r})", file=self.path,
-                                                 line=line)
-                    raise self._damage from exc
+            self._fold()
+            if not self._view.header:
+                # Empty, or its first line torn: damage unless a writer is creating it right now, which
+                # the store lock (held by every writer) tells apart.
+                with self.ledger.locked():
+                    self._fold()
+                if not self._view.header:
+                    self._damage = LedgerCorrupt(
+                        "the run header is missing (the journal is empty or its first line is torn)",
+                        file=self.path,
+                        line=1,
+                    )
         if self._damage is not None:
             raise self._damage
         return self._view
+
+    def _fold(self) -> None:
+        for line, record in self._reader.read_numbered():
+            try:
+                if line == 1 and record.get("kind") != "run":
+                    raise ValueError(f"the first record is a {record.get('kind')!r}, not the run header")
+                self._view.apply(record)
+            except (KeyError, ValueError, TypeError, AttributeError) as exc:
+                reason = str(exc) if line == 1 else f"record does not fit the run ({exc!r})"
+                self._damage = LedgerCorrupt(reason, file=self.path, line=line)
+                raise self._damage from exc
 
     def create_execution(
         self,
@@ -382,6 +463,7 @@ def _index_record(record: dict[str, Any]) -> dict[str, Any]:
 
 def _summary(run_id: str, entry: dict[str, Any]) -> RunSummary:
     return RunSummary(
+        damage=str(entry.get("damage", "")),
         run_id=run_id,
         pipeline_name=str(entry.get("pipeline_name", "")),
         state=str(entry.get("state", "RUNNING")),

@@ -7,7 +7,8 @@
     │   ├── ParameterError        a root parameter unknown, missing or of the wrong kind
     │   └── OptionError           a command-line option that cannot be honoured
     ├── LedgerError               the metadata store cannot be used
-    │   └── LedgerCorrupt         a damaged record before the end of a journal (file and line)
+    │   ├── LedgerCorrupt         a damaged record before the end of a journal (file and line)
+    │   └── RunBusy               the run is held by another driver (its lock is taken)
     ├── ResolutionError           a task's inputs cannot be resolved; fails that task, not the driver
     ├── ValueConversionError      a value does not fit a declared parameter type
     ├── EnvironmentBuildError     a component's environment could not be built; fails that task
@@ -85,6 +86,10 @@ class LedgerCorrupt(LedgerError):
         self.file = str(file)
         self.line = line
         super().__init__(f"{file}:{line}: ledger damaged: {message}")
+
+
+class RunBusy(LedgerError):
+    """Another live process holds the run (a driver running or resuming it)."""
 
 
 class ResolutionError(LplError):

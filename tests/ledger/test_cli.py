@@ -214,7 +214,11 @@ def test_a_damaged_run_index_is_reported_with_file_and_line(home: Path, tmp_path
     index = tmp_path / "ledger" / "runs.jsonl"
     index.write_text("\x00\x00\n" + index.read_text())
 
-    assert_one_line_error(ledger(tmp_path, "runs"), f"{index}:1")
+    listed = ledger(tmp_path, "runs", "--json")
+    assert listed.returncode == 2
+    assert listed.stderr.splitlines() == [f"python -m ledger: {index}:1: ledger damaged: not a JSON record"]
+    # Issue 15 item 6: the rest of the store stays readable, each run listed from its own journal.
+    assert sorted(run["run_id"] for run in json.loads(listed.stdout)["runs"]) == ["a", "b"]
 
 
 def test_a_unique_run_id_prefix_is_accepted_and_an_ambiguous_one_refused(home: Path, tmp_path: Path) -> None:
