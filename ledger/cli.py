@@ -175,6 +175,10 @@ def main(argv: list[str] | None = None) -> int:
     except LplError as exc:  # LedgerCorrupt's message names the file and line
         print(f"python -m ledger: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except OSError as exc:  # `report -o` into a directory or a read-only place, an unreadable file
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"python -m ledger: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_ERROR
     _print(_as_json(document) if getattr(args, "json", False) else render_text(document))
     return status
 

@@ -218,3 +218,92 @@ def test_a_store_that_cannot_be_written_raises_a_ledger_error(tmp_path: Path) ->
 
     with pytest.raises(LedgerError, match="cannot write the ledger"):
         _run(ledger)
+
+
+# Issue 15 ----------------------------------------------------------------------------------------------
+
+
+def test_a_driver_killed_between_the_two_writes_of_finish_run_lists_the_final_state(tmp_path: Path) -> None:
+    # Item 8: the journal got its run_update, the index did not.
+    ledger = Ledger(tmp_path)
+    run = _run(ledger, "r1")
+    ledger.append(run.path, [{"kind": "run_update", "run_id": "r1", "state": FAILED}])
+
+    [summary] = ledger.list_runs()
+
+    assert (summary.state, summary.end_time is not None) == (FAILED, True)
+
+
+def test_a_run_is_held_by_one_process_at_a_time(tmp_path: Path) -> None:
+    # Item 2: a lock, not a pid check. A second holder (another open file, as another process has) is refused.
+    import subprocess
+    import sys
+
+    ledger = Ledger(tmp_path)
+    _run(ledger, "r1")
+    ledger.lock_run("r1")
+    other = subprocess.run(
+        [sys.executable, "-c", "import sys; from pathlib import Path; from ledger.store import Ledger;"
+         " Ledger(Path(sys.argv[1])).lock_run('r1')", str(tmp_path)],
+        capture_output=True, text=True, check=False,
+    )
+
+    assert other.returncode != 0 and "RunBusy" in other.stderr and "still running" in other.stderr
+
+
+@pytest.mark.parametrize("damage", ["emptied", "headerless"])
+def test_a_journal_without_its_header_is_damage_not_an_empty_run(tmp_path: Path, damage: str) -> None:
+    # Item 6: it used to fold to an empty RUNNING run.
+    ledger = Ledger(tmp_path)
+    run = _run(ledger, "r1")
+    _execution(run)
+    lines = run.path.read_text().splitlines(keepends=True)
+    run.path.write_text("" if damage == "emptied" else "".join(lines[1:]))
+
+    with pytest.raises(LedgerCorrupt, match=rf"{run.path}:1: ledger damaged"):
+        Ledger(tmp_path).open_run("r1").view()
+
+
+def test_one_damaged_run_journal_leaves_the_other_runs_listed(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path)
+    _run(ledger, "good").finish_run(COMPLETE)
+    bad = _run(ledger, "bad")
+    _execution(bad)
+    _execution(bad)
+    (tmp_path / "ledger" / "runs.jsonl").unlink()  # listed from their journals, as an unfinished run is
+    lines = bad.path.read_text().splitlines(keepends=True)
+    bad.path.write_text(lines[0] + "{damaged\n" + "".join(lines[2:]))
+
+    runs = {run.run_id: run for run in ledger.list_runs()}
+
+    assert runs["good"].state == COMPLETE and runs["good"].damage == ""
+    assert runs["bad"].state == "DAMAGED" and f"{bad.path}:2" in runs["bad"].damage
+
+
+def test_a_damaged_cache_partition_is_reported_with_file_and_line(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path)
+    entry = CacheEntry(fingerprint="f", run_id="r1", execution_id=1, outputs={}, artifacts={})
+    ledger.add_cache_entry("p", entry)
+    ledger.add_cache_entry("p", entry)
+    [partition] = (tmp_path / "ledger" / "cache").glob("*/*.jsonl")
+    first, second = partition.read_text().splitlines(keepends=True)
+    partition.write_text(first.replace('"execution_id":1', '"execution_id":"one"') + second)
+
+    with pytest.raises(LedgerCorrupt, match=rf"{partition}:1: ledger damaged: cache record does not fit"):
+        ledger.lookup_cache("p", "f")
+
+
+def test_a_store_without_its_header_is_damage_when_opened_for_reading(tmp_path: Path) -> None:
+    _run(Ledger(tmp_path))
+    (tmp_path / "ledger" / "store.json").unlink()
+
+    with pytest.raises(LedgerCorrupt, match="store header missing"):
+        Ledger(tmp_path, create=False)
+
+
+def test_a_home_that_is_a_file_is_one_ledger_error(tmp_path: Path) -> None:
+    home = tmp_path / "file"
+    home.write_text("")
+
+    with pytest.raises(LedgerError, match="cannot open the ledger"):
+        Ledger(home)
