@@ -250,11 +250,12 @@ def _clip(text: str, limit: int) -> str:
 
 def summary_rows(view: RunView) -> list[SummaryRow]:
     """One row per container or importer task of the run, in the order they were recorded: the current
-    execution of each (not the ones a resume superseded, nor replays); a skipped task says why."""
+    execution of each (not the ones a resume superseded, nor replays); a skipped task or group says why."""
     labels = describe.label_executions(view)
     rows: list[SummaryRow] = []
     for execution in sorted(view.executions.values(), key=lambda e: e.id):
-        if execution.type == DAG_EXECUTION or not is_current(execution):
+        skipped_group = execution.type == DAG_EXECUTION and execution.properties.get(STATE_REASON)
+        if (execution.type == DAG_EXECUTION and not skipped_group) or not is_current(execution):
             continue
         outputs = ", ".join(f"{k}={v!r}" for k, v in execution.properties.get("outputs", {}).items())
         reason = execution.properties.get(STATE_REASON)

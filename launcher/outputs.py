@@ -76,10 +76,20 @@ def collect_outputs(
         )
         if os.path.exists(draft["uri"]):
             collected.present_files.append(draft["uri"])
-        elif not draft["uri"].startswith(OCI):
+        elif not draft["uri"].startswith(OCI) and not _metadata_only(draft):
             collected.warnings.append(f"output artifact {name!r} has no file at {draft['uri']}")
         collected.artifacts[name] = [draft]
     return collected
+
+
+# Artifacts whose content is their metadata (`Metrics.log_metric` and the like): no file is expected.
+_METADATA_TYPES = frozenset(
+    {"system.Metrics", "system.ClassificationMetrics", "system.SlicedClassificationMetrics"}
+)
+
+
+def _metadata_only(draft: dict[str, Any]) -> bool:
+    return draft["type"] in _METADATA_TYPES or len(draft["properties"]) > 1  # more than its display_name
 
 
 def _upload_custom_path(custom_path: str, uri: str) -> None:

@@ -51,7 +51,15 @@ def build_parser() -> argparse.ArgumentParser:
     log = commands.add_parser("log", parents=[common], help="print a task's log")
     log.add_argument("run", help=RUN_HELP)
     log.add_argument("task", help="execution id, task label, task path or task key")
-    diff = commands.add_parser("diff", parents=[common], help="tasks that differ between two runs")
+    diff = commands.add_parser(
+        "diff",
+        parents=[common],
+        help="tasks that differ between two runs",
+        description="Tasks that differ between two runs (matched by label): state, inputs, outputs,"
+        " artifacts.",
+        epilog="exit status: 0 the runs do not differ, 1 they differ (as diff(1) and git diff --exit-code),"
+        " 2 an error (no such run, a bad option)",
+    )
     diff.add_argument("run_a", help=RUN_HELP)
     diff.add_argument("run_b", help=RUN_HELP)
     report.add_report_command(commands, parents=[common])

@@ -41,6 +41,7 @@ class _Documents:
 def load_pipeline(path: Path) -> LoadedPipeline:
     """Read, parse and validate a pipeline file; raise SpecError (or SpecErrors) naming file and node."""
     documents = _split_documents(_read_documents(path), file=path)
+    _check_is_pipeline(documents.pipeline, file=path)
     pipeline_spec = parse_message(
         documents.pipeline, pipeline_spec_pb2.PipelineSpec(), file=path, json_path=documents.pipeline_path
     )
@@ -127,6 +128,21 @@ def _split_documents(documents: list[Any], *, file: Path) -> _Documents:
             f"expected one PipelineSpec and at most one PlatformSpec document, {counts}", file=file
         )
     return _Documents(pipeline=pipelines[0], platform=platforms[0] if platforms else None)
+
+
+# What kfp.compiler always writes at the top of a PipelineSpec; a document with none of them is not one.
+_PIPELINE_KEYS = frozenset({"pipelineInfo", "root", "deploymentSpec", "components"})
+
+
+def _check_is_pipeline(document: dict[str, Any], *, file: Path) -> None:
+    if not _PIPELINE_KEYS & document.keys():
+        found = ", ".join(repr(key) for key in list(document)[:4]) or "none"
+        raise SpecError(
+            "not a compiled KFP pipeline: it has none of the fields kfp.compiler writes (pipelineInfo, root,"
+            f" deploymentSpec, components; top-level keys found: {found}); compile the pipeline function"
+            " with kfp.compiler.Compiler().compile(...) and pass the file it writes",
+            file=file,
+        )
 
 
 def _unwrap(wrapper: dict[str, Any], *, file: Path) -> _Documents:
