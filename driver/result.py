@@ -34,13 +34,14 @@ def describe_result(view: RunView) -> dict[str, Any]:
     """The document for one run (see the module docstring)."""
     from driver.console import failure_report
     from ledger import describe
-    from ledger.model import DAG_EXECUTION, FAILED
+    from ledger.model import DAG_EXECUTION, FAILED, is_current
 
     labels = describe.label_executions(view)
     root = next((e for e in view.executions.values() if e.type == DAG_EXECUTION and e.parent_dag_id is None),
                 None)
-    tasks = [_task(view, execution, label=labels[execution.id])
-             for _, execution in describe.tree_order(view) if execution.type != DAG_EXECUTION]
+    # A resume's superseded executions and side replays are not part of the run's outcome.
+    tasks = [_task(view, execution, label=labels[execution.id]) for _, execution in describe.tree_order(view)
+             if execution.type != DAG_EXECUTION and is_current(execution)]
     properties = root.properties if root is not None else {}
     artifact_ids = dict(properties.get("output_artifact_ids") or {})
     named = {i for ids in artifact_ids.values() for i in (ids if isinstance(ids, list) else [ids])}

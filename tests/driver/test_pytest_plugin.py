@@ -3,9 +3,12 @@ a project directory that has its own `spec.py` (imported by the test: our packag
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.cli import REPO_ROOT
 
 USER_TEST = '''
 from kfp import dsl
@@ -64,3 +67,19 @@ def test_the_lpl_fixture_in_a_users_test_file(tmp_path: Path) -> None:
     # Each test had a home of its own, kept under --lpl-home.
     assert sorted(p.name for p in homes.iterdir()) == ["test_user.py_test_fails", "test_user.py_test_greets"]
     assert all((home / "ledger").is_dir() for home in homes.iterdir())
+
+
+def test_the_readme_example_passes(tmp_path: Path) -> None:
+    readme = (REPO_ROOT / "README.md").read_text()
+    section = readme.split("## Test your pipeline with pytest", 1)[1]
+    example = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert example is not None
+    (tmp_path / "test_readme.py").write_text(example.group(1))
+
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "test_readme.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False,
+    )
+
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "1 passed" in completed.stdout
