@@ -95,10 +95,11 @@ class TaskResult:
     state: str
     inputs: Mapping[str, Any]
     outputs: Mapping[str, Any]
-    input_artifacts: Mapping[str, list[RunArtifact]]
-    output_artifacts: Mapping[str, list[RunArtifact]]
-    executor_input: Mapping[str, Any] | None
-    log_path: Path | None
+    # Left out of repr(): a notebook shows a result by its repr, and these are long.
+    input_artifacts: Mapping[str, list[RunArtifact]] = field(repr=False)
+    output_artifacts: Mapping[str, list[RunArtifact]] = field(repr=False)
+    executor_input: Mapping[str, Any] | None = field(repr=False)
+    log_path: Path | None = field(repr=False)
     error: str
     cached: bool
 
@@ -148,12 +149,12 @@ class RunResult:
     state: str
     pipeline_name: str
     home: Path
-    pipeline_root: Path
+    pipeline_root: Path = field(repr=False)
     outputs: Mapping[str, Any]
-    tasks: Mapping[str, TaskResult]
+    tasks: Mapping[str, TaskResult] = field(repr=False)
     error: str
-    failure_report: str
-    console: str = ""
+    failure_report: str = field(repr=False)
+    console: str = field(default="", repr=False)
 
     @property
     def succeeded(self) -> bool:
