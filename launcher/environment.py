@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import shlex
 import shutil
 import subprocess
@@ -48,7 +49,7 @@ def cache_root() -> Path:
 def ensure_environment(plan: PythonPlan, *, log: list[str]) -> Path:
     """The environment for `plan`, built under a lock the first time; no installer runs when it is ready."""
     env_dir = environment_dir(plan)
-    if (env_dir / READY).exists():
+    if _mark_used(env_dir):
         return env_dir
     env_dir.parent.mkdir(parents=True, exist_ok=True)
     with open(env_dir.parent / f"{plan.key}.lock", "w") as lock:
@@ -59,6 +60,18 @@ def ensure_environment(plan: PythonPlan, *, log: list[str]) -> Path:
         _build(plan, env_dir, log=log)
         (env_dir / READY).write_text(json.dumps({"installs": plan.installs}) + "\n")
     return env_dir
+
+
+def _mark_used(env_dir: Path) -> bool:
+    """Whether the environment is ready; if so its ready marker's mtime becomes now, the time it was last
+    used, which `python -m ledger prune --envs-unused-for AGE` goes by."""
+    try:
+        os.utime(env_dir / READY)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        pass  # a read-only cache is still usable
+    return True
 
 
 def uv_binary() -> str | None:

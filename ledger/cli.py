@@ -1,4 +1,5 @@
-"""`python -m ledger [--home DIR] [--json] COMMAND`: runs, a run, an execution, a log, a diff, a report."""
+"""`python -m ledger [--home DIR] [--json] COMMAND`: runs, a run, an execution, a log, a diff, a report;
+prune."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ledger import describe, render, report
+from ledger import describe, prune, render, report
 from ledger.diff import diff_runs
 from ledger.model import Execution, RunView, count_tasks
 from ledger.store import Ledger, RunSummary
@@ -63,7 +64,25 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("run_a", help=RUN_HELP)
     diff.add_argument("run_b", help=RUN_HELP)
     report.add_report_command(commands, parents=[common])
+    _add_prune_command(commands, parents=[common])
     return parser
+
+
+def _add_prune_command(commands: Any, *, parents: list[argparse.ArgumentParser]) -> None:
+    prune_parser = commands.add_parser(
+        "prune",
+        parents=parents,
+        help="remove old runs and unused environments, saying what that frees",
+        description="Remove runs (their journal, task files and artifacts) and cached environments."
+        " Runs: those beyond the --keep newest and older than --older-than (each when given)."
+        " Environments (shared by every home): those not used for --envs-unused-for.",
+        epilog="AGE is a number and a unit: 90s, 45m, 12h, 30d, 2w. A run a driver is running is kept.",
+    )
+    prune_parser.add_argument("--keep", type=int, metavar="N", help="keep the N newest runs")
+    prune_parser.add_argument("--older-than", metavar="AGE", help="only runs created longer ago than AGE")
+    prune_parser.add_argument("--envs-unused-for", metavar="AGE",
+                              help="remove environments no task used for AGE (0s: all not being built)")
+    prune_parser.add_argument("--dry-run", action="store_true", help="say what would go; remove nothing")
 
 
 def resolve_run(ledger: Ledger, ref: str) -> RunView:
@@ -174,12 +193,32 @@ COMMANDS: dict[str, Callable[[Ledger, argparse.Namespace], Result]] = {
 }
 
 
+def command_prune(home: Path, args: argparse.Namespace) -> Result:
+    options = prune.PruneOptions(
+        keep=args.keep,
+        older_than=prune.parse_age(args.older_than) if args.older_than else None,
+        envs_unused_for=prune.parse_age(args.envs_unused_for) if args.envs_unused_for else None,
+        dry_run=args.dry_run,
+    )
+    if options.keep is None and options.older_than is None and options.envs_unused_for is None:
+        raise UsageError("prune: say what to remove: --keep N, --older-than AGE and/or --envs-unused-for AGE")
+    if options.keep is not None and options.keep < 0:
+        raise UsageError(f"prune: --keep must be 0 or more, not {options.keep}")
+    # Environments can be pruned from a home where nothing ran: no store is created for that.
+    ledger = Ledger(home, create=False) if (home / "ledger" / "store.json").exists() else None
+    result = prune.prune(ledger, options)
+    return result.to_json(dry_run=options.dry_run), prune.render_prune, EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     home: Path = getattr(args, "home", None) or default_home()
     try:
-        ledger = Ledger(home, create=False)
-        document, render_text, status = COMMANDS[args.command](ledger, args)
+        if args.command == "prune":
+            document, render_text, status = command_prune(home, args)
+        else:
+            ledger = Ledger(home, create=False)
+            document, render_text, status = COMMANDS[args.command](ledger, args)
     except LplError as exc:  # LedgerCorrupt's message names the file and line
         print(f"python -m ledger: {exc}", file=sys.stderr)
         return EXIT_ERROR

@@ -69,6 +69,7 @@ class RecordReader(Protocol):
 BatchBuilder = Callable[[list[int]], dict[Path, list[dict[str, Any]]]]
 
 
+RUN_DELETED = "run_deleted"  # an index record: the run was pruned
 LAST_RUN = "last"  # the alias of the newest run wherever a run id is taken
 
 
@@ -143,6 +144,20 @@ class Ledger:
             os.close(fd)
             raise RunBusy(f"run {run_id!r} is still running (another driver holds it); stop it first")
         self._run_locks[run_id] = fd
+
+    def delete_run(self, run_id: str) -> None:
+        """Forget a run (`python -m ledger prune`): a `run_deleted` index record, then its journal and lock.
+
+        The caller holds the run (`lock_run`), so no driver writes it meanwhile; a crash between the two steps
+        leaves a journal nobody lists, never a listed run without its journal.
+        """
+        self.append(self._runs_index, [{"kind": RUN_DELETED, "run_id": check_run_id(run_id)}])
+        for path in (self.run_path(run_id), self.root / "runs" / f"{run_id}.lock"):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        fd = self._run_locks.pop(run_id, None)
+        if fd is not None:
+            os.close(fd)
 
     def run_path(self, run_id: str) -> Path:
         return self.root / "runs" / f"{check_run_id(run_id)}.jsonl"
@@ -256,7 +271,12 @@ class Ledger:
             index = self._read(self._runs_index)
         except LedgerCorrupt as exc:
             self.index_damage, index = str(exc), []
+        deleted: set[str] = set()
         for record in index:
+            if record["kind"] == RUN_DELETED:
+                deleted.add(str(record.get("run_id")))
+                runs.pop(str(record.get("run_id")), None)
+                continue
             entry = runs.setdefault(str(record.get("run_id")), {})
             if record["kind"] == "run":
                 entry.update(record)
@@ -264,7 +284,7 @@ class Ledger:
                 entry["state"] = record.get("state")
                 entry["end_time"] = record.get("time")
                 entry["task_counts"] = record.get("task_counts")
-        for run_id in sorted(self._run_ids() - runs.keys()):
+        for run_id in sorted(self._run_ids() - runs.keys() - deleted):
             runs[run_id] = self._unindexed_run(run_id)
         for run_id, entry in runs.items():
             if entry.get("state", RUNNING) == RUNNING:

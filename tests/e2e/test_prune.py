@@ -1,0 +1,85 @@
+"""`python -m ledger prune` (tests/pipelines/hello.py): runs by count and by age, each with its journal, task
+files and artifacts, saying what it frees; a dry run removes nothing; environments not used for a while go
+from the cache (a task run marks its environment used), and the next run builds them again."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from ledger.store import Ledger
+from tests.cli import RunCli
+from tests.e2e.finished_run import CompilePipeline
+
+DAY = 86400.0
+
+
+def _run(run_cli: RunCli, package: Path, home: Path, run_id: str, **kwargs: Path) -> None:
+    completed = run_cli("driver", str(package), "--run-id", run_id, "-q", "--no-cache", home=home, **kwargs)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def _prune(run_cli: RunCli, home: Path, *args: str, **kwargs: Path) -> dict[str, object]:
+    completed = run_cli("ledger", "prune", *args, "--json", home=home, **kwargs)
+    assert completed.returncode == 0, completed.stderr
+    document: dict[str, object] = json.loads(completed.stdout)
+    return document
+
+
+def test_prune_runs_by_count_and_age(
+    compile_pipeline: CompilePipeline, lpl_home: Path, run_cli: RunCli
+) -> None:
+    package = compile_pipeline("hello")
+    for run_id in ("one", "two", "three"):
+        _run(run_cli, package, lpl_home, run_id)
+    one_dirs = [lpl_home / "runs" / "one", lpl_home / "pipeline_root" / "hello" / "one"]
+    assert all(path.is_dir() for path in one_dirs)
+
+    dry = _prune(run_cli, lpl_home, "--keep", "1", "--dry-run")
+    assert [item["name"] for item in dry["removed"]] == ["two", "one"]  # type: ignore[index]
+    assert all(path.is_dir() for path in one_dirs)
+
+    assert _prune(run_cli, lpl_home, "--keep", "1", "--older-than", "1h")["removed"] == []  # all too young
+    text = run_cli("ledger", "prune", "--keep", "1", home=lpl_home).stdout
+    assert "removed run one (hello, COMPLETE" in text and "removed run two" in text
+    last = text.splitlines()[-1]
+    assert last.startswith("freed ") and last.endswith("2 run(s), 0 environment(s)")
+    assert not any(path.exists() for path in one_dirs)
+    assert [run.run_id for run in Ledger(lpl_home).list_runs()] == ["three"]
+    assert run_cli("ledger", "show", "one", home=lpl_home).returncode == 2
+
+    removed = _prune(run_cli, lpl_home, "--older-than", "0s")["removed"]
+    assert [item["name"] for item in removed] == ["three"]  # type: ignore[attr-defined]
+    assert Ledger(lpl_home).list_runs() == []
+
+
+def test_prune_environments_unused_for_a_while(
+    compile_pipeline: CompilePipeline, lpl_home: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    package = compile_pipeline("hello")
+    cache = tmp_path / "cache"
+    _run(run_cli, package, lpl_home, "build", cache_home=cache)
+    (env_dir,) = [path for path in (cache / "local-pipelines" / "envs").iterdir() if path.is_dir()]
+    marker = env_dir / ".lpl-ready"
+    month_ago = time.time() - 40 * DAY
+    os.utime(marker, (month_ago, month_ago))
+    _run(run_cli, package, lpl_home, "use", cache_home=cache)  # using it marks it used
+    assert marker.stat().st_mtime > month_ago + DAY
+    assert _prune(run_cli, lpl_home, "--envs-unused-for", "30d", cache_home=cache)["removed"] == []
+
+    os.utime(marker, (month_ago, month_ago))
+    pruned = _prune(run_cli, lpl_home, "--envs-unused-for", "30d", cache_home=cache)
+    (item,) = pruned["removed"]  # type: ignore[misc]
+    assert item["kind"] == "environment" and item["name"] == str(env_dir) and item["bytes"] > 1_000_000
+    assert pruned["freed_bytes"] == item["bytes"]
+    assert not env_dir.exists()
+    _run(run_cli, package, lpl_home, "rebuilt", cache_home=cache)  # the next run builds it again
+
+
+def test_prune_needs_to_be_told_what_to_remove(lpl_home: Path, run_cli: RunCli) -> None:
+    completed = run_cli("ledger", "prune", home=lpl_home)
+    assert completed.returncode == 2
+    assert "--keep N, --older-than AGE and/or --envs-unused-for AGE" in completed.stderr
+    assert run_cli("ledger", "prune", "--older-than", "soon", home=lpl_home).returncode == 2
