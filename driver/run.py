@@ -342,11 +342,12 @@ def _warn_platform_settings(ctx: RunContext) -> None:
 
 
 def _with_recorded_sources(options: RunOptions, header: dict[str, Any]) -> RunOptions:
-    """A resume takes the run's recorded secret/config map sources and kfp package unless given again."""
+    """A resume takes the run's recorded secret/config map sources (those given again, or new ones, win) and
+    its kfp package unless another is given."""
     return dataclasses.replace(
         options,
-        secrets=options.secrets or dict(header.get("secrets") or {}),
-        config_maps=options.config_maps or dict(header.get("config_maps") or {}),
+        secrets={**(header.get("secrets") or {}), **options.secrets},
+        config_maps={**(header.get("config_maps") or {}), **options.config_maps},
         kfp_package=options.kfp_package or str(header.get("kfp_package") or ""),
     )
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from ledger.model import COMPLETE, FAILED
+from tests.cli import run_cli
 from tests.e2e.finished_run import CompilePipeline, FinishedRun, run_driver
 
 
@@ -153,3 +154,16 @@ def test_a_mount_on_the_host_fails_the_task_naming_the_docker_runner(
         execution.properties["error"],
     )
     assert "launcher exited" not in run.output
+
+
+def test_a_resume_keeps_the_recorded_sources_and_takes_a_new_one(
+    compile_pipeline: CompilePipeline, lpl_home: Path, sources: dict[str, Path]
+) -> None:
+    package = compile_pipeline("kubernetes_settings")
+    failed = run_driver(package, *_options(sources, without="db-secret"), home=lpl_home, run_id="fix-me")
+    assert failed.returncode == 1, failed.output
+    completed = run_cli(
+        "driver", "--resume", "fix-me", f"--secret=db-secret={sources['db-secret']}", home=lpl_home
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert '"TOKEN": "t0k3n"' in completed.stdout and '"USER_NAME": "user1"' in completed.stdout
