@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from spec.contracts import LaunchRequest
+from spec.errors import LplError
 
 
 def serve(*, home: Path, control_fd: int) -> int:
@@ -104,6 +105,8 @@ class _Server:
                 attempt=request.attempt,
                 parent_pid=server_pid,
             )
+        except (LplError, OSError) as exc:  # the store cannot be written (a full disk): one line
+            print(f"[launcher] error: {exc}", file=sys.stderr)
         except BaseException:
             traceback.print_exc()
         finally:

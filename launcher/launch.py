@@ -98,8 +98,16 @@ def launch(
     run_ledger.update_execution(
         execution_id, state=RUNNING, attempt={"number": attempt, "start": started, "pid": os.getpid()}
     )
-    files.log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(files.log_path, "ab") as log:
+    try:
+        files.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log_file = open(files.log_path, "ab")  # noqa: SIM115 - closed by the `with` below
+    except OSError as exc:  # a full disk, a pipeline root that cannot be written: the task fails, recorded
+        outcome = Outcome(state=FAILED, error=f"cannot write the task log {files.log_path}: {exc.strerror}")
+        _publish(
+            ledger, run_ledger, files, outcome, execution_id=execution_id, attempt=attempt, started=started
+        )
+        return 1
+    with log_file as log:
         if attempt:
             log.write(f"---- attempt {attempt + 1} ----\n".encode())
         try:

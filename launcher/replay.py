@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from google.protobuf import json_format
+
 from launcher.launch import launch
 from ledger.model import CONTAINER_EXECUTION, FAILED, RUNNING, Artifact, Execution, RunView
 from ledger.store import Ledger, RunLedger
@@ -153,7 +155,7 @@ def read_task_files(execution: Execution) -> TaskFiles:
     task_dir = Path(str(execution.properties["task_dir"]))
     try:
         return TaskFiles.read(task_dir)
-    except (OSError, ValueError, ContractError) as exc:
+    except (OSError, ValueError, ContractError, json_format.ParseError) as exc:
         raise OptionError(
             f"execution {execution.id}: cannot read its task files in {task_dir}: {exc}"
         ) from exc

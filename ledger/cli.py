@@ -4,6 +4,7 @@ prune."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -14,7 +15,7 @@ from typing import Any
 from ledger import describe, prune, render, report
 from ledger.diff import diff_runs
 from ledger.model import Execution, RunView, count_tasks
-from ledger.store import Ledger, RunSummary
+from ledger.store import DAMAGED, Ledger, RunSummary
 from spec.contracts import EXECUTOR_LOGS
 from spec.errors import LedgerError, LplError, UsageError
 
@@ -101,24 +102,27 @@ Result = tuple[dict[str, Any], Callable[[dict[str, Any]], str], int]
 
 def command_runs(ledger: Ledger, args: argparse.Namespace) -> Result:
     summaries = sorted(ledger.list_runs(), key=lambda run: run.create_time, reverse=True)
-    # Damage is named (one line per damaged part, on stderr, exit 2) and the rest of the store listed.
-    damages = [damage for damage in [ledger.index_damage, *(s.damage for s in summaries)] if damage]
-    for damage in damages:
-        print(f"python -m ledger: {damage}", file=sys.stderr)
     if args.limit > 0:
         summaries = summaries[: args.limit]
-    runs = [describe.describe_run_summary(s, _task_counts(ledger, s)) for s in summaries]
+    counted = [_counted(ledger, summary) for summary in summaries]
+    # Damage is named (one line per damaged part, on stderr, exit 2) and the rest of the store listed.
+    damages = [damage for damage in [ledger.index_damage, *(s.damage for s, _ in counted)] if damage]
+    for damage in damages:
+        print(f"python -m ledger: {damage}", file=sys.stderr)
+    runs = [describe.describe_run_summary(summary, counts) for summary, counts in counted]
     status = EXIT_ERROR if damages else EXIT_OK
     return {"runs": runs}, lambda document: render.render_runs(document["runs"]), status
 
 
-def _task_counts(ledger: Ledger, summary: RunSummary) -> dict[str, int]:
-    """As the index recorded them when the run finished; a run still going (or killed) is folded."""
-    if summary.task_counts is not None:
-        return summary.task_counts
-    if summary.damage:
-        return {}
-    return count_tasks(ledger.open_run(summary.run_id).view())
+def _counted(ledger: Ledger, summary: RunSummary) -> tuple[RunSummary, dict[str, int]]:
+    """Tasks by state as the index recorded them when the run finished; a run still going (or killed) is
+    folded from its journal, and one whose journal is damaged is listed as DAMAGED."""
+    if summary.task_counts is not None or summary.damage:
+        return summary, summary.task_counts or {}
+    try:
+        return summary, count_tasks(ledger.open_run(summary.run_id).view())
+    except LedgerError as exc:
+        return dataclasses.replace(summary, state=DAMAGED, damage=str(exc)), {}
 
 
 def command_show(ledger: Ledger, args: argparse.Namespace) -> Result:

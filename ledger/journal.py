@@ -75,12 +75,17 @@ def append_locked(path: Path, records: list[dict[str, Any]]) -> None:
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         _drop_damaged_tail(fd, path)
-        os.lseek(fd, 0, os.SEEK_END)
+        end = os.lseek(fd, 0, os.SEEK_END)
         data = b"".join(encode(record) for record in records)
-        written = os.write(fd, data)
-        if written != len(data):
-            raise LedgerError(f"{path}: short write ({written} of {len(data)} bytes)")
-        os.fsync(fd)
+        try:
+            written = os.write(fd, data)
+            if written != len(data):
+                raise LedgerError(f"{path}: short write ({written} of {len(data)} bytes): is the disk full?")
+            os.fsync(fd)
+        except (OSError, LedgerError):
+            # A full disk: leave no partial record behind (truncating needs no room), then report.
+            os.ftruncate(fd, end)
+            raise
     finally:
         os.close(fd)
     if created:
