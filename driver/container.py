@@ -84,7 +84,7 @@ async def run_container(
     if spec.trigger_policy.condition and not condition.evaluate_condition(
         spec.trigger_policy.condition, parameters=resolved.parameters, artifacts=resolved.artifacts
     ):
-        execution_id = _create_execution(
+        execution_id = create_task_execution(
             ctx,
             scope,
             key,
@@ -140,7 +140,7 @@ async def run_container(
         "task_root": task_root,
         "task_uuid": uid,
     }
-    execution_id = _create_execution(
+    execution_id = create_task_execution(
         ctx,
         scope,
         key,
@@ -208,7 +208,7 @@ def _kept_from_earlier_run(
     return restore_result(ctx, earlier)
 
 
-def _create_execution(ctx: RunContext, scope: DagScope, key: str, **record: Any) -> int:
+def create_task_execution(ctx: RunContext, scope: DagScope, key: str, **record: Any) -> int:
     """Record a new execution of the task; on resume it supersedes the one recorded before, so the run
     keeps one current execution per task (the earlier one stays in the ledger, marked `superseded_by`)."""
     execution_id = ctx.run_ledger.create_execution(**record)
@@ -255,7 +255,7 @@ def _cache_hit(
     for entry in entries:
         if not cache.usable(entry):
             continue
-        execution_id = _create_execution(
+        execution_id = create_task_execution(
             ctx,
             scope,
             key,

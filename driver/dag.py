@@ -148,7 +148,10 @@ def _execution_type(ctx: RunContext, spec: TaskSpec) -> str:
 
 
 def _record_failure(ctx: RunContext, scope: DagScope, key: str, spec: TaskSpec, error: str) -> TaskResult:
-    execution_id = ctx.run_ledger.create_execution(
+    execution_id = container.create_task_execution(
+        ctx,
+        scope,
+        key,
         type=_execution_type(ctx, spec),
         state=FAILED,
         properties=base_properties(scope, key, spec) | {"error": error},

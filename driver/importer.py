@@ -8,6 +8,7 @@ from typing import Any
 
 from google.protobuf import json_format, struct_pb2
 
+from driver.container import create_task_execution, task_label
 from driver.context import RunContext
 from driver.resolve import TaskContext, resolve_inputs
 from driver.state import DagScope, TaskResult
@@ -124,8 +125,8 @@ def run_importer(
         "source_uri": source_uri,
         "reimport": importer.reimport,
     }
-    execution_id = ctx.run_ledger.create_execution(
-        type=IMPORTER_EXECUTION, state="RUNNING", properties=properties
+    execution_id = create_task_execution(
+        ctx, scope, key, type=IMPORTER_EXECUTION, state="RUNNING", properties=properties
     )
     reused = None if importer.reimport else _find_reusable(ctx, draft)
     if reused is not None:
@@ -147,7 +148,8 @@ def run_importer(
             ),
         )
     note = f"reused artifact {reused.id}" if reused is not None else f"artifact {published[outputs[0]][0].id}"
-    ctx.console.event("task_finished", f"{key} imported {source_uri} ({note})", task=key, state=COMPLETE)
+    label = task_label(scope, key)
+    ctx.console.event("task_finished", f"{label} imported {source_uri} ({note})", task=key, state=COMPLETE)
     return TaskResult(task_key=key, state=COMPLETE, execution_id=execution_id, artifacts=published)
 
 
