@@ -160,6 +160,8 @@ def load_kubernetes_settings(
     config = platform_spec.platforms[KUBERNETES]
     base = f"platforms.{KUBERNETES}.deploymentSpec.executors"
     executors = json_format.MessageToDict(config.deployment_spec).get("executors", {})
+    if not isinstance(executors, dict):
+        raise SpecError(f"expected an object, got {type(executors).__name__}", json_path=base, file=file)
     settings: dict[str, ExecutorSettings] = {}
     problems: list[SpecError] = []
     for label, raw in executors.items():

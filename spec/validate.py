@@ -100,7 +100,7 @@ def _check_path_names(pipeline_spec: pipeline_spec_pb2.PipelineSpec) -> Iterator
 
 def _check_importer_conditions(pipeline_spec: pipeline_spec_pb2.PipelineSpec) -> Iterator[Problem]:
     """The SDK refuses a condition on an importer and the backend could not evaluate one (point 21)."""
-    executors = json_format.MessageToDict(pipeline_spec.deployment_spec).get("executors", {})
+    executors = _executors_json(pipeline_spec)
     importers = {label for label, spec in executors.items() if isinstance(spec, dict) and "importer" in spec}
     dags = [("root", pipeline_spec.root)] + [
         (f"components[{name!r}]", pipeline_spec.components[name]) for name in sorted(pipeline_spec.components)
@@ -118,6 +118,12 @@ def _check_importer_conditions(pipeline_spec: pipeline_spec_pb2.PipelineSpec) ->
                     f"{owner}.dag.tasks[{task_name!r}].triggerPolicy.condition",
                     "an importer task cannot have a condition",
                 )
+
+
+def _executors_json(pipeline_spec: pipeline_spec_pb2.PipelineSpec) -> dict[str, Any]:
+    """`deploymentSpec.executors` as JSON, or {} when it is missing or not an object (reported elsewhere)."""
+    executors = json_format.MessageToDict(pipeline_spec.deployment_spec).get("executors")
+    return executors if isinstance(executors, dict) else {}
 
 
 def _executor_labels(pipeline_spec: pipeline_spec_pb2.PipelineSpec) -> set[str]:
