@@ -57,6 +57,28 @@ class Launched:
         return await self._exited
 
 
+# A launcher told to stop has this long (its component's grace period and more) before the driver stops
+# waiting for it.
+LAUNCHER_STOP_SECONDS = 15.0
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie does not: it has ended and waits to be reaped by its new parent)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            return handle.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return False
+
+
+async def _settle_when_gone(pid: int, exited: asyncio.Future[int]) -> None:
+    deadline = asyncio.get_running_loop().time() + LAUNCHER_STOP_SECONDS
+    while _alive(pid) and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.02)
+    if not exited.done():
+        exited.set_result(-1)
+
+
 class ForkServer:
     """The driver's side of the fork server."""
 
@@ -66,6 +88,7 @@ class ForkServer:
         self._tokens = itertools.count(1)
         self._started: dict[int, asyncio.Future[Launched]] = {}
         self._exits: dict[int, asyncio.Future[int]] = {}
+        self._watchers: set[asyncio.Future[None]] = set()  # launchers outliving a dead server
         self._reader: asyncio.Task[None] | None = None
         self._used = False
 
@@ -122,13 +145,15 @@ class ForkServer:
                 ended.set_result(int(words[2]))
 
     def _server_gone(self) -> None:
-        # A dead server cannot report exits: its launchers died with it (they die with their parent).
+        # A dead server cannot report exits. Its launchers are told to stop (they die with their parent)
+        # and record their attempt themselves: an attempt ends when its launcher is really gone, never
+        # before, or the driver would record a second outcome (FAILED) beside the launcher's (CANCELED).
         for started in self._started.values():
             if not started.done():
                 started.set_exception(OSError("the launcher fork server exited"))
-        for exited in self._exits.values():
+        for pid, exited in self._exits.items():
             if not exited.done():
-                exited.set_result(-1)
+                self._watchers.add(asyncio.ensure_future(_settle_when_gone(pid, exited)))
 
     async def close(self) -> None:
         """No more tasks: the server exits once its launchers have."""

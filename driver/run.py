@@ -19,7 +19,7 @@ from google.protobuf import json_format, struct_pb2
 from driver import dag, run_names
 from driver.console import Console, count_tasks, failure_report, summary_rows
 from driver.context import PreviousKey, RunContext, load_deployment
-from driver.launchers import ForkServer
+from driver.launchers import LAUNCHER_STOP_SECONDS, ForkServer
 from driver.params import build_root_parameters, read_params_file
 from driver.provision import parameters_from_python, parameters_to_python
 from driver.slots import DEFAULT_PARALLELISM, Slots
@@ -213,6 +213,8 @@ def execute(options: RunOptions, *, early: ForkServer | None = None) -> int:
     ledger = Ledger(options.home)
     # Held until this process exits, however it exits: a second driver (a second --resume) is refused.
     ledger.lock_run(prepared.run_id)
+    if options.resume:  # launchers of a killed driver record their attempts before the resume reads them
+        ledger.wait_for_launchers(prepared.run_id, timeout=LAUNCHER_STOP_SECONDS)
     total, exact = count_tasks(prepared.pipeline_spec)
     console.set_total(total, exact=exact)
     name = prepared.pipeline_spec.pipeline_info.name

@@ -9,6 +9,7 @@ server, which dies with the driver.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import selectors
@@ -18,6 +19,7 @@ import traceback
 from pathlib import Path
 from typing import Any, TextIO
 
+from launcher import process_tree
 from spec.contracts import LaunchRequest
 from spec.errors import LplError
 
@@ -27,6 +29,8 @@ def serve(*, home: Path, control_fd: int) -> int:
     from launcher.launch import die_with_parent, launch
 
     die_with_parent()
+    # A launcher killed outright leaves its component's processes to us, not to init: see `reap`.
+    process_tree.become_subreaper()
     # Everything allocated so far is shared with every fork; frozen, the collector never touches (and so
     # never copies) those pages in the children.
     gc.freeze()
@@ -78,16 +82,34 @@ class _Server:
         return True
 
     def reap(self) -> None:
-        while self.children:
+        """Collect exited launchers (and orphans handed to this subreaper); report each launcher's exit."""
+        clean = True
+        while True:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
                 self.children.clear()
-                return
+                break
             if pid == 0:
-                return
-            self.children.discard(pid)
-            self.control.write(f"exited {pid} {os.waitstatus_to_exitcode(status)}\n")
+                break
+            code = os.waitstatus_to_exitcode(status)
+            launcher = pid in self.children
+            if launcher:
+                self.children.discard(pid)
+                self.control.write(f"exited {pid} {code}\n")
+            # A launcher that exits 0 has stopped its own tree; after anything else, look for leftovers.
+            clean = clean and launcher and code == 0
+        if not clean:
+            self._kill_orphans()
+
+    def _kill_orphans(self) -> None:
+        """Processes re-parented to this subreaper belong to a launcher that died without stopping them
+        (SIGKILL): no task owns them any more, so they go, with whatever they started."""
+        for orphan in process_tree.children_of(os.getpid()):
+            if orphan not in self.children:
+                process_tree.signal_tree(group=None, root=orphan, signum=signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(orphan, signal.SIGKILL)
 
     def _fork(self, request: LaunchRequest) -> int:
         server_pid = os.getpid()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from launcher import process_tree
 from launcher.echo import OutputStream
 from launcher.environment import ensure_environment
 from launcher.kubernetes_host import host_environment
@@ -28,6 +29,8 @@ from spec.task_plan import plan_task
 _PR_SET_PDEATHSIG = 1
 EXIT_INTERRUPTED = 130
 KILL_GRACE_SECONDS = 5.0
+# After the main process ended and its tree was killed, how long its output may take to drain.
+OUTPUT_DRAIN_SECONDS = 2.0
 
 
 def die_with_parent(sig: int = signal.SIGTERM) -> None:
@@ -49,7 +52,7 @@ class Outcome:
 
 
 class _Interrupt:
-    """SIGTERM/SIGINT while the component runs: stop its whole process group, record CANCELED."""
+    """SIGTERM/SIGINT while the component runs: stop its whole process tree, record CANCELED."""
 
     def __init__(self) -> None:
         self.requested = False
@@ -68,18 +71,17 @@ class _Interrupt:
             self._stop_child()
 
     def _stop_child(self) -> None:
-        if self.child is not None and self.child.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.child.pid, signal.SIGTERM)
+        # The whole tree, even when the main process is gone: what it left behind is stopped too.
+        if self.child is not None:
+            process_tree.signal_tree(group=self.child.pid, root=os.getpid(), signum=signal.SIGTERM)
             # A component that ignores SIGTERM must not hold its launcher (and the run) forever.
             timer = threading.Timer(KILL_GRACE_SECONDS, self._kill_child)
             timer.daemon = True
             timer.start()
 
     def _kill_child(self) -> None:
-        if self.child is not None and self.child.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.child.pid, signal.SIGKILL)
+        if self.child is not None:
+            process_tree.signal_tree(group=self.child.pid, root=os.getpid(), signum=signal.SIGKILL)
 
 
 def launch(
@@ -87,12 +89,14 @@ def launch(
 ) -> int:
     """Run one attempt; `parent_pid` is the process this one must die with (default: the driver)."""
     die_with_parent()
+    process_tree.become_subreaper()  # what the component leaves behind stays ours to stop
     files = TaskFiles.read(task_dir)
     expected_parent = parent_pid or files.task.driver_pid
     if expected_parent and os.getppid() != expected_parent:
         return EXIT_INTERRUPTED  # the parent died before we could ask to die with it
     interrupt = _Interrupt()
     ledger = Ledger(home)
+    ledger.hold_as_launcher(run_id)  # a resume waits for this attempt's outcome before it reads the run
     run_ledger = ledger.open_run(run_id)
     started = time.time()
     run_ledger.update_execution(
@@ -219,10 +223,21 @@ def _run_process(
         raise OutputError(f"cannot start {argv[0]!r}: {exc.strerror}") from exc
     interrupt.adopt(child)
     assert child.stdout is not None
-    for line in child.stdout:
-        stream.write_line(line)
+    # Output is read on its own thread: background processes may hold the pipe open after the main one.
+    reader = threading.Thread(target=_stream_output, args=(child.stdout, stream), daemon=True)
+    reader.start()
+    code = child.wait()
+    # The task ends when its main process ends: what it left running is killed now, as in a pod.
+    process_tree.kill_tree(group=child.pid, root=os.getpid())
+    reader.join(timeout=OUTPUT_DRAIN_SECONDS)
     stream.close()
-    return child.wait()
+    return code
+
+
+def _stream_output(output: BinaryIO, stream: OutputStream) -> None:
+    with contextlib.suppress(ValueError, OSError):  # the pipe or the log closed under a stuck reader
+        for line in output:
+            stream.write_line(line)
 
 
 def _failure_message(log_path: Path, exit_code: int) -> str:

@@ -34,6 +34,12 @@ class MemoryLedger(Ledger):
     def locked(self) -> contextlib.AbstractContextManager[None]:
         return contextlib.nullcontext()
 
+    def hold_as_launcher(self, run_id: str) -> None:
+        pass  # one process: no launcher outlives its driver here
+
+    def wait_for_launchers(self, run_id: str, *, timeout: float) -> None:
+        pass
+
     def lock_run(self, run_id: str) -> None:
         if run_id in self._run_locks:
             raise RunBusy(f"run {run_id!r} is still running (another driver holds it); stop it first")

@@ -12,6 +12,7 @@ Layout under `<home>/ledger/`:
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -158,6 +159,31 @@ class Ledger:
         fd = self._run_locks.pop(run_id, None)
         if fd is not None:
             os.close(fd)
+
+    def hold_as_launcher(self, run_id: str) -> None:
+        """A launcher holds its run's task lock (shared) for its lifetime, so that a resume can wait until
+        the launchers of an earlier driver have stopped and recorded their attempts (`wait_for_launchers`)."""
+        path = self.root / "runs" / f"{check_run_id(run_id)}.tasks.lock"
+        with contextlib.suppress(OSError):  # best effort: a launcher that cannot lock still runs its task
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            self._run_locks[f"{run_id}.tasks"] = fd
+
+    def wait_for_launchers(self, run_id: str, *, timeout: float) -> None:
+        """Wait until no launcher holds the run's task lock; RunBusy if one still does after `timeout`."""
+        path = self.root / "runs" / f"{check_run_id(run_id)}.tasks.lock"
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise LedgerError(f"cannot lock run {run_id!r} in {self.home}: {exc.strerror or exc}") from exc
+        try:
+            deadline = time.monotonic() + timeout
+            while not journal.try_lock(fd):
+                if time.monotonic() > deadline:
+                    raise RunBusy(f"run {run_id!r}: tasks of its earlier driver are still stopping")
+                time.sleep(0.05)
+        finally:
+            os.close(fd)  # releases it: only the absence of launchers was to be seen
 
     def run_path(self, run_id: str) -> Path:
         return self.root / "runs" / f"{check_run_id(run_id)}.jsonl"

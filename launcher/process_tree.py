@@ -1,0 +1,92 @@
+"""A task attempt's processes, owned by whoever started them: found, stopped and reaped as one tree.
+
+The launcher is a child subreaper (`PR_SET_CHILD_SUBREAPER`): whatever the component starts and leaves behind
+(a `cmd &`, a daemon that double-forks out of its process group) becomes the launcher's child when its parent
+exits, instead of init's, so the launcher can still find it. The task ends when its main process ends: what
+is left of the tree is killed then, as a pod's remaining processes are when its container exits. The fork
+server is a subreaper too, so the tree of a launcher killed outright (SIGKILL) is still found and killed.
+
+Linux only; without /proc or prctl (elsewhere) only the component's process group is reached.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper() -> None:
+    """Orphaned descendants of this process are re-parented to it, not to init."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1)
+
+
+def _parents() -> dict[int, int]:
+    """Every live process's parent, from /proc (the kernel here has no /proc/PID/task/TID/children)."""
+    parents: dict[int, int] = {}
+    with contextlib.suppress(OSError):
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as handle:
+                    fields = handle.read().rsplit(b")", 1)[1].split()
+            except (OSError, IndexError):
+                continue  # gone meanwhile
+            if fields[0] != b"Z":  # a zombie is dead already: it only waits to be reaped
+                parents[int(entry)] = int(fields[1])
+    return parents
+
+
+def children_of(pid: int) -> list[int]:
+    """The live processes whose parent is `pid`."""
+    return [child for child, parent in _parents().items() if parent == pid]
+
+
+def descendants(pid: int) -> list[int]:
+    """The live processes below `pid`, parents before their children."""
+    children: dict[int, list[int]] = {}
+    for child, parent in _parents().items():
+        children.setdefault(parent, []).append(child)
+    found: list[int] = []
+    queue = list(children.get(pid, []))
+    while queue:
+        current = queue.pop(0)
+        found.append(current)
+        queue.extend(children.get(current, []))
+    return found
+
+
+def signal_tree(*, group: int | None, root: int, signum: int, spare: frozenset[int] = frozenset()) -> None:
+    """Send `signum` to process group `group` and to every descendant of `root` except `spare`."""
+    if group is not None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(group, signum)
+    for pid in descendants(root):
+        if pid not in spare:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signum)
+
+
+def kill_tree(*, group: int | None, root: int, spare: frozenset[int] = frozenset()) -> None:
+    """SIGKILL the group and the descendants of `root` (except `spare`), again until none is left."""
+    for _ in range(50):  # a process may fork between the scan and the kill: scan again
+        signal_tree(group=group, root=root, signum=signal.SIGKILL, spare=spare)
+        reap_exited()
+        if not [pid for pid in descendants(root) if pid not in spare]:
+            return
+
+
+def reap_exited() -> None:
+    """Collect every child that has exited (orphans handed to this subreaper included), without waiting."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
