@@ -73,12 +73,31 @@ def signal_tree(*, group: int | None, root: int, signum: int, spare: frozenset[i
 
 
 def kill_tree(*, group: int | None, root: int, spare: frozenset[int] = frozenset()) -> None:
-    """SIGKILL the group and the descendants of `root` (except `spare`), again until none is left."""
+    """SIGKILL the group and the descendants of `root` (except `spare`), again until none is left.
+
+    `root` is this process (a subreaper): when it has no child left, it has no descendant either, which
+    spares the /proc scan in the common case of a component that left nothing behind."""
+    if group is not None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(group, signal.SIGKILL)
+    if root == os.getpid() and not spare and not _has_children():
+        return
     for _ in range(50):  # a process may fork between the scan and the kill: scan again
         signal_tree(group=group, root=root, signum=signal.SIGKILL, spare=spare)
         reap_exited()
         if not [pid for pid in descendants(root) if pid not in spare]:
             return
+
+
+def _has_children() -> bool:
+    """Whether this process still has a child after collecting those that exited."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return False
+        if pid == 0:
+            return True
 
 
 def reap_exited() -> None:
