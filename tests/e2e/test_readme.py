@@ -62,3 +62,8 @@ def test_make_pipeline_writes_the_committed_file_byte_for_byte(tmp_path: Path) -
     assert completed.returncode == 0, completed.stderr
     assert completed.stderr == ""  # no deprecation noise either
     assert target.read_bytes() == (SEED / "pipeline.json").read_bytes()
+
+
+def test_the_readme_says_the_report_tests_need_chromium() -> None:
+    tests_section = README.read_text().split("## Run the tests", 1)[1].split("\n## ", 1)[0]
+    assert "chromium" in tests_section and "tests/report/" in tests_section
