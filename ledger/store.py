@@ -101,6 +101,9 @@ class Ledger:
 
     def _open(self, *, create: bool) -> None:
         meta = self.root / "store.json"
+        for directory in (self.root, self.root / "runs"):
+            if directory.exists() and not directory.is_dir():  # never read as an empty store
+                raise LedgerCorrupt("not a directory: the store is damaged", file=directory, line=0)
         if not meta.exists():
             if not create:
                 self._refuse_headless(meta)

@@ -340,11 +340,13 @@ def load_json_value(text: str) -> Value:
             parse_constant=_refuse_json_constant,
             object_pairs_hook=_refuse_duplicate_keys,
         )
+        return python_to_value(obj)
     except json.JSONDecodeError as exc:
         raise ValueConversionError(
             f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from exc
-    return python_to_value(obj)
+    except RecursionError as exc:
+        raise ValueConversionError("nested too deeply") from exc
 
 
 def _parse_json_float(text: str) -> float:

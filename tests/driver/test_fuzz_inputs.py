@@ -122,7 +122,7 @@ def _refusal(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, 
     return status, capsys.readouterr().err.splitlines()
 
 
-def _assert_refused(refusal: tuple[int, list[str]], *, file: Path, home: Path) -> None:
+def _assert_refused(refusal: tuple[int, list[str]], *, home: Path) -> None:
     status, lines = refusal
     assert status == 2, lines
     assert lines and all(line.startswith("error: ") for line in lines), lines
@@ -144,7 +144,7 @@ def test_a_malformed_pipeline_file_is_refused_with_error_lines(
 
     event("accepted" if refusal is None else "refused")
     if refusal is not None:
-        _assert_refused(refusal, file=spec, home=home)
+        _assert_refused(refusal, home=home)
 
 
 params_values = st.dictionaries(st.sampled_from(["rate", "config", "other"]), json_values, max_size=3)
@@ -180,7 +180,7 @@ def test_a_malformed_parameters_file_is_refused_with_one_line(
 
     event("accepted" if refusal is None else "refused")
     if refusal is not None:
-        _assert_refused(refusal, file=params_file, home=home)
+        _assert_refused(refusal, home=home)
         assert len(refusal[1]) == 1, refusal[1]  # a parameters problem is one line
 
 
@@ -197,4 +197,27 @@ def test_the_generator_makes_refusals_not_only_accepted_files(
     refusal = _refusal([str(spec), "--home", str(workdir / "home")], capsys)
 
     assert refusal is not None
-    _assert_refused(refusal, file=spec, home=workdir / "home")
+    _assert_refused(refusal, home=workdir / "home")
+
+
+cli_texts = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(["1e999", "nan", "-inf", "NaN", "[" * 100_000, "{" * 5000, '{"a": 1, "a": 2}', ""]),
+    json_values.map(json.dumps),
+)
+
+
+@EXAMPLES
+@given(name=st.sampled_from(["rate", "config", "unknown", ""]), text=cli_texts)
+def test_a_malformed_parameter_option_is_refused_with_one_line(
+    name: str, text: str, compile_pipeline: CompilePipeline, workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = workdir / "home"
+    argv = [str(compile_pipeline("hostile_base")), "--home", str(home), "-p", f"{name}={text}"]
+
+    refusal = _refusal(argv, capsys)
+
+    event("accepted" if refusal is None else "refused")
+    if refusal is not None:
+        _assert_refused(refusal, home=home)
+        assert len(refusal[1]) == 1, refusal[1]

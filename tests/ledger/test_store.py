@@ -307,3 +307,12 @@ def test_a_home_that_is_a_file_is_one_ledger_error(tmp_path: Path) -> None:
 
     with pytest.raises(LedgerError, match="cannot open the ledger"):
         Ledger(home)
+
+
+def test_a_runs_directory_that_is_a_file_is_damage_not_an_empty_store(tmp_path: Path) -> None:
+    Ledger(tmp_path)
+    (tmp_path / "ledger" / "runs").rmdir()
+    (tmp_path / "ledger" / "runs").write_text("")
+
+    with pytest.raises(LedgerCorrupt, match="not a directory"):
+        Ledger(tmp_path, create=False)
