@@ -65,3 +65,22 @@ def test_the_printed_explain_command_reproduces_the_failed_run(failed: FinishedR
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "1 task(s) explained" in completed.stdout and f"\n== {LABEL} " in completed.stdout
     assert '"limit": 5' in completed.stdout and '"word": "far-too-long"' in completed.stdout
+
+
+def test_nested_loops_have_one_label_on_the_console_and_in_the_ledger(
+    compile_pipeline: CompilePipeline, tmp_path: Path
+) -> None:
+    run = run_driver(compile_pipeline("loops"), "--no-cache", home=tmp_path / "home", run_id="nested")
+    assert run.returncode == 0, run.output
+    shown = json.loads(run_cli("ledger", "show", "nested", "--json", home=run.home).stdout)["executions"]
+    ledger_labels = {e["label"] for e in shown if e["kind"] == "container"}
+    started = {line[len("[lpl] ") : -len(" started")] for line in run.completed.stdout.splitlines()
+               if line.startswith("[lpl] ") and line.endswith(" started")}
+    assert started == ledger_labels
+    assert {"for-loop-10[0]/for-loop-11[1]/show-7", "for-loop-10[1]/for-loop-11[0]/show-7"} <= started
+    # the console's "finished" line gives the duration the summary and the ledger give
+    durations = {e["label"]: e["duration"] for e in shown if e["kind"] == "container"}
+    for line in run.completed.stdout.splitlines():
+        if line.startswith("[lpl] ") and " COMPLETE in " in line:
+            label, took = line[len("[lpl] ") :].split(" COMPLETE in ")
+            assert abs(float(took.rstrip("s")) - durations[label]) < 0.006, line
