@@ -80,7 +80,7 @@ class RunArtifact:
 
 @dataclass(frozen=True)
 class TaskResult:
-    """One execution of a task (a container or an importer; each loop iteration is one).
+    """One execution of a task: a container, an importer or a nested pipeline (each loop iteration is one).
 
     `label` tells the copies of a task apart (`for-loop-2[1]/train`); `name` is the task key, `path` the
     task keys from the root (`for-loop-2/train`) and `iterations` the loop iteration indexes, outermost
@@ -119,17 +119,15 @@ class TaskResult:
 
     @classmethod
     def from_json(cls, record: Mapping[str, Any]) -> TaskResult:
-        inputs = _artifact_lists(record.get("input_artifacts") or {})
         produced = _artifact_lists(record.get("output_artifacts") or {})
         produced.pop(EXECUTOR_LOGS, None)
-        # A task run again (resume) records its newer artifacts after the older ones: the last is current.
-        outputs = {**dict(record.get("outputs") or {}), **{k: v[-1] for k, v in produced.items() if v}}
         log = record.get("log")
         return cls(
             execution_id=int(record["execution_id"]), label=str(record["label"]), name=str(record["name"]),
             path=str(record["path"]), iterations=tuple(int(i) for i in record.get("iterations") or ()),
-            state=str(record["state"]), inputs=dict(record.get("inputs") or {}), outputs=outputs,
-            input_artifacts=inputs, output_artifacts=produced, executor_input=record.get("executor_input"),
+            state=str(record["state"]), inputs=dict(record.get("inputs") or {}), outputs=_outputs(record),
+            input_artifacts=_artifact_lists(record.get("input_artifacts") or {}), output_artifacts=produced,
+            executor_input=record.get("executor_input"),
             log_path=Path(log) if log else None, error=str(record.get("error") or ""),
             cached=record.get("cached_execution_id") is not None or record["state"] == "CACHED",
         )
@@ -198,17 +196,13 @@ class RunResult:
 
     @classmethod
     def from_json(cls, document: Mapping[str, Any], *, home: Path, console: str = "") -> RunResult:
-        artifacts = {int(k): RunArtifact.from_json(v) for k, v in (document.get("artifacts") or {}).items()}
-        outputs = dict(document.get("outputs") or {})
-        for name, ids in (document.get("output_artifact_ids") or {}).items():
-            named = [_renamed(artifacts[i], name) for i in (ids if isinstance(ids, list) else [ids])]
-            outputs[name] = named if isinstance(ids, list) else named[0]
         tasks = [TaskResult.from_json(record) for record in document.get("tasks") or []]
         return cls(
             run_id=str(document["run_id"]), state=str(document["state"]),
             pipeline_name=str(document.get("pipeline_name", "")), home=home,
             pipeline_root=Path(str(document.get("pipeline_root") or home / "pipeline_root")),
-            outputs=outputs, tasks={t.label: t for t in tasks}, error=str(document.get("error") or ""),
+            outputs=_outputs(document), tasks={t.label: t for t in tasks},
+            error=str(document.get("error") or ""),
             failure_report=str(document.get("failure_report") or ""), console=console,
         )
 
@@ -387,9 +381,15 @@ def _artifact_lists(named: Mapping[str, Any]) -> dict[str, list[RunArtifact]]:
     return {name: [RunArtifact.from_json(a) for a in artifacts] for name, artifacts in named.items()}
 
 
-def _renamed(artifact: RunArtifact, name: str) -> RunArtifact:
-    return RunArtifact(id=artifact.id, name=name, uri=artifact.uri, schema_title=artifact.schema_title,
-                       metadata=artifact.metadata)
+def _outputs(record: Mapping[str, Any]) -> dict[str, Any]:
+    """Output parameters and output artifacts (one `RunArtifact`, or a list for a list output) by name."""
+    outputs = dict(record.get("outputs") or {})
+    for name, shaped in (record.get("artifact_outputs") or {}).items():
+        if isinstance(shaped, list):
+            outputs[name] = [RunArtifact.from_json(artifact) for artifact in shaped]
+        else:
+            outputs[name] = RunArtifact.from_json(shaped)
+    return outputs
 
 
 def _iteration_key(iteration: int | Sequence[int] | None) -> tuple[int, ...] | None:

@@ -2,10 +2,11 @@
 
 `driver.run_pipeline` runs this in a process of its own after `python -m driver`, so that the caller's
 process never imports our `spec` and `ledger` packages (a module of the user's called `spec` would clash).
-The document: the run (id, state, pipeline name, root error, failure report), the pipeline's outputs
-(parameters as recorded, which is what a downstream component receives; output artifacts by id from the
-root DAG's `output_artifact_ids`), every artifact those name, and each container or importer execution with
-its label, iteration indexes, inputs, outputs, artifacts, ExecutorInput as handed and log path.
+The document: the run (id, state, pipeline name, root error, failure report), the pipeline's outputs, and
+each container, importer and nested-pipeline execution with its label, iteration indexes, inputs, outputs,
+artifacts, ExecutorInput as handed and log path. Output parameters are as recorded, which is what a
+downstream component receives; output artifacts come shaped as the task's consumers get them
+(`artifact_outputs`: one artifact, or a list for a DAG's list output such as a `dsl.Collected`).
 """
 
 from __future__ import annotations
@@ -34,17 +35,15 @@ def describe_result(view: RunView) -> dict[str, Any]:
     """The document for one run (see the module docstring)."""
     from driver.console import failure_report
     from ledger import describe
-    from ledger.model import DAG_EXECUTION, FAILED, is_current
+    from ledger.model import DAG_EXECUTION, FAILED, is_current, kind_of
 
     labels = describe.label_executions(view)
     root = next((e for e in view.executions.values() if e.type == DAG_EXECUTION and e.parent_dag_id is None),
                 None)
     # A resume's superseded executions and side replays are not part of the run's outcome.
     tasks = [_task(view, execution, label=labels[execution.id]) for _, execution in describe.tree_order(view)
-             if execution.type != DAG_EXECUTION and is_current(execution)]
+             if kind_of(execution) not in ("root", "loop", "iteration") and is_current(execution)]
     properties = root.properties if root is not None else {}
-    artifact_ids = dict(properties.get("output_artifact_ids") or {})
-    named = {i for ids in artifact_ids.values() for i in (ids if isinstance(ids, list) else [ids])}
     report = failure_report(view, str(view.header.get("source", ""))) if view.state == FAILED else []
     return {
         "run_id": view.run_id,
@@ -53,8 +52,7 @@ def describe_result(view: RunView) -> dict[str, Any]:
         "pipeline_root": str(view.header.get("pipeline_root", "")),
         "error": str(properties.get("error") or ""),
         "outputs": dict(properties.get("outputs") or {}),
-        "output_artifact_ids": artifact_ids,
-        "artifacts": {str(i): _artifact(view, i, name="") for i in sorted(named) if i in view.artifacts},
+        "artifact_outputs": _dag_artifact_outputs(view, root) if root is not None else {},
         "tasks": tasks,
         "failure_report": "\n".join(report),
     }
@@ -62,8 +60,15 @@ def describe_result(view: RunView) -> dict[str, Any]:
 
 def _task(view: RunView, execution: Execution, *, label: str) -> dict[str, Any]:
     from ledger import describe
+    from ledger.model import DAG_EXECUTION
 
     properties = execution.properties
+    produced = _artifacts_by_name(view, execution.id, "OUTPUT")
+    if execution.type == DAG_EXECUTION:
+        artifact_outputs = _dag_artifact_outputs(view, execution)
+    else:
+        # A task run again (resume) records its newer artifacts after the older ones: the last is current.
+        artifact_outputs = {k: items[-1] for k, items in produced.items() if items and k != EXECUTOR_LOGS}
     return {
         "execution_id": execution.id,
         "label": label,
@@ -74,8 +79,9 @@ def _task(view: RunView, execution: Execution, *, label: str) -> dict[str, Any]:
         "type": execution.type,
         "inputs": properties.get("inputs") or {},
         "outputs": properties.get("outputs") or {},
+        "artifact_outputs": artifact_outputs,
         "input_artifacts": _artifacts_by_name(view, execution.id, "INPUT"),
-        "output_artifacts": _artifacts_by_name(view, execution.id, "OUTPUT"),
+        "output_artifacts": produced,
         "executor_input": describe.describe_executor_input(properties.get("task_dir"))["executor_input"],
         "log": _log_path(view, execution),
         "error": str(properties.get("error") or ""),
@@ -94,6 +100,17 @@ def _iterations(view: RunView, execution: Execution) -> list[int]:
         parent = current.parent_dag_id
         current = view.executions.get(parent) if parent is not None and parent != current.id else None
     return indexes[::-1]
+
+
+def _dag_artifact_outputs(view: RunView, dag: Execution) -> dict[str, Any]:
+    """A finished DAG's output artifacts as its `output_artifact_ids` property recorded them."""
+    shaped: dict[str, Any] = {}
+    for name, ids in dict(dag.properties.get("output_artifact_ids") or {}).items():
+        if isinstance(ids, list):
+            shaped[name] = [_artifact(view, i, name=name) for i in ids if i in view.artifacts]
+        elif ids in view.artifacts:
+            shaped[name] = _artifact(view, ids, name=name)
+    return shaped
 
 
 def _artifacts_by_name(view: RunView, execution_id: int, event_type: str) -> dict[str, list[dict[str, Any]]]:

@@ -66,7 +66,7 @@ def test_a_list_of_artifacts_and_a_single_artifact_are_pipeline_outputs(outputs_
 
 
 def test_each_iteration_of_a_loop_is_addressable(outputs_run: RunResult) -> None:
-    copies = outputs_run.iterations("write-text")
+    copies = outputs_run.iterations("for-loop-2/write-text")
     second = outputs_run.task("write-text", iteration=1)
 
     assert [t.iterations for t in copies] == [(0,), (1,)]
@@ -76,7 +76,18 @@ def test_each_iteration_of_a_loop_is_addressable(outputs_run: RunResult) -> None
     assert second.outputs["out"].metadata == {"text": "b"}
     assert outputs_run.task("for-loop-2/write-text", iteration=[0]).inputs == {"text": "a"}
     with pytest.raises(KeyError, match="ran 2 times"):
+        outputs_run.task("for-loop-2/write-text")
+    with pytest.raises(KeyError, match="ran 3 times"):  # the task key is also the nested pipeline's task
         outputs_run.task("write-text")
+
+
+def test_a_nested_pipeline_is_a_task_with_its_output_artifact(outputs_run: RunResult) -> None:
+    nested = outputs_run.task("nested-writer")
+    inner = outputs_run.task("nested-writer/write-text")
+
+    assert nested.state == "COMPLETE" and nested.executor_input is None and nested.log == ""
+    assert nested.outputs["Output"].id == inner.outputs["out"].id  # the same artifact, named by each
+    assert nested.outputs["Output"].metadata == {"text": "nested"}
 
 
 def test_a_task_has_its_outputs_executor_input_and_log(outputs_run: RunResult) -> None:

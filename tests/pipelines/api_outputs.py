@@ -1,5 +1,6 @@
 """Covers: a pipeline's outputs of every parameter type and a list of artifacts (dsl.Collected over a loop),
-read back through `driver.run_pipeline` as Python values and artifact objects."""
+and a nested pipeline's output artifact, read back through `driver.run_pipeline` as Python values and
+artifact objects."""
 
 from typing import Dict, List, NamedTuple
 
@@ -31,11 +32,17 @@ def write_text(text: str, out: Output[Dataset]):
     out.metadata["text"] = text
 
 
+@dsl.pipeline
+def nested_writer(text: str) -> Dataset:
+    return write_text(text=text).outputs["out"]
+
+
 @dsl.pipeline(name="api-outputs")
 def pipeline(text: str = "hi") -> Outputs:
     values = make_values(text=text)
     with dsl.ParallelFor(["a", "b"]) as item:
         written = write_text(text=item)
     single = write_text(text="first").set_caching_options(False)
+    nested_writer(text="nested")
     parameters = {name: values.outputs[name] for name, _ in PARAMETERS}
     return Outputs(**parameters, datasets=dsl.Collected(written.outputs["out"]), first=single.outputs["out"])
