@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shlex
@@ -13,9 +14,10 @@ from typing import Any
 from google.protobuf import json_format, struct_pb2
 
 from driver.context import load_deployment
-from driver.dry_run import Entry, Recorded, Walk, walk_pipeline
+from driver.explain_handlers import Entry, ExplainHandlers, Recorded
 from driver.params import build_root_parameters, read_params_file
 from driver.state import RunInfo
+from driver.walk import walk_dag
 from ledger.model import RunView
 from ledger.store import Ledger
 from spec.errors import LedgerError, OptionError
@@ -44,7 +46,8 @@ class ExplainOptions:
 def explain(options: ExplainOptions) -> int:
     """Print the entries of every task (or of the tasks named by --task); return the exit status."""
     walk = prepare_walk(options)
-    entries = select_entries(walk_pipeline(walk, _root_parameters(options, walk)), options.tasks)
+    asyncio.run(walk_dag(walk, walk.root_scope(_root_parameters(options, walk))))
+    entries = select_entries(walk.entries, options.tasks)
     if options.as_json:
         document = {"pipeline": walk.run.pipeline_name, "fromRun": options.from_run, "tasks": entries}
         _write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
@@ -62,7 +65,7 @@ def _write(text: str) -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit-time flush cannot fail
 
 
-def prepare_walk(options: ExplainOptions) -> Walk:
+def prepare_walk(options: ExplainOptions) -> ExplainHandlers:
     """Load and check the pipeline (and the recorded run) as a run would, without touching the home."""
     recorded = Recorded.of(read_recorded_run(options.home, options.from_run)) if options.from_run else None
     if options.pipeline is not None:
@@ -75,9 +78,9 @@ def prepare_walk(options: ExplainOptions) -> Walk:
         raise OptionError("a pipeline file is required (or --from-run RUN_ID)")
     run = _run_info(options, pipeline_spec.pipeline_info.name, recorded)
     workspace = str(options.workspace.resolve()) if options.workspace else f"{run.run_root}/workspace"
-    return Walk(
+    return ExplainHandlers(
         pipeline_spec=pipeline_spec,
-        deployment=load_deployment(pipeline_spec),
+        deployment_config=load_deployment(pipeline_spec),
         run=run,
         run_dir=options.home.resolve() / "runs" / run.run_id,
         workspace=workspace,
@@ -122,7 +125,7 @@ def _run_info(options: ExplainOptions, name: str, recorded: Recorded | None) -> 
     )
 
 
-def _root_parameters(options: ExplainOptions, walk: Walk) -> dict[str, struct_pb2.Value]:
+def _root_parameters(options: ExplainOptions, walk: ExplainHandlers) -> dict[str, struct_pb2.Value]:
     """As a run builds them; with --from-run, the recorded run's values unless the options give others."""
     root = walk.pipeline_spec.root
     given: dict[str, Any] = {}

@@ -16,9 +16,9 @@ from typing import Any
 
 from google.protobuf import json_format, struct_pb2
 
-from driver import dag, run_names
+from driver import dag, run_names, walk
 from driver.console import Console, count_tasks, failure_report, summary_rows
-from driver.context import PreviousKey, RunContext, load_deployment
+from driver.context import RunContext, load_deployment
 from driver.launchers import LAUNCHER_STOP_SECONDS, ForkServer
 from driver.params import build_root_parameters, read_params_file
 from driver.provision import parameters_from_python, parameters_to_python
@@ -29,10 +29,8 @@ from ledger.model import (
     COMPLETE,
     DAG_EXECUTION,
     FAILED,
-    REPLAY_OF,
     RUNNING,
     TERMINAL_STATES,
-    Execution,
     RunView,
 )
 from ledger.store import Ledger, RunLedger, check_run_id
@@ -284,7 +282,7 @@ def _run_recorded(
         kubernetes=prepared.kubernetes,
         local_sources={"secret": dict(options.secrets), "config map": dict(options.config_maps)},
         kfp_package=options.kfp_package,
-        previous=_previous(run_ledger.view()) if options.resume else {},
+        previous=run_ledger.view().by_place() if options.resume else {},
     )
     verb = "resuming" if options.resume else "started"
     console.event(
@@ -402,16 +400,6 @@ def _close_unfinished(
             run_ledger.update_execution(execution.id, state=state, properties={"error": error})
 
 
-def _previous(view: RunView) -> dict[PreviousKey, Execution]:
-    previous: dict[PreviousKey, Execution] = {}
-    for execution in sorted(view.executions.values(), key=lambda e: e.id):
-        if REPLAY_OF in execution.properties:
-            continue  # a `python -m launcher replay` rerun is not the run's own record of the task
-        key = (execution.parent_dag_id, execution.task_name, execution.iteration_index)
-        previous[key] = execution
-    return previous
-
-
 def _root_execution(ctx: RunContext, parameters: dict[str, struct_pb2.Value]) -> int:
     name = f"run/{ctx.run.run_id}"
     for execution in ctx.run_ledger.view().executions.values():
@@ -453,7 +441,7 @@ async def _walk_root_dag(ctx: RunContext, prepared: PreparedRun) -> str:
         task_path=(),
         parameters=prepared.parameters,
     )
-    state = await dag.run_dag(ctx, scope)
+    state = await walk.walk_dag(dag.RunHandlers(ctx), scope)
     if ctx.stopping:
         state = CANCELED
     result = TaskResult(

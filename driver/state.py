@@ -47,6 +47,10 @@ class DagScope:
     # Inputs that the DAG driver set to null because they were omitted and had no default (§2.5).
     nulled_by_driver: frozenset[str] = frozenset()
     place: str = labels.ROOT  # this DAG's label (spec/labels.py): its tasks are labelled from it
+    # The indices of every loop iteration around this scope, outermost first (`iteration_index` is the last).
+    iterations: tuple[int, ...] = ()
+    # Explain only: why the tasks of this scope would not run (an enclosing condition is false).
+    would_not_run: str = ""
 
     @property
     def label(self) -> str:

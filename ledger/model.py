@@ -138,6 +138,18 @@ class RunView:
     def events_of(self, execution_id: int, event_type: str) -> list[Event]:
         return [e for e in self._events_by_execution.get(execution_id, []) if e.type == event_type]
 
+    def by_place(self) -> dict[tuple[int | None, str, int | None], Execution]:
+        """The run's own executions by where they sit: (parent DAG execution, task key, loop iteration).
+
+        Where a resume recorded a task again, the newest execution counts; a `launcher replay` rerun is not
+        the run's own record of its task and is left out.
+        """
+        found: dict[tuple[int | None, str, int | None], Execution] = {}
+        for execution in sorted(self.executions.values(), key=lambda e: e.id):
+            if REPLAY_OF not in execution.properties:
+                found[(execution.parent_dag_id, execution.task_name, execution.iteration_index)] = execution
+        return found
+
     def artifacts_of(self, execution_id: int, event_type: str) -> dict[str, list[Artifact]]:
         """Artifacts linked to an execution by name, each list in journal order.
 

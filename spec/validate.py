@@ -10,6 +10,7 @@ from typing import Any
 
 from google.protobuf import json_format
 
+from spec.dependencies import task_dependencies
 from spec.errors import SpecError
 from spec.ir import pipeline_spec_pb2
 from spec.names import path_segment_problem
@@ -42,21 +43,6 @@ def validate_pipeline(
 ) -> list[SpecError]:
     """Every problem found in `pipeline_spec`, in a deterministic order; empty when it is sound."""
     return [SpecError(message, json_path=path, file=file) for path, message in _problems(pipeline_spec)]
-
-
-def upstream_tasks(task_spec: pipeline_spec_pb2.PipelineTaskSpec) -> frozenset[str]:
-    """Sibling tasks that must finish before `task_spec` starts: its dependencies and its producers."""
-    names = set(task_spec.dependent_tasks)
-    for parameter in task_spec.inputs.parameters.values():
-        kind = parameter.WhichOneof("kind")
-        if kind == "task_output_parameter":
-            names.add(parameter.task_output_parameter.producer_task)
-        elif kind == "task_final_status":
-            names.add(parameter.task_final_status.producer_task)
-    for artifact in task_spec.inputs.artifacts.values():
-        if artifact.WhichOneof("kind") == "task_output_artifact":
-            names.add(artifact.task_output_artifact.producer_task)
-    return frozenset(names)
 
 
 def _problems(pipeline_spec: pipeline_spec_pb2.PipelineSpec) -> Iterator[Problem]:
@@ -299,7 +285,7 @@ def _check_task_cycles(scope: _Scope) -> Iterator[Problem]:
     sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
     # Sorted insertion makes the reported cycle the same whatever the hash seed.
     for name in sorted(tasks):
-        sorter.add(name, *sorted(upstream_tasks(tasks[name]) & set(tasks)))
+        sorter.add(name, *sorted(task_dependencies(tasks[name]) & set(tasks)))
     try:
         sorter.prepare()
     except graphlib.CycleError as exc:

@@ -9,7 +9,8 @@ from google.protobuf import json_format
 from kfp import dsl
 
 from spec.ir import pipeline_spec_pb2
-from spec.validate import upstream_tasks, validate_pipeline
+from spec.dependencies import task_dependencies
+from spec.validate import validate_pipeline
 
 IMAGE = "python:3.11"
 CompiledDict = Callable[[Any], dict[str, Any]]
@@ -362,7 +363,7 @@ def test_problems_carry_the_file_name(compiled_dict: CompiledDict) -> None:
     )
 
 
-def test_upstream_tasks_include_producers_and_dependencies(compiled_dict: CompiledDict) -> None:
+def test_task_dependencies_include_producers_and_dependencies(compiled_dict: CompiledDict) -> None:
     spec = to_pipeline_spec(compiled_dict(exit_handler))
-    assert upstream_tasks(spec.root.dag.tasks["report"]) == {"exit-handler-1"}
-    assert upstream_tasks(spec.components["comp-exit-handler-1"].dag.tasks["echo-2"]) == {"pair"}
+    assert task_dependencies(spec.root.dag.tasks["report"]) == {"exit-handler-1"}
+    assert task_dependencies(spec.components["comp-exit-handler-1"].dag.tasks["echo-2"]) == {"pair"}

@@ -1,0 +1,418 @@
+"""Explaining a pipeline: the walk's handler set that resolves each task as a run would, runs nothing, and
+describes it in an entry (its ExecutorInput, command line, environment, condition, fingerprint).
+
+Values that only a run produces are stand-ins (`driver/standins.py`); with `--from-run` they are the
+recorded run's, matched by position (parent DAG execution, task key, loop iteration).
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeAlias
+
+from google.protobuf import json_format, struct_pb2
+
+from driver import cache
+from driver.importer import map_remote_uri
+from driver.provision import build_executor_input, parameters_from_python, runtime_artifact
+from driver.resolve import ResolvedInputs, TaskContext
+from driver.standins import (
+    UNKNOWN,
+    blank_stand_in_names,
+    condition_value,
+    item_reference,
+    mentions_reference,
+    resolve_known,
+    unknown_outputs,
+)
+from driver.state import DagScope, RunInfo, TaskResult
+from driver.walk import Node, Opened, loop_items, loop_unchecked_inputs
+from ledger.model import CANCELED, FAILED, SUCCESS_STATES, Execution, RunView
+from spec import labels, values
+from spec.command import ENVIRONMENT_READY, environment_dir
+from spec.ir import pipeline_spec_pb2
+from spec.placeholders import JobFacts
+from spec.task_plan import TaskPlan, plan_task
+
+ComponentSpec: TypeAlias = pipeline_spec_pb2.ComponentSpec
+Entry: TypeAlias = dict[str, Any]
+PlaceKey: TypeAlias = tuple[int | None, str, int | None]
+
+# What only a run decides (a task's own uuid, which names its output folder) is shown as this.
+UUID = "<uuid>"
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A recorded run, its executions indexed by (parent DAG execution, task key, iteration)."""
+
+    view: RunView
+    index: dict[PlaceKey, Execution]
+
+    @classmethod
+    def of(cls, view: RunView) -> Recorded:
+        return cls(view=view, index=view.by_place())
+
+    def find(self, parent_id: int, key: str, iteration: int | None = None) -> Execution | None:
+        return self.index.get((parent_id, key, iteration)) if parent_id >= 0 else None
+
+    def root_id(self) -> int:
+        root = self.index.get((None, "", None))
+        return root.id if root is not None else -1
+
+
+@dataclass
+class _Task:
+    """One task as explain meets it: the walk's node, its recorded execution (if any) and its entry."""
+
+    node: Node
+    recorded: Execution | None
+    entry: Entry = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return labels.child_label(self.node.scope.place, self.node.key)
+
+
+@dataclass
+class ExplainHandlers:
+    """The walk-wide values every task reads, and the entries found so far (in walk order)."""
+
+    pipeline_spec: pipeline_spec_pb2.PipelineSpec
+    deployment_config: pipeline_spec_pb2.PipelineDeploymentConfig
+    run: RunInfo
+    run_dir: Path
+    workspace: str
+    cache_enabled: bool
+    mounts: dict[str, str]
+    recorded: Recorded | None
+    entries: list[Entry] = field(default_factory=list)
+    serial: bool = True  # one task at a time, so that the entries come in a deterministic order
+
+    # --- the walk's questions ---------------------------------------------------------------------------
+
+    def component(self, name: str) -> ComponentSpec:
+        return self.pipeline_spec.root if name == "root" else self.pipeline_spec.components[name]
+
+    def deployment(self) -> pipeline_spec_pb2.PipelineDeploymentConfig:
+        return self.deployment_config
+
+    def run_id(self) -> str:
+        return self.run.run_id
+
+    def should_start(self, scope: DagScope, key: str, *, upstream: frozenset[str], failed: bool) -> bool:
+        return True  # every task is explained, whatever became of its upstream
+
+    def dag_state(self, *, failed: bool) -> str:
+        return UNKNOWN
+
+    def root_scope(self, parameters: dict[str, struct_pb2.Value]) -> DagScope:
+        return DagScope(
+            execution_id=self.recorded.root_id() if self.recorded else -1,
+            component=self.pipeline_spec.root,
+            component_name="root",
+            task_path=(),
+            parameters=parameters,
+        )
+
+    def enter(self, node: Node) -> _Task:
+        recorded = self.recorded.find(node.scope.execution_id, node.key) if self.recorded else None
+        task = _Task(node=node, recorded=recorded)
+        task.entry = _new_entry(self, task)
+        self.entries.append(task.entry)
+        return task
+
+    def failed(self, task: _Task, error: str) -> TaskResult:
+        task.entry["error"] = error
+        return unknown_outputs(
+            task.node.component, key=task.node.key, label=task.label, state=FAILED, error=error
+        )
+
+    # --- one handler per kind of node -------------------------------------------------------------------
+
+    async def container(self, task: _Task) -> TaskResult:
+        node = task.node
+        uid, task_root, task_dir = self._task_place(task)
+        resolved = self._resolve(task, for_dag=False, task_uuid=uid)
+        container = self.deployment_config.executors[node.component.executor_label].container
+        executor_input = build_executor_input(
+            resolved, node.component, task_root=task_root, parameter_dir=task_dir / "outputs"
+        )
+        blank_stand_in_names(executor_input)
+        container_json = values.message_to_jsonable(container)
+        plan = plan_task(
+            executor_input,
+            component_spec=node.component,
+            container=container_json,
+            job=self._job_facts(node, uid),
+        )
+        fingerprint = None
+        if not task.entry["unresolved"]:
+            fingerprint = cache.fingerprint(
+                task_spec=node.spec,
+                executor_input=executor_input,
+                component_spec=node.component,
+                container=container_json,
+            )
+        task.entry |= {
+            "executorInput": values.message_to_jsonable(plan.executor_input),
+            "command": plan.argv,
+            "environment": _environment(plan, container_json),
+            "cacheEnabled": self.cache_enabled and node.spec.caching_options.enable_cache,
+            "cacheFingerprint": fingerprint,
+        }
+        return self._leaf_result(task)
+
+    async def importer(self, task: _Task) -> TaskResult:
+        resolved = self._resolve(task, for_dag=False)
+        task.entry["executorInput"] = _inputs_only(resolved)
+        importer = self.deployment_config.executors[task.node.component.executor_label].importer
+        if importer.artifact_uri.WhichOneof("value") == "runtime_parameter":
+            source = resolved.parameters.get(importer.artifact_uri.runtime_parameter, struct_pb2.Value())
+        else:
+            source = importer.artifact_uri.constant
+        uri = values.value_to_text(source)
+        task.entry["importer"] = {
+            "artifactUri": uri,
+            "localUri": None if mentions_reference(source) else map_remote_uri(uri, self.mounts),
+            "schemaTitle": importer.type_schema.schema_title or "system.Artifact",
+            "reimport": importer.reimport,
+            "metadata": json_format.MessageToDict(importer.metadata),
+        }
+        return self._leaf_result(task)
+
+    def open_dag(self, task: _Task) -> Opened:
+        resolved = self._resolve(task, for_dag=True)
+        task.entry["executorInput"] = _inputs_only(resolved)
+        return Opened(resolved=resolved, execution_id=_recorded_id(task), would_not_run=_would_not_run(task))
+
+    def close_dag(self, task: _Task, opened: Opened, child: DagScope, state: str) -> TaskResult:
+        return TaskResult(
+            task_key=task.node.key,
+            state=_dag_state(task),
+            execution_id=_execution_id(task),
+            scope=child,
+            error=_dag_error(task),
+        )
+
+    def open_loop(self, task: _Task) -> Opened:
+        node = task.node
+        resolved = self._resolve(task, for_dag=True, skip=loop_unchecked_inputs(node.spec))
+        resolved.parameters.pop(node.spec.parameter_iterator.item_input, None)
+        task.entry["executorInput"] = _inputs_only(resolved)
+        items = _known_items(node, resolved)
+        task.entry["items"] = [values.value_to_python(item) for item in items] if items is not None else None
+        task.entry["iterationCount"] = len(items) if items is not None else None
+        if items is None:
+            task.entry["notes"].append(
+                "the items are known only when a run gets here:"
+                " the body is shown once, with the item unresolved"
+            )
+        return Opened(
+            resolved=resolved,
+            execution_id=_recorded_id(task),
+            items=items,
+            unknown_item=item_reference(task.label),
+            would_not_run=_would_not_run(task),
+        )
+
+    async def run_iterations(
+        self, task: _Task, opened: Opened, calls: list[Callable[[], Awaitable[str]]]
+    ) -> list[str]:
+        return [await call() for call in calls]
+
+    def open_iteration(self, task: _Task, opened: Opened, scope: DagScope, *, index: int, count: int) -> int:
+        recorded = self.recorded.find(opened.execution_id, task.node.key, index) if self.recorded else None
+        return recorded.id if recorded is not None else -1
+
+    def close_iteration(self, task: _Task, scope: DagScope, state: str) -> None:
+        return None
+
+    def close_loop(
+        self, task: _Task, opened: Opened, iterations: list[DagScope] | None, states: list[str]
+    ) -> TaskResult:
+        if iterations is None:
+            return unknown_outputs(
+                task.node.component,
+                key=task.node.key,
+                label=task.label,
+                state=_dag_state(task),
+                error=_dag_error(task),
+            )
+        return TaskResult(
+            task_key=task.node.key,
+            state=_dag_state(task),
+            execution_id=_execution_id(task),
+            iterations=iterations,
+            error=_dag_error(task),
+        )
+
+    # --- helpers of the handlers ------------------------------------------------------------------------
+
+    def _resolve(
+        self, task: _Task, *, for_dag: bool, skip: frozenset[str] = frozenset(), task_uuid: str = ""
+    ) -> ResolvedInputs:
+        """The task's inputs and the value of its condition, both written into its entry."""
+        node = task.node
+        context = TaskContext(
+            run=self.run, task_key=node.key, workspace_path=self.workspace, task_uuid=task_uuid
+        )
+        resolved, unresolved = resolve_known(
+            node.spec,
+            node.component,
+            node.scope,
+            context=context,
+            for_dag=for_dag,
+            iterations=node.scope.iterations,
+            skip=skip,
+        )
+        task.entry["unresolved"] = unresolved
+        task.entry["condition"] = condition_value(node.spec.trigger_policy.condition, resolved)
+        return resolved
+
+    def _task_place(self, task: _Task) -> tuple[str, str, Path]:
+        """The task's uuid, task root and task directory: the recorded run's if it launched the task."""
+        recorded = task.recorded.properties if task.recorded is not None else {}
+        if recorded.get("task_dir") and recorded.get("task_root") and recorded.get("task_uuid"):
+            return str(recorded["task_uuid"]), str(recorded["task_root"]), Path(str(recorded["task_dir"]))
+        key = task.node.key
+        return UUID, f"{self.run.run_root}/{key}/{UUID}", self.run_dir / f"{key}-{UUID}"
+
+    def _job_facts(self, node: Node, task_uuid: str) -> JobFacts:
+        return JobFacts(
+            job_name=self.run.job_name,
+            job_uuid=self.run.run_id,
+            task_name=node.key,
+            task_uuid=task_uuid,
+            create_time=self.run.create_time,
+            pipeline_root=self.run.pipeline_root,
+            workspace=self.workspace,
+            job_resource_name=self.run.job_resource_name,
+        )
+
+    def _leaf_result(self, task: _Task) -> TaskResult:
+        """A container's or importer's result: as recorded when it succeeded, else its stand-ins."""
+        node, recorded = task.node, task.recorded
+        if recorded is None or self.recorded is None:
+            return unknown_outputs(node.component, key=node.key, label=task.label, state=UNKNOWN)
+        if recorded.state in SUCCESS_STATES:
+            return TaskResult(
+                task_key=node.key,
+                state=recorded.state,
+                execution_id=recorded.id,
+                parameters=parameters_from_python(recorded.properties.get("outputs", {})),
+                artifacts=self.recorded.view.artifacts_of(recorded.id, "OUTPUT"),
+            )
+        # The driver's own wording for a failed task, which a PipelineTaskFinalStatus downstream carries.
+        error = (
+            f"task {task.label!r}: {recorded.properties.get('error', '')}" if recorded.state == FAILED else ""
+        )
+        return unknown_outputs(
+            node.component,
+            key=node.key,
+            label=task.label,
+            state=recorded.state,
+            error=error,
+            execution_id=recorded.id,
+        )
+
+
+def _new_entry(handlers: ExplainHandlers, task: _Task) -> Entry:
+    node = task.node
+    notes: list[str] = []
+    if node.scope.would_not_run:
+        notes.append(f"would not run: {node.scope.would_not_run}")
+    if handlers.recorded is not None and task.recorded is None:
+        notes.append(f"run {handlers.run.run_id} has no execution of this task")
+    recorded = task.recorded
+    iterations = node.scope.iterations
+    return {
+        "task": node.key,
+        "path": "/".join(node.task_path),
+        "label": task.label,
+        "iteration": iterations[-1] if iterations else None,
+        "iterations": list(iterations),
+        "kind": node.kind,
+        "component": node.spec.component_ref.name,
+        "displayName": node.spec.task_info.name or node.key,
+        "condition": None,
+        "executorInput": None,
+        "command": None,
+        "environment": None,
+        "cacheFingerprint": None,
+        "unresolved": [],
+        "notes": notes,
+        "recorded": {"executionId": recorded.id, "state": recorded.state} if recorded is not None else None,
+    }
+
+
+def _known_items(node: Node, resolved: ResolvedInputs) -> list[struct_pb2.Value] | None:
+    """The loop's items, or None when they come whole from an output not known yet."""
+    name = node.spec.parameter_iterator.items.input_parameter
+    value = resolved.parameters.get(name) if name else None
+    if value is not None and value.WhichOneof("kind") == "string_value" and mentions_reference(value):
+        return None
+    return loop_items(node.spec, resolved.parameters)
+
+
+def _would_not_run(task: _Task) -> str:
+    """Why the tasks inside a DAG or loop would not run: its condition is known to be false."""
+    return f"the condition of {task.label!r} is false" if _condition_is_false(task) else ""
+
+
+def _condition_is_false(task: _Task) -> bool:
+    return (task.entry["condition"] or {}).get("value") is False
+
+
+def _recorded_id(task: _Task) -> int:
+    """The recorded execution's id, as a scope's `execution_id` (-1: none)."""
+    return task.recorded.id if task.recorded is not None else -1
+
+
+def _execution_id(task: _Task) -> int | None:
+    return task.recorded.id if task.recorded is not None else None
+
+
+def _dag_state(task: _Task) -> str:
+    if task.recorded is not None:
+        return task.recorded.state
+    return CANCELED if _condition_is_false(task) else UNKNOWN
+
+
+def _dag_error(task: _Task) -> str:
+    return str(task.recorded.properties.get("error", "")) if task.recorded is not None else ""
+
+
+def _inputs_only(resolved: ResolvedInputs) -> dict[str, Any]:
+    """A DAG's, loop's or importer's resolved inputs in ExecutorInput form (no outputs are provisioned)."""
+    executor_input = pipeline_spec_pb2.ExecutorInput()
+    for name, value in resolved.parameters.items():
+        executor_input.inputs.parameter_values[name].CopyFrom(value)
+    for name, artifacts in resolved.artifacts.items():
+        executor_input.inputs.artifacts[name].artifacts.extend(runtime_artifact(a) for a in artifacts)
+    blank_stand_in_names(executor_input)
+    return values.message_to_jsonable(executor_input)
+
+
+def _environment(plan: TaskPlan, container: dict[str, Any]) -> dict[str, Any]:
+    """Where the launcher would run the command: a cached Python environment, or the host as it is."""
+    image = str(container.get("image", ""))
+    if plan.python is None:
+        return {
+            "kind": "host",
+            "image": image,
+            "variables": plan.variables,
+            "note": "the command runs on this machine as it is; the image is not used",
+        }
+    directory = environment_dir(plan.python)
+    return {
+        "kind": "python",
+        "image": image,
+        "installs": [shlex.join(install) for install in plan.python.installs],
+        "path": str(directory),
+        "built": (directory / ENVIRONMENT_READY).exists(),
+        "variables": plan.variables,
+    }
