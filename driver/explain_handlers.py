@@ -30,7 +30,7 @@ from driver.standins import (
 )
 from driver.state import DagScope, RunInfo, TaskResult
 from driver.walk import Node, Opened, loop_items, loop_unchecked_inputs
-from ledger.model import CANCELED, FAILED, SUCCESS_STATES, Execution, RunView
+from ledger.model import CANCELED, FAILED, Execution, RunView
 from spec import labels, values
 from spec.command import ENVIRONMENT_READY, environment_dir
 from spec.ir import pipeline_spec_pb2
@@ -294,29 +294,23 @@ class ExplainHandlers:
         )
 
     def _leaf_result(self, task: _Task) -> TaskResult:
-        """A container's or importer's result: as recorded when it succeeded, else its stand-ins."""
+        """A container's or importer's result: what the recorded run recorded, else its stand-ins."""
         node, recorded = task.node, task.recorded
         if recorded is None or self.recorded is None:
             return unknown_outputs(node.component, key=node.key, label=task.label, state=UNKNOWN)
-        if recorded.state in SUCCESS_STATES:
-            return TaskResult(
-                task_key=node.key,
-                state=recorded.state,
-                execution_id=recorded.id,
-                parameters=parameters_from_python(recorded.properties.get("outputs", {})),
-                artifacts=self.recorded.view.artifacts_of(recorded.id, "OUTPUT"),
-            )
-        # The driver's own wording for a failed task, which a PipelineTaskFinalStatus downstream carries.
+        # As the run's own result: the recorded outputs (none for a task that did not succeed, so that
+        # a downstream task ignoring the failure gets its default, as it did), and the driver's wording
+        # for a failure, which a PipelineTaskFinalStatus downstream carries.
         error = (
             f"task {task.label!r}: {recorded.properties.get('error', '')}" if recorded.state == FAILED else ""
         )
-        return unknown_outputs(
-            node.component,
-            key=node.key,
-            label=task.label,
+        return TaskResult(
+            task_key=node.key,
             state=recorded.state,
-            error=error,
             execution_id=recorded.id,
+            parameters=parameters_from_python(recorded.properties.get("outputs", {})),
+            artifacts=self.recorded.view.artifacts_of(recorded.id, "OUTPUT"),
+            error=error,
         )
 
 

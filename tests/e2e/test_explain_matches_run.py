@@ -1,0 +1,126 @@
+"""One truth for what a task was handed: for every pipeline under tests/pipelines/, `--explain --from-run` of
+a finished run gives each launched container task the ExecutorInput and the command line its launcher recorded
+(`ledger exec --json`'s `executor_input`, the execution's `command`)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ledger.model import CONTAINER_EXECUTION, Execution, RunView
+from ledger.store import Ledger
+from tests.cli import REPO_ROOT, run_cli
+from tests.conftest import PIPELINES_DIR
+from tests.e2e.finished_run import CompilePipeline
+
+RUN_ID = "recorded"
+PIPELINES = sorted(path.stem for path in PIPELINES_DIR.glob("*.py") if path.stem != "__init__")
+# Pipelines in which no task gets as far as its launcher; the test still checks that explain agrees.
+NOTHING_LAUNCHED = {"condition_errors": "its condition cannot be evaluated, so its tasks fail before launch"}
+# kfp writes a workspace only to YAML (`platforms`).
+YAML_ONLY = {"workspace"}
+
+
+def _package(name: str, compile_pipeline: CompilePipeline, tmp_path: Path) -> Path:
+    if name not in YAML_ONLY:
+        return compile_pipeline(name)
+    from kfp import compiler
+
+    module_spec = importlib.util.spec_from_file_location(
+        f"tests_pipelines_{name}", PIPELINES_DIR / f"{name}.py"
+    )
+    assert module_spec is not None and module_spec.loader is not None
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    package = tmp_path / f"{name}.yaml"
+    compiler.Compiler().compile(module.pipeline, str(package))
+    return package
+
+
+def _arguments(name: str, tmp_path: Path) -> list[str]:
+    """What a pipeline needs to run here: its required parameters, made-up files and folders."""
+    data = tmp_path / "data.txt"
+    data.write_text("data")
+    release = tmp_path / "release"
+    release.touch()  # `signals` holds its task until this exists: let it through at once
+    bucket = tmp_path / "bucket"
+    bucket.mkdir()
+    needs = {
+        "importer_after": ["-p", f"data_uri={data}"],
+        "importers": ["-p", f"data_uri={data}", "--mount", f"gs://lpl-test-bucket={bucket}"],
+        "required_parameters": ["-p", "count=1", "-p", "items=[1]", "-p", "text=x"],
+        "resume_after_failure": ["-p", f"marker={tmp_path / 'marker'}"],
+        "retries": ["-p", f"marker_dir={tmp_path / 'markers'}"],
+        "signals": ["-p", f"release={release}"],
+        "stubborn": ["-p", f"marker={tmp_path / 'stubborn'}"],
+        "verbatim_values": ["-p", "value=$(touch pwned) `id` ; | & > * ' \" \\"],
+    }
+    return needs.get(name, [])
+
+
+def _run(package: Path, home: Path, arguments: list[str], *, interrupt_when: Path | None) -> None:
+    """Run the pipeline to its end; one whose task never ends by itself is interrupted once that task runs."""
+    command = [sys.executable, "-m", "driver", "--home", str(home), str(package), "--run-id", RUN_ID]
+    process = subprocess.Popen(
+        [*command, *arguments], cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        if interrupt_when is not None:
+            deadline = time.monotonic() + 60
+            while not interrupt_when.exists() and process.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.02)
+            process.send_signal(signal.SIGINT)
+        process.wait(timeout=300)
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def _launched(view: RunView) -> dict[int, Execution]:
+    """The container executions whose launcher planned and recorded a command line."""
+    return {
+        e.id: e
+        for e in view.executions.values()
+        if e.type == CONTAINER_EXECUTION and "command" in e.properties
+    }
+
+
+def _recorded_executor_input(home: Path, execution_id: int) -> Any:
+    completed = run_cli("ledger", "--json", "exec", RUN_ID, str(execution_id), home=home)
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout)["executor_input"]
+
+
+@pytest.mark.parametrize("name", PIPELINES)
+def test_explain_from_a_run_shows_what_each_launcher_was_handed_and_ran(
+    name: str, compile_pipeline: CompilePipeline, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    stubborn = tmp_path / "stubborn.started" if name == "stubborn" else None
+    arguments = _arguments(name, tmp_path)
+    _run(_package(name, compile_pipeline, tmp_path), home, arguments, interrupt_when=stubborn)
+    launched = _launched(Ledger(home).open_run(RUN_ID).view())
+    mounts = arguments[arguments.index("--mount") :][:2] if "--mount" in arguments else []
+
+    completed = run_cli("driver", "--explain", "--json", "--from-run", RUN_ID, *mounts, home=home)
+
+    assert completed.returncode == 0, completed.stderr
+    entries = {
+        entry["recorded"]["executionId"]: entry
+        for entry in json.loads(completed.stdout)["tasks"]
+        if entry["kind"] == "container" and entry["recorded"] is not None
+    }
+    assert bool(launched) != (name in NOTHING_LAUNCHED), f"{name}: launched {sorted(launched)}"
+    assert set(launched) <= set(entries), f"{name}: explain has no entry for {set(launched) - set(entries)}"
+    for execution_id, execution in launched.items():
+        entry = entries[execution_id]
+        assert entry["executorInput"] == _recorded_executor_input(home, execution_id), entry["label"]
+        assert entry["command"] == execution.properties["command"], entry["label"]
