@@ -6,8 +6,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from google.protobuf import json_format
-
 from driver.console import Console
 from driver.launchers import Launchers
 from driver.slots import Slots
@@ -56,14 +54,3 @@ class RunContext:
         if key not in self.warned:
             self.warned.add(key)
             self.console.event("warning", f"warning: {message}", warning=message)
-
-
-def load_deployment(
-    pipeline_spec: pipeline_spec_pb2.PipelineSpec,
-) -> pipeline_spec_pb2.PipelineDeploymentConfig:
-    """The executors, parsed from the spec's `deploymentSpec` Struct into their own message."""
-    deployment = pipeline_spec_pb2.PipelineDeploymentConfig()
-    json_format.ParseDict(
-        json_format.MessageToDict(pipeline_spec.deployment_spec), deployment, ignore_unknown_fields=True
-    )
-    return deployment

@@ -13,7 +13,6 @@ from typing import Any
 
 from google.protobuf import json_format, struct_pb2
 
-from driver.context import load_deployment
 from driver.explain_handlers import Entry, ExplainHandlers, Recorded
 from driver.params import build_root_parameters, read_params_file
 from driver.state import RunInfo
@@ -22,7 +21,7 @@ from ledger.model import RunView
 from ledger.store import Ledger
 from spec.errors import LedgerError, OptionError
 from spec.ir import pipeline_spec_pb2
-from spec.load import load_pipeline
+from spec.load import load_deployment_config, load_pipeline
 
 # What only a run decides (its id, its start time) is shown as these when no recorded run is given.
 RUN_ID, CREATE_TIME = "<run-id>", "<create-time>"
@@ -80,7 +79,7 @@ def prepare_walk(options: ExplainOptions) -> ExplainHandlers:
     workspace = str(options.workspace.resolve()) if options.workspace else f"{run.run_root}/workspace"
     return ExplainHandlers(
         pipeline_spec=pipeline_spec,
-        deployment_config=load_deployment(pipeline_spec),
+        deployment_config=load_deployment_config(pipeline_spec),
         run=run,
         run_dir=options.home.resolve() / "runs" / run.run_id,
         workspace=workspace,

@@ -18,7 +18,7 @@ from google.protobuf import json_format, struct_pb2
 
 from driver import dag, run_names, walk
 from driver.console import Console, count_tasks, failure_report, summary_rows
-from driver.context import RunContext, load_deployment
+from driver.context import RunContext
 from driver.launchers import LAUNCHER_STOP_SECONDS, ForkServer
 from driver.params import build_root_parameters, read_params_file
 from driver.provision import parameters_from_python, parameters_to_python
@@ -37,7 +37,7 @@ from ledger.store import Ledger, RunLedger, check_run_id
 from spec.errors import LedgerError, LplError, OptionError
 from spec.ir import pipeline_spec_pb2
 from spec.kubernetes import KUBERNETES, ExecutorSettings, load_kubernetes_settings
-from spec.load import LoadedPipeline, load_pipeline
+from spec.load import LoadedPipeline, load_deployment_config, load_pipeline
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -264,7 +264,7 @@ def _run_recorded(
     run_root, name = run.run_root, run.pipeline_name
     ctx = RunContext(
         pipeline_spec=prepared.pipeline_spec,
-        deployment=load_deployment(prepared.pipeline_spec),
+        deployment=load_deployment_config(prepared.pipeline_spec),
         run=run,
         ledger=run_ledger.ledger,
         run_ledger=run_ledger,

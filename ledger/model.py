@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -277,10 +276,3 @@ def count_tasks(view: RunView) -> dict[str, int]:
         if kind_of(execution) not in ("root", "iteration") and is_current(execution):
             counts[execution.state] = counts.get(execution.state, 0) + 1
     return dict(sorted(counts.items()))
-
-
-def fold(run_id: str, records: Iterable[dict[str, Any]]) -> RunView:
-    view = RunView(run_id=run_id)
-    for record in records:
-        view.apply(record)
-    return view

@@ -13,7 +13,6 @@ from typing import Any
 
 from ledger import describe, graph, preview, report_assets
 from ledger.model import DAG_EXECUTION, FAILED, Artifact, Execution, RunView
-from ledger.store import Ledger
 from spec.contracts import EXECUTOR_LOGS
 
 LOG_TAIL_BYTES = 64_000
@@ -24,11 +23,6 @@ MIN_LOG_TAIL_BYTES = 4_000
 # Nothing on the page may fetch anything: scripts and styles are inline, images are data: URIs.
 _POLICY = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:;"
            " frame-src 'self' about:")
-
-
-def write_report(home: Path, run_id: str, out: Path) -> None:
-    """Write the report of run `run_id` recorded under `home` to `out`."""
-    write_view_report(Ledger(home).open_run(run_id).view(), out)
 
 
 def write_view_report(view: RunView, out: Path) -> Path:

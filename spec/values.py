@@ -7,7 +7,7 @@ import math
 import re
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from google.protobuf import json_format
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
@@ -146,7 +146,8 @@ def message_to_jsonable(message: Message) -> dict[str, Any]:
         jsonable = json_format.MessageToDict(message)
     except ValueError as exc:  # NaN or infinity in a Value: protojson refuses them too
         raise ValueConversionError(f"cannot render {message.DESCRIPTOR.full_name}: {exc}") from exc
-    result: dict[str, Any] = _sort_maps(_integralize(jsonable), message.DESCRIPTOR)
+    # types-protobuf types DESCRIPTOR as a union with upb's own class; both are Descriptors.
+    result: dict[str, Any] = _sort_maps(_integralize(jsonable), cast(Descriptor, message.DESCRIPTOR))
     return result
 
 
