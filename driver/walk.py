@@ -28,6 +28,7 @@ from google.protobuf import struct_pb2
 
 from driver.resolve import ResolvedInputs
 from driver.state import NOT_RUN, DagScope, TaskResult
+from ledger.model import FAILED
 from spec import labels, values
 from spec.dependencies import task_dependencies
 from spec.errors import ResolutionError
@@ -136,7 +137,9 @@ async def walk_dag(handlers: Handlers[Any], scope: DagScope, *, retry: RetryPoli
                 scope.results[key] = TaskResult(task_key=key, state=NOT_RUN)
                 sorter.done(key)
             elif handlers.serial:
-                scope.results[key] = await walk_task(handlers, scope, key, retry=retry)
+                result = await walk_task(handlers, scope, key, retry=retry)
+                scope.results[key] = result
+                failed = failed or result.state == FAILED
                 sorter.done(key)
             else:
                 running[asyncio.create_task(walk_task(handlers, scope, key, retry=retry))] = key
@@ -147,7 +150,7 @@ async def walk_dag(handlers: Handlers[Any], scope: DagScope, *, retry: RetryPoli
             key = running.pop(done)
             result = done.result()
             scope.results[key] = result
-            failed = failed or result.state == "FAILED"
+            failed = failed or result.state == FAILED
             sorter.done(key)
     return handlers.dag_state(failed=failed)
 

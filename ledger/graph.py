@@ -10,7 +10,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from google.protobuf import json_format
+
 from ledger.model import Execution, RunView
+from spec.dependencies import task_dependencies
+from spec.ir import pipeline_spec_pb2
 
 LEAF_WIDTH, LEAF_HEIGHT = 160, 44
 GAP_X, GAP_Y = 18, 34
@@ -147,14 +151,9 @@ def _item_title(iteration: Execution) -> str:
 
 
 def _dependencies(task: dict[str, Any]) -> set[str]:
-    deps = set(task.get("dependentTasks", []))
-    inputs = task.get("inputs", {})
-    for parameter in inputs.get("parameters", {}).values():
-        deps.add(parameter.get("taskOutputParameter", {}).get("producerTask", ""))
-    for artifact in inputs.get("artifacts", {}).values():
-        deps.add(artifact.get("taskOutputArtifact", {}).get("producerTask", ""))
-    deps.discard("")
-    return deps
+    """The driver's own rule (spec/dependencies.py), on the task as the run header holds it (JSON)."""
+    task_spec = json_format.ParseDict(task, pipeline_spec_pb2.PipelineTaskSpec(), ignore_unknown_fields=True)
+    return set(task_dependencies(task_spec)) - {""}
 
 
 def _timing(seconds: float | None) -> str:

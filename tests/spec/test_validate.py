@@ -8,8 +8,8 @@ import pytest
 from google.protobuf import json_format
 from kfp import dsl
 
-from spec.ir import pipeline_spec_pb2
 from spec.dependencies import task_dependencies
+from spec.ir import pipeline_spec_pb2
 from spec.validate import validate_pipeline
 
 IMAGE = "python:3.11"
