@@ -55,6 +55,8 @@ def _arguments(name: str, tmp_path: Path) -> list[str]:
     bucket.mkdir()
     needs = {
         "importer_after": ["-p", f"data_uri={data}"],
+        "loop_failure": ["-p", "limit=5"],
+        "wide_loop": ["-p", f"barrier={tmp_path / 'barrier'}"],
         "importers": ["-p", f"data_uri={data}", "--mount", f"gs://lpl-test-bucket={bucket}"],
         "required_parameters": ["-p", "count=1", "-p", "items=[1]", "-p", "text=x"],
         "resume_after_failure": ["-p", f"marker={tmp_path / 'marker'}"],
