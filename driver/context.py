@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from driver.console import Console
-from driver.launchers import Launchers
+from driver.launchers import LaunchedProcess, Launchers
 from driver.slots import Slots
 from driver.state import RunInfo
 from ledger.model import Execution
@@ -42,7 +41,7 @@ class RunContext:
     previous: dict[PreviousKey, Execution] = field(default_factory=dict)
     warned: set[str] = field(default_factory=set)
     # Launcher processes running now, so an interrupt can stop them.
-    processes: set[Any] = field(default_factory=set)
+    processes: set[LaunchedProcess] = field(default_factory=set)
     stopping: bool = False
 
     def component(self, name: str) -> pipeline_spec_pb2.ComponentSpec:

@@ -11,7 +11,9 @@ import asyncio
 import contextlib
 import itertools
 import os
+import signal
 import subprocess
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
@@ -34,10 +36,9 @@ class Launchers(Protocol):
 
 
 class LaunchedProcess(Protocol):
-    """A started launcher attempt: its process group id (to signal it) and its exit code."""
+    """A started launcher attempt: stop it (it records itself CANCELED), wait for its exit code."""
 
-    @property
-    def pid(self) -> int: ...
+    def stop(self) -> None: ...
 
     async def wait(self) -> int: ...
 
@@ -55,6 +56,41 @@ class Launched:
 
     async def wait(self) -> int:
         return await self._exited
+
+    def stop(self) -> None:
+        """SIGTERM to the launcher's process group (its pid): it stops its component and records it."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, signal.SIGTERM)
+
+
+class InProcessLaunchers:
+    """A `Launchers` for tests: each attempt is answered at once, in this process, by `attempt(request)`
+    (which plays the launcher: it reads the task files and publishes the execution), with no process."""
+
+    def __init__(self, attempt: Callable[[LaunchRequest], int]) -> None:
+        self.attempt = attempt
+        self.requests: list[LaunchRequest] = []
+
+    async def launch(self, request: LaunchRequest) -> LaunchedProcess:
+        self.requests.append(request)
+        return _Answered(self.attempt(request))
+
+    async def close(self) -> None:
+        return None
+
+    def dismiss(self) -> None:
+        return None
+
+
+class _Answered:
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+    def stop(self) -> None:
+        return None  # it has already ended
+
+    async def wait(self) -> int:
+        return self.code
 
 
 # A launcher told to stop has this long (its component's grace period and more) before the driver stops

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import datetime
 import os
@@ -461,8 +460,7 @@ def _stop(ctx: RunContext) -> None:
 def _stop_processes(ctx: RunContext) -> None:
     ctx.stopping = True
     for process in list(ctx.processes):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
+        process.stop()
 
 
 def _default_home() -> Path:
