@@ -24,7 +24,10 @@ from tests.e2e.finished_run import CompilePipeline
 RUN_ID = "recorded"
 PIPELINES = sorted(path.stem for path in PIPELINES_DIR.glob("*.py") if path.stem != "__init__")
 # Pipelines in which no task gets as far as its launcher; the test still checks that explain agrees.
-NOTHING_LAUNCHED = {"condition_errors": "its condition cannot be evaluated, so its tasks fail before launch"}
+NOTHING_LAUNCHED = {
+    "condition_errors": "its condition cannot be evaluated, so its tasks fail before launch",
+    "pvc_mount": "a PVC mount cannot be made on the host runner: the task fails before launch",
+}
 # kfp writes a workspace only to YAML (`platforms`).
 YAML_ONLY = {"workspace"}
 
@@ -59,6 +62,7 @@ def _arguments(name: str, tmp_path: Path) -> list[str]:
         "wide_loop": ["-p", f"barrier={tmp_path / 'barrier'}"],
         "importers": ["-p", f"data_uri={data}", "--mount", f"gs://lpl-test-bucket={bucket}"],
         "required_parameters": ["-p", "count=1", "-p", "items=[1]", "-p", "text=x"],
+        "resume_fix": ["-p", "n=1"],
         "resume_after_failure": ["-p", f"marker={tmp_path / 'marker'}"],
         "retries": ["-p", f"marker_dir={tmp_path / 'markers'}"],
         "signals": ["-p", f"release={release}"],
