@@ -17,6 +17,8 @@ import pytest
 
 from ledger.model import CONTAINER_EXECUTION, Execution, RunView
 from ledger.store import Ledger
+from spec.ir import pipeline_spec_pb2
+from spec.load import load_pipeline
 from tests.cli import REPO_ROOT, run_cli
 from tests.conftest import PIPELINES_DIR
 from tests.e2e.finished_run import CompilePipeline
@@ -48,28 +50,34 @@ def _package(name: str, compile_pipeline: CompilePipeline, tmp_path: Path) -> Pa
     return package
 
 
-def _arguments(name: str, tmp_path: Path) -> list[str]:
-    """What a pipeline needs to run here: its required parameters, made-up files and folders."""
+# The values given to a required root parameter (one without a default) that no pipeline below names: a
+# string is a path under the test's directory that does not exist yet (a marker, a barrier folder).
+_PLAIN = {"NUMBER_INTEGER": "1", "NUMBER_DOUBLE": "1.5", "BOOLEAN": "true", "LIST": "[1]", "STRUCT": "{}"}
+
+
+def _arguments(name: str, package: Path, tmp_path: Path) -> list[str]:
+    """What a pipeline needs to run here: a value for each required parameter, and made-up files."""
     data = tmp_path / "data.txt"
     data.write_text("data")
     release = tmp_path / "release"
     release.touch()  # `signals` holds its task until this exists: let it through at once
     bucket = tmp_path / "bucket"
     bucket.mkdir()
-    needs = {
-        "importer_after": ["-p", f"data_uri={data}"],
-        "loop_failure": ["-p", "limit=5"],
-        "wide_loop": ["-p", f"barrier={tmp_path / 'barrier'}"],
-        "importers": ["-p", f"data_uri={data}", "--mount", f"gs://lpl-test-bucket={bucket}"],
-        "required_parameters": ["-p", "count=1", "-p", "items=[1]", "-p", "text=x"],
-        "resume_fix": ["-p", "n=1"],
-        "resume_after_failure": ["-p", f"marker={tmp_path / 'marker'}"],
-        "retries": ["-p", f"marker_dir={tmp_path / 'markers'}"],
-        "signals": ["-p", f"release={release}"],
-        "stubborn": ["-p", f"marker={tmp_path / 'stubborn'}"],
-        "verbatim_values": ["-p", "value=$(touch pwned) `id` ; | & > * ' \" \\"],
+    given = {
+        "data_uri": str(data),
+        "limit": "5",  # loop_failure: one of its two words is longer
+        "release": str(release),
+        "value": "$(touch pwned) `id` ; | & > * ' \" \\",  # verbatim_values
     }
-    return needs.get(name, [])
+    arguments = ["--mount", f"gs://lpl-test-bucket={bucket}"] if name == "importers" else []
+    root = load_pipeline(package).pipeline_spec.root.input_definitions.parameters
+    for parameter, spec in sorted(root.items()):
+        if spec.HasField("default_value") or spec.is_optional:
+            continue
+        kind = pipeline_spec_pb2.ParameterType.ParameterTypeEnum.Name(spec.parameter_type)
+        value = given.get(parameter) or _PLAIN.get(kind) or str(tmp_path / parameter)
+        arguments += ["-p", f"{parameter}={value}"]
+    return arguments
 
 
 def _run(package: Path, home: Path, arguments: list[str], *, interrupt_when: Path | None) -> None:
@@ -110,9 +118,10 @@ def test_explain_from_a_run_shows_what_each_launcher_was_handed_and_ran(
     name: str, compile_pipeline: CompilePipeline, tmp_path: Path
 ) -> None:
     home = tmp_path / "home"
-    stubborn = tmp_path / "stubborn.started" if name == "stubborn" else None
-    arguments = _arguments(name, tmp_path)
-    _run(_package(name, compile_pipeline, tmp_path), home, arguments, interrupt_when=stubborn)
+    stubborn = tmp_path / "marker.started" if name == "stubborn" else None
+    package = _package(name, compile_pipeline, tmp_path)
+    arguments = _arguments(name, package, tmp_path)
+    _run(package, home, arguments, interrupt_when=stubborn)
     launched = _launched(Ledger(home).open_run(RUN_ID).view())
     mounts = arguments[arguments.index("--mount") :][:2] if "--mount" in arguments else []
 
