@@ -20,8 +20,8 @@ Workloads (issue 5 goals in brackets):
 
 The floor is one process per task doing exactly what the component does and nothing else: each task's
 compiled program (`sh -ec … python3 -m kfp.dsl.executor_main …`, the part after the pip preamble) run with the
-executor input our driver wrote, inside the cached environment our launcher uses (found by its `.lpl-ready`
-file), sequentially or N at a time like the workload. Rows with `python -c "import kfp.dsl.executor_main…"`
+executor input our driver wrote, inside the cached environment our launcher uses (planned by the
+launcher's own `spec.task_plan.plan_task`), sequentially or N at a time like the workload. Rows with `python -c "import kfp.dsl.executor_main…"`
 give the bare per-process floor.
 
 kfp.local runs in its own virtual environment (kfp, numpy and pip at the dev environment's versions, built
@@ -39,7 +39,6 @@ timeline read from the run's ledger journal: driver start, launcher start, attem
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime
 import importlib.util
 import json
@@ -47,7 +46,6 @@ import os
 import platform
 import re
 import resource
-import shlex
 import shutil
 import statistics
 import subprocess
@@ -250,13 +248,16 @@ class RssSampler(threading.Thread):
             self.stop.wait(self.interval)
 
 
-def read_journal(path: Path) -> list[dict[str, Any]]:
-    records = []
-    with contextlib.suppress(FileNotFoundError):
-        for line in path.read_text().splitlines():
-            with contextlib.suppress(ValueError):
-                records.append(json.loads(line))
-    return records
+def read_journal(home: Path, run_id: str) -> list[dict[str, Any]]:
+    """The run's journal records, read by the ledger's own reader ([] when the run never started)."""
+    from ledger.journal import read_all
+    from ledger.store import Ledger
+    from spec.errors import LedgerError
+
+    try:
+        return read_all(Ledger(home, create=False).run_path(run_id))
+    except LedgerError:
+        return []
 
 
 def failure_text(log_path: Path) -> str:
@@ -339,7 +340,7 @@ class Bench:
         run = OursRun(wall=wall, returncode=returncode, home=home, run_id=run_id, spawn_time=spawn_time,
                       peak_rss_mb=sampler.peak_kb / 1024 if sampler.peak_kb else None, log_path=log_path,
                       cpu=cpu, driver_cpu=sampler.own_cpu,
-                      journal=read_journal(home / "ledger" / "runs" / f"{run_id}.jsonl"))
+                      journal=read_journal(home, run_id))
         if returncode != 0:
             run.error = f"exit {returncode}: {failure_text(log_path)} (log: {log_path})"
         return run
@@ -398,23 +399,20 @@ class Bench:
         return wall, ""
 
     def _program(self, task_dir: Path) -> tuple[list[str], dict[str, str], Path]:
-        container = json.loads((task_dir / "container_spec.json").read_text())
-        executor_input = (task_dir / "executor_input.json").read_text()
-        command, args = list(container.get("command", [])), list(container.get("args", []))
-        if command[:2] == ["sh", "-c"] and "pip install" in command[2]:
-            program = command[3:] + args
-        else:
-            program = command + args
-        program = [part.replace("{{$}}", executor_input) for part in program]
-        if any("{{$." in part for part in program):
-            raise ValueError(f"{task_dir.name}: placeholders other than {{{{$}}}} in the command")
-        env_dir = find_environment(requirements_of(command))
+        """The component's command line and environment, as the launcher plans them from the task files."""
+        from spec.contracts import TaskFiles
+        from spec.task_plan import plan_task
+
+        files = TaskFiles.read(task_dir)
+        plan = plan_task(files.executor_input, component_spec=files.component, container=files.container,
+                         job=files.task.job_facts())
+        env_dir = ready_environment(plan.python)
         if env_dir is None:
-            raise ValueError(f"no cached environment (with {READY}) for {sorted(requirements_of(command))}")
-        env = {**os.environ, "PATH": f"{env_dir / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
-               "VIRTUAL_ENV": str(env_dir), "PYTHONUNBUFFERED": "1"}
+            raise ValueError(f"{task_dir.name}: no cached environment for {plan.python}")
+        env = {**os.environ, **plan.variables, "VIRTUAL_ENV": str(env_dir), "PYTHONUNBUFFERED": "1",
+               "PATH": f"{env_dir / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
         env.pop("PYTHONHOME", None)
-        return program, env, task_dir
+        return plan.argv, env, task_dir
 
     def import_floor(self, env_dir: Path, modules: str, processes: int = 8) -> float:
         """Median seconds of `_KFP_RUNTIME=true python -c "import …"` in an environment."""
@@ -444,49 +442,23 @@ class Bench:
         return took
 
 
-def requirements_of(command: list[str]) -> set[str]:
-    """The requirement tokens of a compiled pip preamble (options dropped)."""
-    tokens: set[str] = set()
-    if len(command) < 3:
-        return tokens
-    for line in command[2].splitlines():
-        if "pip install" not in line:
-            continue
-        current = False
-        for token in shlex.split(line):
-            if token == "install":
-                current = True
-            elif token in ("&&", "$0", "$@"):
-                current = False
-            elif current and not token.startswith("-"):
-                tokens.add(token)
-    if not tokens and any("kfp.dsl.executor_main" in part for part in command):
-        from importlib.metadata import version
+def ready_environment(plan: Any) -> Path | None:
+    """The launcher's cached environment for a Python plan (spec.command), if it has been built."""
+    from spec.command import ENVIRONMENT_READY, environment_dir
 
-        tokens.add(f"kfp=={version('kfp')}")
-    return tokens
+    if plan is None:
+        return None
+    env_dir = environment_dir(plan)
+    return env_dir if (env_dir / ENVIRONMENT_READY).exists() else None
 
 
-def env_cache_root() -> Path:
-    return real_cache_base() / "local-pipelines" / "envs"
+def first_python_plan(bench: Bench, name: str) -> Any:
+    """The environment plan of the first executor of a workload's pipeline, as the launcher makes it."""
+    from spec.command import plan_python_component
 
-
-def find_environment(requirements: set[str]) -> Path | None:
-    """The most recently built cached environment whose `.lpl-ready` lists exactly these requirements."""
-    matches = []
-    for ready in env_cache_root().glob(f"*/{READY}"):
-        try:
-            installs = json.loads(ready.read_text())["installs"]
-        except (OSError, ValueError, KeyError):
-            continue
-        listed = {token for install in installs for token in install if not token.startswith("-")}
-        if listed == requirements:
-            matches.append((ready.stat().st_mtime, ready.parent))
-    return max(matches)[1] if matches else None
-
-
-def ready_installs(env_dir: Path) -> list[list[str]]:
-    return [list(install) for install in json.loads((env_dir / READY).read_text())["installs"]]
+    spec = json.loads(bench.compile(name).read_text())
+    container = next(iter(spec["deploymentSpec"]["executors"].values()))["container"]
+    return plan_python_component(list(container.get("command", [])), list(container.get("args", [])))
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -516,13 +488,14 @@ def run_all(bench: Bench, selected: set[str]) -> None:
         if error:
             bench.errors["warm-up kfp.local seed"] = error
 
-    seed_env = find_environment(requirements_of(_first_command(bench, "seed")))
+    seed_plan = first_python_plan(bench, "seed")
+    seed_env = ready_environment(seed_plan)
     for r in range(args.repeat):
         log(f"repeat {r + 1}/{args.repeat}")
         if "seed" in selected:
             seed_round(bench, r)
         if "cold" in selected:
-            cold_round(bench, r, seed_env)
+            cold_round(bench, r, seed_plan if seed_env is not None else None)
         if "sleepers" in selected:
             sleepers_round(bench, r)
         for name in ("fanout", "chain"):
@@ -532,7 +505,7 @@ def run_all(bench: Bench, selected: set[str]) -> None:
     # Bare per-process floors.
     if seed_env is not None:
         bench.add("import_floor.numpy", bench.import_floor(seed_env, "kfp.dsl.executor_main, numpy"))
-    trivial_env = find_environment(requirements_of(_first_command(bench, "warm-trivial")))
+    trivial_env = ready_environment(first_python_plan(bench, "warm-trivial"))
     if trivial_env is not None and selected & {"sleepers", "fanout", "chain", "loop"}:
         bench.add("import_floor.kfp", bench.import_floor(trivial_env, "kfp.dsl.executor_main"))
     bench.extra["envs"] = [str(seed_env), str(trivial_env)]
@@ -557,13 +530,6 @@ def run_all(bench: Bench, selected: set[str]) -> None:
         log("big: ours, 1,000-iteration loop (a few minutes)")
         run = bench.run_ours("loop")
         _record_ours(bench, "loop", run)
-
-
-def _first_command(bench: Bench, name: str) -> list[str]:
-    spec = json.loads(bench.compile(name).read_text())
-    executors = spec["deploymentSpec"]["executors"]
-    first = next(iter(executors.values()))
-    return list(first["container"].get("command", []))
 
 
 def _record_ours(bench: Bench, key: str, run: OursRun) -> None:
@@ -609,7 +575,7 @@ def seed_round(bench: Bench, r: int) -> None:
     _record_ours(bench, "seed_cached", second)
 
 
-def cold_round(bench: Bench, r: int, seed_env: Path | None) -> None:
+def cold_round(bench: Bench, r: int, seed_plan: Any) -> None:
     def ours() -> None:
         fresh = Path(tempfile.mkdtemp(prefix="xdg-", dir=bench.tmp))
         env = {"XDG_CACHE_HOME": str(fresh)}
@@ -620,8 +586,8 @@ def cold_round(bench: Bench, r: int, seed_env: Path | None) -> None:
         shutil.rmtree(fresh, ignore_errors=True)
 
     def build() -> None:
-        if seed_env is not None:
-            bench.add("envbuild.seed", bench.env_build(ready_installs(seed_env)))
+        if seed_plan is not None:
+            bench.add("envbuild.seed", bench.env_build([list(install) for install in seed_plan.installs]))
 
     alternate(r, ours, build)
 
