@@ -21,8 +21,8 @@ Workloads (issue 5 goals in brackets):
 The floor is one process per task doing exactly what the component does and nothing else: each task's
 compiled program (`sh -ec … python3 -m kfp.dsl.executor_main …`, the part after the pip preamble) run with the
 executor input our driver wrote, inside the cached environment our launcher uses (planned by the
-launcher's own `spec.task_plan.plan_task`), sequentially or N at a time like the workload. Rows with `python -c "import kfp.dsl.executor_main…"`
-give the bare per-process floor.
+launcher's own `spec.task_plan.plan_task`), sequentially or N at a time like the workload. Rows with
+`python -c "import kfp.dsl.executor_main…"` give the bare per-process floor.
 
 kfp.local runs in its own virtual environment (kfp, numpy and pip at the dev environment's versions, built
 once under $XDG_CACHE_HOME/local-pipelines-bench, or `--kfp-python`): `use_venv=False` pip-installs the
