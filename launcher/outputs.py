@@ -136,7 +136,9 @@ def _artifact_draft(
     # and uploads nothing, and so does this one; it is no local path.
     if not uri.startswith(OCI) and not inside(uri, run_root):
         raise PathEscapeError(uri, root=run_root, what=f"URI of output artifact {name!r}")
-    custom_path = override.custom_path if override is not None else ""
+    # `custom_path` came with kfp-pipeline-spec 2.15; under 2.14 (kfp 2.14.0-2.14.5) there is no such field,
+    # and the executor output's customPath, if any, was dropped as an unknown field when it was parsed.
+    custom_path = str(getattr(override, "custom_path", "")) if override is not None else ""
     if custom_path and custom_path != uri and not uri.startswith(OCI):
         _upload_custom_path(custom_path, uri)
     schema = provisioned.type.schema_title or "system.Artifact"
