@@ -44,16 +44,7 @@ def task_label(scope: DagScope, key: str) -> str:
 
 
 def _properties(scope: DagScope, key: str, spec: TaskSpec) -> dict[str, Any]:
-    properties: dict[str, Any] = {
-        "task_name": key,
-        "display_name": spec.task_info.name or key,
-        "parent_dag_id": scope.execution_id,
-        "task_path": "/".join((*scope.task_path, key)),
-        "image": "",
-    }
-    if scope.iteration_index is not None:
-        properties["parent_iteration_index"] = scope.iteration_index
-    return properties
+    return scope.task_place(key, spec).to_json() | {"image": ""}
 
 
 def restore_result(ctx: RunContext, execution: Execution) -> TaskResult:

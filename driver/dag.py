@@ -26,6 +26,7 @@ from ledger.model import (
     SKIPPED_CONDITION,
     STATE_REASON,
 )
+from ledger.properties import KIND_DAG, KIND_ITERATION, KIND_LOOP, DagRecord, TaskPlace
 from spec import values
 from spec.errors import ResolutionError
 from spec.ir import pipeline_spec_pb2
@@ -102,7 +103,7 @@ class RunHandlers:
         resolved, triggered = _dag_inputs(self.ctx, node, skip=loop_unchecked_inputs(node.spec))
         resolved.parameters.pop(node.spec.parameter_iterator.item_input, None)
         items = loop_items(node.spec, resolved.parameters) if triggered else []
-        properties = _dag_properties(node, resolved.parameters) | {"iteration_count": len(items)}
+        properties = _dag_properties(node, resolved.parameters, iteration_count=len(items))
         execution_id, skipped = _open_dag_task(
             self.ctx, node, properties, triggered=triggered, artifacts=resolved.artifacts
         )
@@ -128,22 +129,25 @@ class RunHandlers:
             await self.ctx.slots.narrow(min(limit, len(calls)))
 
     def open_iteration(self, node: Node, opened: Opened, scope: DagScope, *, index: int, count: int) -> int:
-        properties = {
-            "task_name": node.key,
-            "display_name": node.spec.task_info.name or node.key,
-            "parent_dag_id": opened.execution_id,
-            "iteration_index": index,
-            "iteration_count": count,
-            "inputs": parameters_to_python(scope.parameters),
-            "total_dag_tasks": len(node.component.dag.tasks),
-            "task_path": "/".join(scope.task_path),
-        }
+        place = TaskPlace(
+            task_name=node.key,
+            display_name=node.spec.task_info.name or node.key,
+            parent_dag_id=opened.execution_id,
+            task_path="/".join(scope.task_path),
+        )
+        record = DagRecord(
+            dag_kind=KIND_ITERATION,
+            inputs=parameters_to_python(scope.parameters),
+            total_dag_tasks=len(node.component.dag.tasks),
+            iteration_count=count,
+            iteration_index=index,
+        )
         return _open_dag_execution(
             self.ctx,
             parent_id=opened.execution_id,
             key=node.key,
             iteration=index,
-            properties=properties,
+            properties=place.to_json() | record.to_json(),
             state=RUNNING,
             input_artifacts=scope.artifacts,
         )
@@ -234,15 +238,7 @@ def _label(scope: DagScope, key: str) -> str:
 
 
 def base_properties(scope: DagScope, key: str, spec: TaskSpec) -> dict[str, Any]:
-    properties: dict[str, Any] = {
-        "task_name": key,
-        "display_name": spec.task_info.name or key,
-        "parent_dag_id": scope.execution_id,
-        "task_path": "/".join((*scope.task_path, key)),
-    }
-    if scope.iteration_index is not None:
-        properties["parent_iteration_index"] = scope.iteration_index
-    return properties
+    return scope.task_place(key, spec).to_json()
 
 
 def _dag_inputs(
@@ -264,11 +260,17 @@ def _dag_inputs(
     return resolved, triggered
 
 
-def _dag_properties(node: Node, parameters: dict[str, struct_pb2.Value]) -> dict[str, Any]:
+def _dag_properties(
+    node: Node, parameters: dict[str, struct_pb2.Value], *, iteration_count: int | None = None
+) -> dict[str, Any]:
     outputs = node.component.dag.outputs
-    return base_properties(node.scope, node.key, node.spec) | {
-        "inputs": parameters_to_python(parameters),
-        "total_dag_tasks": len(node.component.dag.tasks),
+    record = DagRecord(
+        dag_kind=KIND_LOOP if node.kind == LOOP else KIND_DAG,
+        inputs=parameters_to_python(parameters),
+        total_dag_tasks=len(node.component.dag.tasks),
+        iteration_count=iteration_count,
+    )
+    return base_properties(node.scope, node.key, node.spec) | record.to_json() | {
         "parameter_producer_task": {k: values.render_protojson(v) for k, v in outputs.parameters.items()},
         "artifact_producer_task": json.dumps(
             {k: values.message_to_jsonable(v) for k, v in outputs.artifacts.items()}

@@ -32,6 +32,7 @@ from ledger.model import (
     TERMINAL_STATES,
     RunView,
 )
+from ledger.properties import KIND_ROOT, DagRecord
 from ledger.store import Ledger, RunLedger, check_run_id
 from spec.errors import LedgerError, LplError, OptionError
 from spec.ir import pipeline_spec_pb2
@@ -409,12 +410,12 @@ def _root_execution(ctx: RunContext, parameters: dict[str, struct_pb2.Value]) ->
         type=DAG_EXECUTION,
         name=name,
         state=RUNNING,
-        properties={
-            "task_name": "",
-            "display_name": "",
-            "inputs": parameters_to_python(parameters),
-            "total_dag_tasks": len(ctx.pipeline_spec.root.dag.tasks),
-        },
+        properties={"task_name": "", "display_name": ""}
+        | DagRecord(
+            dag_kind=KIND_ROOT,
+            inputs=parameters_to_python(parameters),
+            total_dag_tasks=len(ctx.pipeline_spec.root.dag.tasks),
+        ).to_json(),
     )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from google.protobuf import struct_pb2
 
 from ledger.model import SUCCESS_STATES, Artifact
+from ledger.properties import TaskPlace
 from spec import labels
 from spec.ir import pipeline_spec_pb2
 
@@ -51,6 +52,16 @@ class DagScope:
     iterations: tuple[int, ...] = ()
     # Explain only: why the tasks of this scope would not run (an enclosing condition is false).
     would_not_run: str = ""
+
+    def task_place(self, key: str, spec: pipeline_spec_pb2.PipelineTaskSpec) -> TaskPlace:
+        """Where task `key` of this DAG sits: the place properties its execution records."""
+        return TaskPlace(
+            task_name=key,
+            display_name=spec.task_info.name or key,
+            parent_dag_id=self.execution_id,
+            task_path="/".join((*self.task_path, key)),
+            parent_iteration_index=self.iteration_index,
+        )
 
     @property
     def label(self) -> str:

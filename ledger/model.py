@@ -241,6 +241,10 @@ _KINDS = {CONTAINER_EXECUTION: "container", IMPORTER_EXECUTION: "importer"}
 def kind_of(execution: Execution) -> str:
     """A short name for the execution's role: root, dag, loop, iteration, container or importer."""
     if execution.type == DAG_EXECUTION:
+        recorded = execution.properties.get("dag_kind")
+        if isinstance(recorded, str) and recorded:
+            return recorded
+        # Journals written before `dag_kind` was recorded: told from the other properties.
         if execution.parent_dag_id is None:
             return "root"
         if execution.iteration_index is not None:

@@ -1,0 +1,60 @@
+"""An execution's custom properties as the driver writes them: one record per group, one writer each.
+
+MLMD's names where KFP writes them (`task_name`, `display_name`, `parent_dag_id`, `iteration_index`,
+`iteration_count`, `total_dag_tasks`, `inputs`) and ours beside them (`task_path`, `parent_iteration_index`,
+`dag_kind`); docs/ledger.md lists them all. A writer builds the record and stores `to_json()`; a reader asks
+`Execution` (`kind_of` reads `dag_kind`, so a loop is no longer told by the presence of a key).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# What a DAG execution is, recorded as its `dag_kind`.
+KIND_ROOT, KIND_DAG, KIND_LOOP, KIND_ITERATION = "root", "dag", "loop", "iteration"
+
+
+@dataclass(frozen=True)
+class TaskPlace:
+    """Where a task's execution sits in the run: every task execution (not the root) records it."""
+
+    task_name: str  # the task key in its DAG
+    display_name: str
+    parent_dag_id: int | None
+    task_path: str  # task keys from the root, `/`-joined
+    parent_iteration_index: int | None = None  # inside a loop iteration: its index
+
+    def to_json(self) -> dict[str, Any]:
+        found: dict[str, Any] = {
+            "task_name": self.task_name,
+            "display_name": self.display_name,
+            "parent_dag_id": self.parent_dag_id,
+            "task_path": self.task_path,
+        }
+        if self.parent_iteration_index is not None:
+            found["parent_iteration_index"] = self.parent_iteration_index
+        return found
+
+
+@dataclass(frozen=True)
+class DagRecord:
+    """A DAG execution's own properties: what it is, its inputs and size, a loop's and iteration's count."""
+
+    dag_kind: str  # KIND_ROOT, KIND_DAG, KIND_LOOP or KIND_ITERATION
+    inputs: dict[str, Any]
+    total_dag_tasks: int
+    iteration_count: int | None = None  # a loop and each of its iterations
+    iteration_index: int | None = None  # an iteration
+
+    def to_json(self) -> dict[str, Any]:
+        found: dict[str, Any] = {
+            "dag_kind": self.dag_kind,
+            "inputs": self.inputs,
+            "total_dag_tasks": self.total_dag_tasks,
+        }
+        if self.iteration_count is not None:
+            found["iteration_count"] = self.iteration_count
+        if self.iteration_index is not None:
+            found["iteration_index"] = self.iteration_index
+        return found
