@@ -116,11 +116,7 @@ def run_importer(
         "uri": uri,
         "properties": {**metadata, "display_name": outputs[0]},
     }
-    properties = {
-        "task_name": key,
-        "display_name": spec.task_info.name or key,
-        "parent_dag_id": scope.execution_id,
-        "task_path": "/".join((*scope.task_path, key)),
+    properties = scope.task_place(key, spec).to_json() | {
         "inputs": {},
         "source_uri": source_uri,
         "reimport": importer.reimport,
