@@ -85,6 +85,8 @@ def load_yaml(text: str) -> list[Any]:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        if "nesting depth" in problem:  # PyYAML >= 6.0.4 scans ahead and stops at its own limit first
+            raise DocumentError(f"nesting deeper than {MAX_DEPTH} levels{where}") from exc
         raise DocumentError(f"invalid YAML{where}: {problem}") from exc
     except RecursionError as exc:  # the pure-Python loader, on nesting the event check let through
         raise DocumentError(f"nesting deeper than {MAX_DEPTH} levels") from exc
