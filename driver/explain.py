@@ -13,6 +13,7 @@ from typing import Any
 
 from google.protobuf import json_format, struct_pb2
 
+from driver import standins
 from driver.explain_handlers import Entry, ExplainHandlers, Recorded
 from driver.params import build_root_parameters, read_params_file
 from driver.state import RunInfo
@@ -45,13 +46,26 @@ class ExplainOptions:
 def explain(options: ExplainOptions) -> int:
     """Print the entries of every task (or of the tasks named by --task); return the exit status."""
     walk = prepare_walk(options)
-    asyncio.run(walk_dag(walk, walk.root_scope(_root_parameters(options, walk))))
+    parameters = _root_parameters(options, walk)
+    standing_in = sorted(
+        name for name, value in parameters.items() if value == standins.parameter_reference(name)
+    )
+    asyncio.run(walk_dag(walk, walk.root_scope(parameters)))
     entries = select_entries(walk.entries, options.tasks)
     if options.as_json:
-        document = {"pipeline": walk.run.pipeline_name, "fromRun": options.from_run, "tasks": entries}
+        document = {
+            "pipeline": walk.run.pipeline_name,
+            "fromRun": options.from_run,
+            "parametersStandingIn": standing_in,
+            "tasks": entries,
+        }
         _write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     else:
-        _write(render_text(entries, pipeline=walk.run.pipeline_name, from_run=options.from_run))
+        _write(
+            render_text(
+                entries, pipeline=walk.run.pipeline_name, from_run=options.from_run, standing_in=standing_in
+            )
+        )
     return 0
 
 
@@ -134,7 +148,11 @@ def _root_parameters(options: ExplainOptions, walk: ExplainHandlers) -> dict[str
         given = {k: v for k, v in recorded.items() if k in declared and v is not None}
     if options.params_file is not None:
         given |= read_params_file(options.params_file)
-    return build_root_parameters(root, cli=options.params, from_file=given)
+    # A required parameter nobody gave stands in as `{{pipeline.parameters['p']}}`, as an upstream output
+    # does: what the tasks would receive is shown around it.
+    return build_root_parameters(
+        root, cli=options.params, from_file=given, stand_in=standins.parameter_reference
+    )
 
 
 def select_entries(entries: list[Entry], wanted: list[str]) -> list[Entry]:
@@ -155,9 +173,14 @@ def select_entries(entries: list[Entry], wanted: list[str]) -> list[Entry]:
 # --- text output ----------------------------------------------------------------------------------------
 
 
-def render_text(entries: list[Entry], *, pipeline: str, from_run: str | None) -> str:
+def render_text(
+    entries: list[Entry], *, pipeline: str, from_run: str | None, standing_in: list[str] | None = None
+) -> str:
     source = f"upstream values from run {from_run}" if from_run else "upstream outputs unresolved"
-    lines = [f"pipeline {pipeline!r}: {len(entries)} task(s) explained ({source}); nothing was run", ""]
+    lines = [f"pipeline {pipeline!r}: {len(entries)} task(s) explained ({source}); nothing was run"]
+    if standing_in:
+        lines.append(f"required parameters without values, shown as stand-ins: {', '.join(standing_in)}")
+    lines.append("")
     for entry in entries:
         lines += [*_render_entry(entry), ""]
     return "\n".join(lines)

@@ -1,4 +1,6 @@
-"""Stand-ins for values no run has produced yet (`{{tasks['t'].outputs...}}`), and resolution around them."""
+"""Stand-ins for values no run has produced yet (`{{tasks['t'].outputs...}}`) or no one has given yet (a
+required root parameter explained without a value: `{{pipeline.parameters['p']}}`), and resolution around
+them."""
 
 from __future__ import annotations
 
@@ -16,12 +18,17 @@ from spec.errors import ResolutionError
 from spec.ir import pipeline_spec_pb2
 
 UNKNOWN = "UNKNOWN"  # the state of a task whose outcome cannot be known without running it
-_REFERENCE = re.compile(r"\{\{tasks\['[^']*'\][^{}]*\}\}")
+_REFERENCE = re.compile(r"\{\{(?:tasks\['[^']*'\]|pipeline\.parameters\['[^']*'\])[^{}]*\}\}")
 InputParameterSpec: TypeAlias = pipeline_spec_pb2.TaskInputsSpec.InputParameterSpec
 
 
 def output_reference(label: str, kind: str, name: str) -> str:
     return f"{{{{tasks['{label}'].outputs.{kind}['{name}']}}}}"
+
+
+def parameter_reference(name: str) -> struct_pb2.Value:
+    """The stand-in of a required root parameter that has no value (explain only; a run refuses it)."""
+    return struct_pb2.Value(string_value=f"{{{{pipeline.parameters['{name}']}}}}")
 
 
 def item_reference(label: str) -> struct_pb2.Value:

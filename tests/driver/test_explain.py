@@ -298,3 +298,30 @@ def test_explain_from_a_run_needs_no_pipeline_file(failed_run: tuple[Path, Path]
     assert completed.returncode == 0, completed.stderr
     document = json.loads(completed.stdout)
     assert (document["pipeline"], [t["label"] for t in document["tasks"]]) == ("exit-failure", ["cleanup"])
+
+
+def test_required_parameters_without_values_are_explained_with_stand_ins(
+    compile_pipeline: Callable[[str], Path], lpl_home: Path, run_cli: RunCli
+) -> None:
+    package = compile_pipeline("explain_required")
+    completed = run_cli("driver", str(package), "--explain", "--json", home=lpl_home)
+    assert completed.returncode == 0, completed.stderr
+    document = json.loads(completed.stdout)
+    assert document["parametersStandingIn"] == ["text", "threshold", "words"]
+    tasks = by_label(document["tasks"])
+    assert tasks["greet"]["executorInput"]["inputs"]["parameterValues"] == {
+        "text": "{{pipeline.parameters['text']}}"
+    }
+    assert tasks["greet"]["unresolved"] == [
+        {"input": "text", "type": "parameter", "reference": "{{pipeline.parameters['text']}}"}
+    ]
+    assert tasks["for-loop-1"]["items"] is None  # the items are a stand-in: the body is shown once
+    assert "for-loop-1[?]/shout" in tasks
+    assert tasks["condition-2"]["condition"]["value"] is None  # compares a stand-in: unknown
+    # A given value is used; a run without values is still refused, naming the parameter.
+    given = explain(package, "-p", "text=world", "-p", "words=[1]", "-p", "threshold=5", home=lpl_home)
+    assert by_label(given)["greet"]["executorInput"]["inputs"]["parameterValues"] == {"text": "world"}
+    refused = run_cli("driver", str(package), home=lpl_home)
+    assert refused.returncode == 2
+    assert "missing required parameter" in refused.stderr
+    assert not (lpl_home / "ledger").exists()
