@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from ledger import describe
+from ledger import model
 from ledger.model import DAG_EXECUTION, FAILED, STATE_REASON, Execution, RunView, is_current
 from spec.ir import pipeline_spec_pb2
 
@@ -251,7 +251,7 @@ def _clip(text: str, limit: int) -> str:
 def summary_rows(view: RunView) -> list[SummaryRow]:
     """One row per container or importer task of the run, in the order they were recorded: the current
     execution of each (not the ones a resume superseded, nor replays); a skipped task or group says why."""
-    labels = describe.label_executions(view)
+    labels = model.label_executions(view)
     rows: list[SummaryRow] = []
     for execution in sorted(view.executions.values(), key=lambda e: e.id):
         skipped_group = execution.type == DAG_EXECUTION and execution.properties.get(STATE_REASON)
@@ -260,7 +260,7 @@ def summary_rows(view: RunView) -> list[SummaryRow]:
         outputs = ", ".join(f"{k}={v!r}" for k, v in execution.properties.get("outputs", {}).items())
         reason = execution.properties.get(STATE_REASON)
         outputs = outputs or (f"({reason})" if reason else "")
-        duration = describe.span(*describe.execution_times(execution))
+        duration = model.span(*model.execution_times(execution))
         rows.append((labels[execution.id], execution.state, duration, outputs))
     return rows
 
@@ -273,7 +273,7 @@ def failure_report(view: RunView, pipeline_source: str, *, home: Path | None = N
     failed = [e for e in sorted(view.executions.values(), key=lambda e: e.id)
               if e.state == FAILED and e.type != DAG_EXECUTION and is_current(e)]
     source = pipeline_source or str(view.header.get("source", "")) or "PIPELINE"
-    labels = describe.label_executions(view)
+    labels = model.label_executions(view)
     rerun = _explain_options(view, home=home)
     lines: list[str] = []
     for execution in failed[:_MAX_FAILURES_SHOWN]:

@@ -14,7 +14,7 @@ from driver.context import RunContext
 from driver.provision import build_executor_input, parameters_from_python, parameters_to_python
 from driver.resolve import TaskContext, resolve_inputs
 from driver.state import DagScope, TaskResult
-from ledger import describe
+from ledger import model
 from ledger.model import (
     CACHED,
     CANCELED,
@@ -327,7 +327,7 @@ async def _launch_with_retries(
     state = execution.state
     error = f"task {label!r}: {execution.properties.get('error', '')}" if state == FAILED else ""
     # The recorded time (first attempt's start to last attempt's end), as the summary and `ledger` show it.
-    took = describe.span(*describe.execution_times(execution)) or took
+    took = model.span(*model.execution_times(execution)) or took
     ctx.console.event(
         "task_failed" if state == FAILED else "task_finished",
         f"{label} {state} in {took:.2f}s" + (f": {execution.properties.get('error')}" if error else ""),

@@ -34,14 +34,14 @@ EXECUTOR_LOGS = "executor-logs"
 def describe_result(view: RunView) -> dict[str, Any]:
     """The document for one run (see the module docstring)."""
     from driver.console import failure_report
-    from ledger import describe
+    from ledger import model
     from ledger.model import DAG_EXECUTION, FAILED, is_current, kind_of
 
-    labels = describe.label_executions(view)
+    labels = model.label_executions(view)
     root = next((e for e in view.executions.values() if e.type == DAG_EXECUTION and e.parent_dag_id is None),
                 None)
     # A resume's superseded executions and side replays are not part of the run's outcome.
-    tasks = [_task(view, execution, label=labels[execution.id]) for _, execution in describe.tree_order(view)
+    tasks = [_task(view, execution, label=labels[execution.id]) for _, execution in model.tree_order(view)
              if kind_of(execution) not in ("root", "loop", "iteration") and is_current(execution)]
     properties = root.properties if root is not None else {}
     report = failure_report(view, str(view.header.get("source", ""))) if view.state == FAILED else []

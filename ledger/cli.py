@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ledger import describe, prune, render, report
+from ledger import describe, model, prune, render, report
 from ledger.diff import diff_runs
 from ledger.model import Execution, RunView, count_tasks
 from ledger.store import DAMAGED, Ledger, RunSummary
@@ -127,10 +127,10 @@ def _counted(ledger: Ledger, summary: RunSummary) -> tuple[RunSummary, dict[str,
 
 def command_show(ledger: Ledger, args: argparse.Namespace) -> Result:
     view = resolve_run(ledger, args.run)
-    labels = describe.label_executions(view)
+    labels = model.label_executions(view)
     executions = [
         {**describe.describe_execution(view, execution, labels=labels), "depth": depth}
-        for depth, execution in describe.tree_order(view)
+        for depth, execution in model.tree_order(view)
     ]
     document = {"run": describe.describe_run(view), "executions": executions}
     return document, render.render_show, EXIT_OK
@@ -138,7 +138,7 @@ def command_show(ledger: Ledger, args: argparse.Namespace) -> Result:
 
 def command_execution(ledger: Ledger, args: argparse.Namespace) -> Result:
     view = resolve_run(ledger, args.run)
-    labels = describe.label_executions(view)
+    labels = model.label_executions(view)
     execution = describe.find_execution(view, args.task, labels=labels)
     document = {"run_id": view.run_id, **describe.describe_execution(view, execution, labels=labels)}
     document |= describe.describe_executor_input(execution.properties.get("task_dir"))
@@ -147,7 +147,7 @@ def command_execution(ledger: Ledger, args: argparse.Namespace) -> Result:
 
 def command_log(ledger: Ledger, args: argparse.Namespace) -> Result:
     view = resolve_run(ledger, args.run)
-    labels = describe.label_executions(view)
+    labels = model.label_executions(view)
     execution = describe.find_execution(view, args.task, labels=labels)
     log = _log_path(view, execution)
     if log is None:

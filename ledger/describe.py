@@ -12,23 +12,22 @@ from google.protobuf import json_format
 from ledger.model import (
     STATE_REASON,
     SUPERSEDED_BY,
-    TERMINAL_STATES,
     Execution,
     RunView,
     count_tasks,
+    execution_times,
     is_current,
+    span,
     state_text,
 )
 from ledger.model import kind_of as kind_of  # re-exported: the report names executions as `show` does
 from ledger.store import RunSummary
-from spec import labels as task_labels
 from spec import values
 from spec.contracts import COMPONENT_SPEC_FILE, EXECUTOR_INPUT_FILE
 from spec.errors import UsageError
 from spec.ir import pipeline_spec_pb2
 from spec.task_plan import handed_executor_input
 
-ROOT_LABEL = "(root)"
 # Header fields too big (or too internal) for a run's description; `pipeline_spec` stays in the journal.
 _HEADER_OMITTED = frozenset({"kind", "time", "pipeline_spec"})
 
@@ -38,57 +37,6 @@ def iso_time(epoch: float | None) -> str | None:
         return None
     moment = datetime.datetime.fromtimestamp(epoch, tz=datetime.timezone.utc)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def span(start: float | None, end: float | None) -> float | None:
-    return round(end - start, 3) if start is not None and end is not None else None
-
-
-def label_executions(view: RunView) -> dict[int, str]:
-    """Each execution's place in the run: task keys from the root, `[i]` after a loop's iteration i.
-
-    `for-loop-2[1]/train` is task `train` in iteration 1 of loop `for-loop-2`; unlike the task key or the
-    `task_path` property, the label tells apart the copies of a task that a loop makes.
-    """
-    labels: dict[int, str] = {}
-    for execution_id in sorted(view.executions):
-        _label(view, execution_id, labels)
-    return labels
-
-
-def _label(view: RunView, execution_id: int, labels: dict[int, str]) -> str:
-    if execution_id in labels:
-        return labels[execution_id]
-    execution = view.executions.get(execution_id)
-    if execution is None:
-        return f"?{execution_id}"
-    parent = execution.parent_dag_id
-    if parent is None:
-        label = execution.task_name or ROOT_LABEL
-    else:
-        above = _label(view, parent, labels) if parent != execution_id else "?"
-        prefix = task_labels.ROOT if above == ROOT_LABEL else above
-        if kind_of(execution) == "iteration":
-            label = task_labels.iteration_label(prefix, execution.iteration_index or 0)
-        else:
-            label = task_labels.child_label(prefix, execution.task_name)
-    labels[execution_id] = label
-    return label
-
-
-def tree_order(view: RunView) -> list[tuple[int, Execution]]:
-    """Executions depth first from the root (children by id), with their depth; orphans last."""
-    children: dict[int | None, list[Execution]] = {}
-    for execution in sorted(view.executions.values(), key=lambda e: e.id):
-        parent = execution.parent_dag_id if execution.parent_dag_id in view.executions else None
-        children.setdefault(parent, []).append(execution)
-    ordered: list[tuple[int, Execution]] = []
-    stack = [(0, execution) for execution in reversed(children.get(None, []))]
-    while stack:
-        depth, execution = stack.pop()
-        ordered.append((depth, execution))
-        stack.extend((depth + 1, child) for child in reversed(children.get(execution.id, [])))
-    return ordered
 
 
 def describe_run(view: RunView) -> dict[str, Any]:
@@ -118,15 +66,6 @@ def describe_run_summary(summary: RunSummary, task_counts: dict[str, int]) -> di
         "duration": span(summary.create_time, summary.end_time),
         "task_counts": task_counts,
     }
-
-
-def execution_times(execution: Execution) -> tuple[float, float | None]:
-    """When the execution started (its first attempt, else its creation) and ended, if it has."""
-    timed = [attempt for attempt in execution.attempts if "start" in attempt]
-    start = float(timed[0]["start"]) if timed else execution.create_time
-    if timed and "end" in timed[-1]:
-        return start, float(timed[-1]["end"])
-    return start, execution.update_time if execution.state in TERMINAL_STATES else None
 
 
 def describe_execution(view: RunView, execution: Execution, *, labels: dict[int, str]) -> dict[str, Any]:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger.describe import label_executions
-from ledger.model import Execution, RunView
+from ledger.model import Execution, RunView, label_executions
 
 COMPARED_FIELDS = ("state", "inputs", "outputs", "cache_fingerprint")
 

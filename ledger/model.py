@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from spec import labels as task_labels
+
 SCHEMA_VERSION = 1
 
 # MLMD execution states as KFP uses them.
@@ -280,3 +282,68 @@ def count_tasks(view: RunView) -> dict[str, int]:
         if kind_of(execution) not in ("root", "iteration") and is_current(execution):
             counts[execution.state] = counts.get(execution.state, 0) + 1
     return dict(sorted(counts.items()))
+
+
+# --- Reading a run: labels, tree order, times (the driver's console and the views share these) ---------
+
+ROOT_LABEL = "(root)"
+
+
+def span(start: float | None, end: float | None) -> float | None:
+    return round(end - start, 3) if start is not None and end is not None else None
+
+
+def label_executions(view: RunView) -> dict[int, str]:
+    """Each execution's place in the run: task keys from the root, `[i]` after a loop's iteration i.
+
+    `for-loop-2[1]/train` is task `train` in iteration 1 of loop `for-loop-2`; unlike the task key or the
+    `task_path` property, the label tells apart the copies of a task that a loop makes.
+    """
+    labels: dict[int, str] = {}
+    for execution_id in sorted(view.executions):
+        _label(view, execution_id, labels)
+    return labels
+
+
+def _label(view: RunView, execution_id: int, labels: dict[int, str]) -> str:
+    if execution_id in labels:
+        return labels[execution_id]
+    execution = view.executions.get(execution_id)
+    if execution is None:
+        return f"?{execution_id}"
+    parent = execution.parent_dag_id
+    if parent is None:
+        label = execution.task_name or ROOT_LABEL
+    else:
+        above = _label(view, parent, labels) if parent != execution_id else "?"
+        prefix = task_labels.ROOT if above == ROOT_LABEL else above
+        if kind_of(execution) == "iteration":
+            label = task_labels.iteration_label(prefix, execution.iteration_index or 0)
+        else:
+            label = task_labels.child_label(prefix, execution.task_name)
+    labels[execution_id] = label
+    return label
+
+
+def tree_order(view: RunView) -> list[tuple[int, Execution]]:
+    """Executions depth first from the root (children by id), with their depth; orphans last."""
+    children: dict[int | None, list[Execution]] = {}
+    for execution in sorted(view.executions.values(), key=lambda e: e.id):
+        parent = execution.parent_dag_id if execution.parent_dag_id in view.executions else None
+        children.setdefault(parent, []).append(execution)
+    ordered: list[tuple[int, Execution]] = []
+    stack = [(0, execution) for execution in reversed(children.get(None, []))]
+    while stack:
+        depth, execution = stack.pop()
+        ordered.append((depth, execution))
+        stack.extend((depth + 1, child) for child in reversed(children.get(execution.id, [])))
+    return ordered
+
+
+def execution_times(execution: Execution) -> tuple[float, float | None]:
+    """When the execution started (its first attempt, else its creation) and ended, if it has."""
+    timed = [attempt for attempt in execution.attempts if "start" in attempt]
+    start = float(timed[0]["start"]) if timed else execution.create_time
+    if timed and "end" in timed[-1]:
+        return start, float(timed[-1]["end"])
+    return start, execution.update_time if execution.state in TERMINAL_STATES else None

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ledger import describe, graph, preview, report_assets
+from ledger import describe, graph, model, preview, report_assets
 from ledger.model import DAG_EXECUTION, FAILED, Artifact, Execution, RunView
 from spec.contracts import EXECUTOR_LOGS
 
@@ -65,7 +65,7 @@ class _Page:
             named = linked.setdefault((event.execution_id, event.type), {})
             named.setdefault(event.path, []).append(view.artifacts[event.artifact_id])
         tasks = sum(1 for e in view.executions.values() if e.type != DAG_EXECUTION)
-        return cls(view=view, labels=describe.label_executions(view),
+        return cls(view=view, labels=model.label_executions(view),
                    durations={e.id: _duration(e) for e in view.executions.values()}, linked=linked,
                    log_bytes=max(MIN_LOG_TAIL_BYTES, min(LOG_TAIL_BYTES, TOTAL_LOG_BYTES // max(1, tasks))))
 
@@ -208,7 +208,7 @@ def _attempts(execution: Execution) -> str:
     rows = "".join(
         f"<tr><td>{a.get('number', i)}</td><td>{_esc(str(a.get('state', '')))}</td>"
         f"<td>{_esc(str(a.get('exit_code', '')))}</td>"
-        f"<td class=\"num\">{_seconds(describe.span(a.get('start'), a.get('end')))}</td>"
+        f"<td class=\"num\">{_seconds(model.span(a.get('start'), a.get('end')))}</td>"
         f"<td>{_esc(str(a.get('error', '')))}</td></tr>"
         for i, a in enumerate(execution.attempts)
     )
@@ -284,8 +284,8 @@ def _log_tail(path: Path, *, limit: int) -> tuple[str, str]:
 
 
 def _duration(execution: Execution) -> float | None:
-    start, end = describe.execution_times(execution)
-    return describe.span(start, end)
+    start, end = model.execution_times(execution)
+    return model.span(start, end)
 
 
 def _seconds(value: Any) -> str:
