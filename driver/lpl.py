@@ -33,6 +33,6 @@ def main(argv: list[str] | None = None) -> int:
 
         command = [*python_module("launcher"), "replay", *rest]
         os.execv(command[0], command)
-    from ledger.cli import main as ledger_main
+    from ledger.views.cli import main as ledger_main
 
     return ledger_main(arguments)

@@ -59,8 +59,8 @@ def describe_result(view: RunView) -> dict[str, Any]:
 
 
 def _task(view: RunView, execution: Execution, *, label: str) -> dict[str, Any]:
-    from ledger import describe
     from ledger.model import DAG_EXECUTION
+    from ledger.views import describe
 
     properties = execution.properties
     produced = _artifacts_by_name(view, execution.id, "OUTPUT")

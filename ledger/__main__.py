@@ -1,4 +1,4 @@
-"""`python -m ledger`: inspect the runs recorded in a home (see `ledger.cli`)."""
+"""`python -m ledger`: inspect the runs recorded in a home (see `ledger.views.cli`)."""
 
 import os
 import sys
@@ -10,7 +10,7 @@ if sys.path and sys.path[0] == os.getcwd() != os.path.dirname(os.path.dirname(os
 
 
 def _main() -> int:
-    from ledger.cli import main
+    from ledger.views.cli import main
 
     return main()
 

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ledger import describe, graph, model, preview, report_assets
+from ledger import model
 from ledger.model import DAG_EXECUTION, FAILED, Artifact, Execution, RunView
+from ledger.views import describe, graph, preview, report_assets
 from spec.contracts import EXECUTOR_LOGS
 
 LOG_TAIL_BYTES = 64_000

@@ -1,11 +1,12 @@
-"""`ledger.preview`: artifact previews render what KFP writes and never pass user HTML through unescaped."""
+"""`ledger.views.preview`: artifact previews render what KFP writes and never pass user HTML through
+unescaped."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from ledger.model import Artifact
-from ledger.preview import html_frame, preview, read_artifact_text, render_markdown
+from ledger.views.preview import html_frame, preview, read_artifact_text, render_markdown
 
 
 def artifact(type_: str, uri: str = "/nowhere", **metadata: object) -> Artifact:

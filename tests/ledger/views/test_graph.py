@@ -1,8 +1,9 @@
-"""`ledger.graph`: tasks become boxes in topological rows, groups enclose their tasks, edges follow inputs."""
+"""`ledger.views.graph`: tasks become boxes in topological rows, groups enclose their tasks, edges follow
+inputs."""
 
 from __future__ import annotations
 
-from ledger.graph import LEAF_HEIGHT, Node, layout, readable_condition, render_svg
+from ledger.views.graph import LEAF_HEIGHT, Node, layout, readable_condition, render_svg
 
 
 def leaf(key: str, *deps: str) -> Node:

@@ -12,10 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ledger import describe, model, prune, render, report
-from ledger.diff import diff_runs
+from ledger import model, prune
 from ledger.model import Execution, RunView, count_tasks
 from ledger.store import DAMAGED, Ledger, RunSummary
+from ledger.views import describe, render, report
+from ledger.views.diff import diff_runs
 from spec.contracts import EXECUTOR_LOGS
 from spec.errors import LedgerError, LplError, UsageError
 

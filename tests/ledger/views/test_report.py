@@ -1,4 +1,5 @@
-"""`ledger.report` on runs recorded in memory: what the page says when files are gone or a run is unfinished.
+"""`ledger.views.report` on runs recorded in memory: what the page says when files are gone or a run is
+unfinished.
 
 End-to-end tests on real runs, in a real browser, are in tests/report/.
 """
@@ -18,7 +19,7 @@ from ledger.model import (
     RUNNING,
     RunView,
 )
-from ledger.report import render_report, write_view_report
+from ledger.views.report import render_report, write_view_report
 
 SPEC: dict[str, Any] = {
     "pipelineInfo": {"name": "tiny"},
