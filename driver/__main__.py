@@ -186,6 +186,7 @@ def _explain(args: argparse.Namespace) -> int:
             tasks=args.task,
             from_run=args.from_run,
             as_json=args.json,
+            kfp_package=_kfp_package(args.kfp_package),
         )
     )
 

@@ -97,7 +97,7 @@ async def run_container(
             properties=properties,
         )
     kubernetes = platform.task_kubernetes(
-        ctx, scope=scope, task_spec=spec, component=component, context=context
+        ctx.kubernetes, scope=scope, task_spec=spec, component=component, context=context
     )
     properties |= platform.execution_properties(kubernetes)
     _warn_ignored_settings(ctx, container)

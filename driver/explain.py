@@ -22,6 +22,7 @@ from ledger.model import RunView
 from ledger.store import Ledger
 from spec.errors import LedgerError, OptionError
 from spec.ir import pipeline_spec_pb2
+from spec.kubernetes import load_kubernetes_settings
 from spec.load import load_deployment_config, load_pipeline
 
 # What only a run decides (its id, its start time) is shown as these when no recorded run is given.
@@ -41,6 +42,7 @@ class ExplainOptions:
     tasks: list[str] = field(default_factory=list)
     from_run: str | None = None
     as_json: bool = False
+    kfp_package: str = ""
 
 
 def explain(options: ExplainOptions) -> int:
@@ -81,12 +83,18 @@ def _write(text: str) -> None:
 def prepare_walk(options: ExplainOptions) -> ExplainHandlers:
     """Load and check the pipeline (and the recorded run) as a run would, without touching the home."""
     recorded = Recorded.of(read_recorded_run(options.home, options.from_run)) if options.from_run else None
+    platform_spec: pipeline_spec_pb2.PlatformSpec | None = None
     if options.pipeline is not None:
-        pipeline_spec = load_pipeline(options.pipeline).pipeline_spec
+        loaded = load_pipeline(options.pipeline)
+        pipeline_spec, platform_spec = loaded.pipeline_spec, loaded.platform_spec
     elif recorded is not None:
         pipeline_spec = json_format.ParseDict(
             recorded.view.header["pipeline_spec"], pipeline_spec_pb2.PipelineSpec()
         )
+        if recorded.view.header.get("platform_spec"):
+            platform_spec = json_format.ParseDict(
+                recorded.view.header["platform_spec"], pipeline_spec_pb2.PlatformSpec()
+            )
     else:
         raise OptionError("a pipeline file is required (or --from-run RUN_ID)")
     run = _run_info(options, pipeline_spec.pipeline_info.name, recorded)
@@ -98,6 +106,9 @@ def prepare_walk(options: ExplainOptions) -> ExplainHandlers:
         run_dir=options.home.resolve() / "runs" / run.run_id,
         workspace=workspace,
         cache_enabled=options.cache,
+        kubernetes=load_kubernetes_settings(platform_spec, file=options.pipeline),
+        kfp_package=options.kfp_package
+        or (str(recorded.view.header.get("kfp_package") or "") if recorded else ""),
         mounts=dict(options.mounts),
         recorded=recorded,
     )

@@ -15,7 +15,7 @@ from typing import Any, TypeAlias
 
 from google.protobuf import json_format, struct_pb2
 
-from driver import cache
+from driver import cache, platform
 from driver.importer import map_remote_uri
 from driver.provision import build_executor_input, parameters_from_python, runtime_artifact
 from driver.resolve import ResolvedInputs, TaskContext
@@ -26,6 +26,7 @@ from driver.standins import (
     item_reference,
     mentions_reference,
     resolve_known,
+    stand_in_for,
     unknown_outputs,
 )
 from driver.state import DagScope, RunInfo, TaskResult
@@ -34,6 +35,7 @@ from ledger.model import CANCELED, FAILED, Execution, RunView
 from spec import labels, values
 from spec.command import ENVIRONMENT_READY, environment_dir
 from spec.ir import pipeline_spec_pb2
+from spec.kubernetes import ExecutorSettings
 from spec.placeholders import JobFacts
 from spec.task_plan import TaskPlan, plan_task
 
@@ -89,6 +91,8 @@ class ExplainHandlers:
     cache_enabled: bool
     mounts: dict[str, str]
     recorded: Recorded | None
+    kubernetes: dict[str, ExecutorSettings] = field(default_factory=dict)  # kfp-kubernetes, by executor
+    kfp_package: str = ""  # --kfp-package: replaces a lightweight component's kfp pin
     entries: list[Entry] = field(default_factory=list)
     serial: bool = True  # one task at a time, so that the entries come in a deterministic order
 
@@ -148,7 +152,21 @@ class ExplainHandlers:
             component_spec=node.component,
             container=container_json,
             job=self._job_facts(node, uid),
+            kfp_package=self.kfp_package,
         )
+        context = TaskContext(run=self.run, task_key=node.key, workspace_path=self.workspace, task_uuid=uid)
+        kubernetes = platform.task_kubernetes(
+            self.kubernetes,
+            scope=node.scope,
+            task_spec=node.spec,
+            component=node.component,
+            context=context,
+            stand_in=lambda source: stand_in_for(
+                source, task_spec=node.spec, scope=node.scope, iterations=node.scope.iterations
+            ),
+        )
+        if platform.is_pvc_operation(container):
+            task.entry["notes"].append(f"{container.image}: the driver itself creates or deletes the volume")
         fingerprint = None
         if not task.entry["unresolved"]:
             fingerprint = cache.fingerprint(
@@ -156,6 +174,7 @@ class ExplainHandlers:
                 executor_input=executor_input,
                 component_spec=node.component,
                 container=container_json,
+                pvc_names=tuple(v.name for v in kubernetes.volumes if v.kind == "pvc") if kubernetes else (),
             )
         task.entry |= {
             "executorInput": values.message_to_jsonable(plan.executor_input),
@@ -163,6 +182,7 @@ class ExplainHandlers:
             "environment": _environment(plan, container_json),
             "cacheEnabled": self.cache_enabled and node.spec.caching_options.enable_cache,
             "cacheFingerprint": fingerprint,
+            "kubernetes": kubernetes.to_json() if kubernetes is not None else None,
         }
         return self._leaf_result(task)
 

@@ -24,32 +24,49 @@ from ledger.model import COMPLETE, CONTAINER_EXECUTION, FAILED, RUNNING
 from spec import values
 from spec.errors import LplError, ResolutionError
 from spec.ir import pipeline_spec_pb2
-from spec.kubernetes import ExecutorSettings, LocalSourceError, NameRef, TaskKubernetes, volume_dir
+from spec.kubernetes import (
+    ExecutorSettings,
+    InputParameterSpec,
+    LocalSourceError,
+    NameRef,
+    TaskKubernetes,
+    volume_dir,
+)
 
 CREATE_PVC, DELETE_PVC = "argostub/createpvc", "argostub/deletepvc"
 
 
 def task_kubernetes(
-    ctx: RunContext,
+    kubernetes: dict[str, ExecutorSettings],
     *,
     scope: DagScope,
     task_spec: pipeline_spec_pb2.PipelineTaskSpec,
     component: pipeline_spec_pb2.ComponentSpec,
     context: TaskContext,
+    stand_in: Callable[[InputParameterSpec], struct_pb2.Value | None] | None = None,
 ) -> TaskKubernetes | None:
-    """The task's kfp-kubernetes settings with names resolved, or None when its executor has none."""
-    settings = ctx.kubernetes.get(component.executor_label)
+    """The task's kfp-kubernetes settings with names resolved, or None when its executor has none.
+
+    `stand_in` (explain) gives the stand-in of a value not known yet, which is then used as it is."""
+    settings = kubernetes.get(component.executor_label)
     if settings is None:
         return None
-    names = {
-        ref.json_path: resolve_platform_name(
+
+    def name(ref: NameRef) -> str | None:
+        standing = stand_in(ref.spec) if stand_in is not None else None
+        if standing is not None:
+            return values.value_to_text(standing)
+        return resolve_platform_name(
             ref.spec, task_spec=task_spec, scope=scope, context=context, what=f"the name at {ref.json_path}"
         )
-        for ref in settings.name_refs()
-    }
 
     def resolve(ref: NameRef) -> object | None:
+        standing = stand_in(ref.spec) if stand_in is not None else None
+        if standing is not None:
+            return {"": values.value_to_text(standing)}  # labels not known yet
         return resolve_platform_json(ref.spec, task_spec=task_spec, scope=scope, context=context)
+
+    names = {ref.json_path: name(ref) for ref in settings.name_refs()}
 
     return TaskKubernetes.build(settings, names=names, node_selector=_node_selector(settings, resolve))
 

@@ -93,6 +93,17 @@ def _constant(value: struct_pb2.Value) -> InputParameterSpec:
     return source
 
 
+def stand_in_for(
+    source: InputParameterSpec,
+    *,
+    task_spec: pipeline_spec_pb2.PipelineTaskSpec,
+    scope: DagScope,
+    iterations: tuple[int, ...],
+) -> struct_pb2.Value | None:
+    """The stand-in of an input (or of a kfp-kubernetes name) not known yet; None when it is known."""
+    return _stand_in(source, task_spec=task_spec, scope=scope, iterations=iterations)
+
+
 def _stand_in(
     source: InputParameterSpec,
     *,

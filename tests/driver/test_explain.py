@@ -325,3 +325,29 @@ def test_required_parameters_without_values_are_explained_with_stand_ins(
     assert refused.returncode == 2
     assert "missing required parameter" in refused.stderr
     assert not (lpl_home / "ledger").exists()
+
+
+def test_explain_shows_the_kubernetes_settings_with_names_resolved_as_a_run_resolves_them(
+    compile_pipeline: Callable[[str], Path], lpl_home: Path, run_cli: RunCli, tmp_path: Path
+) -> None:
+    package = compile_pipeline("kubernetes_settings")
+    (show_env,) = explain(package, "--task", "show-env", home=lpl_home)
+    names = {item["env_var"]: item["object_name"] for item in show_env["kubernetes"]["env_from_objects"]}
+    # A parameter's value is known; an upstream output is not yet: its stand-in names the secret.
+    assert names == {
+        "USER_NAME": "user-secret",
+        "PASSWORD": "api-secret",
+        "TOKEN": "{{tasks['secret-name'].outputs.parameters['Output']}}",
+        "COLOR": "settings",
+    }
+    assert show_env["kubernetes"]["labels"] == {"tier": "gold"}
+    # From a recorded run (its secrets given), the output's value names the secret the run used.
+    for name in ("user-secret", "api-secret", "db-secret", "settings"):
+        (tmp_path / f"{name}.env").write_text("username=u\npassword=p\ntoken=t\ncolor=c\n")
+    options = [f"--secret={n}={tmp_path / n}.env" for n in ("user-secret", "api-secret", "db-secret")]
+    completed = run_cli("driver", str(package), "--run-id", RUN_ID, *options,
+                        f"--config-map=settings={tmp_path / 'settings.env'}", home=lpl_home)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    (from_run,) = explain(package, "--task", "show-env", "--from-run", RUN_ID, home=lpl_home)
+    tokens = [i["object_name"] for i in from_run["kubernetes"]["env_from_objects"] if i["env_var"] == "TOKEN"]
+    assert tokens == ["db-secret"]
