@@ -94,7 +94,9 @@ async def run_container(
             label=task_label(scope, key),
             image=container.image,
             resolved=resolved,
-            properties=properties,
+            execution_id=create_task_execution(
+                ctx, scope, key, type=EXECUTION_TYPE, state=RUNNING, properties=properties
+            ),
         )
     kubernetes = platform.task_kubernetes(
         ctx.kubernetes, scope=scope, task_spec=spec, component=component, context=context

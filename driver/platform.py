@@ -20,7 +20,7 @@ from google.protobuf import struct_pb2
 from driver.context import RunContext
 from driver.resolve import ResolvedInputs, TaskContext, resolve_platform_json, resolve_platform_name
 from driver.state import DagScope, TaskResult
-from ledger.model import COMPLETE, CONTAINER_EXECUTION, FAILED, RUNNING
+from ledger.model import COMPLETE, FAILED
 from spec import values
 from spec.errors import LplError, ResolutionError
 from spec.ir import pipeline_spec_pb2
@@ -119,13 +119,11 @@ def run_pvc_operation(
     label: str,
     image: str,
     resolved: ResolvedInputs,
-    properties: dict[str, Any],
+    execution_id: int,
 ) -> TaskResult:
-    """Create or delete the task's PVC (a directory under `<home>/volumes`) and record the execution."""
+    """Create or delete the task's PVC (a directory under `<home>/volumes`) and publish its RUNNING
+    execution."""
     started = time.time()
-    execution_id = ctx.run_ledger.create_execution(
-        type=CONTAINER_EXECUTION, state=RUNNING, properties=properties
-    )
     try:
         outputs = _create_pvc(ctx, resolved) if image == CREATE_PVC else _delete_pvc(ctx, resolved)
         state, error = COMPLETE, ""
