@@ -11,8 +11,6 @@ from ledger.store import CacheEntry
 from spec import values
 from spec.ir import pipeline_spec_pb2
 
-_TYPE_NAME = pipeline_spec_pb2.ParameterType.ParameterTypeEnum.Name
-
 
 def fingerprint(
     *,
@@ -70,7 +68,7 @@ def _cache_key(
             for name, artifact_list in executor_input.outputs.artifacts.items()
         },
         "outputParametersSpec": {
-            name: _TYPE_NAME(spec.parameter_type)
+            name: values.parameter_type_name(spec.parameter_type)
             for name, spec in component_spec.output_definitions.parameters.items()
         },
         "containerSpec": {

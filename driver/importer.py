@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from typing import Any
 
 from google.protobuf import json_format, struct_pb2
@@ -18,8 +17,8 @@ from spec import values
 from spec.errors import ResolutionError
 from spec.ir import pipeline_spec_pb2
 from spec.names import under_mount
+from spec.placeholders import INPUT_PARAMETER
 
-_PLACEHOLDER = re.compile(r"\{\{\$\.inputs\.parameters\['([^']+)'\]\}\}")
 REMOTE_SCHEMES = ("gs://", "s3://", "minio://")
 # What a URI of each scheme needs that this machine does not have.
 _SERVICES = {
@@ -53,10 +52,10 @@ def map_remote_uri(uri: str, mounts: dict[str, str]) -> str:
 
 def _fill(value: Any, parameters: dict[str, struct_pb2.Value]) -> Any:
     if isinstance(value, str):
-        whole = _PLACEHOLDER.fullmatch(value)
+        whole = INPUT_PARAMETER.fullmatch(value)
         if whole and whole.group(1) in parameters:
             return values.value_to_python(parameters[whole.group(1)])
-        return _PLACEHOLDER.sub(
+        return INPUT_PARAMETER.sub(
             lambda m: (
                 values.value_to_text(parameters[m.group(1)]) if m.group(1) in parameters else m.group(0)
             ),

@@ -12,8 +12,6 @@ from spec import documents, values
 from spec.errors import ParameterError
 from spec.ir import pipeline_spec_pb2
 
-_TYPE_NAME = pipeline_spec_pb2.ParameterType.ParameterTypeEnum.Name
-
 
 def read_params_file(path: Path) -> dict[str, Any]:
     try:
@@ -46,7 +44,7 @@ def build_root_parameters(
         spec = _declared(declared, name)
         value = values.python_to_value(raw)
         values.check_parameter_kind(
-            value, _TYPE_NAME(spec.parameter_type), name=name, null_allowed=spec.is_optional
+            value, values.parameter_type_name(spec.parameter_type), name=name, null_allowed=spec.is_optional
         )
         given[name] = value
     for item in cli:
@@ -54,7 +52,7 @@ def build_root_parameters(
         if not sep:
             raise ParameterError(f"parameter {item!r} must be NAME=VALUE", name=item)
         spec = _declared(declared, name)
-        given[name] = values.parse_cli_parameter(text, _TYPE_NAME(spec.parameter_type), name=name)
+        given[name] = values.parse_cli_parameter(text, spec.parameter_type, name=name)
     for name, spec in declared.items():
         if name in given:
             continue
@@ -65,7 +63,7 @@ def build_root_parameters(
         elif stand_in is not None:
             given[name] = stand_in(name)
         else:
-            kind = _TYPE_NAME(spec.parameter_type)
+            kind = values.parameter_type_name(spec.parameter_type)
             raise ParameterError(
                 f"missing required parameter {name!r} ({kind}): pass -p {name}=VALUE", name=name
             )
@@ -78,7 +76,7 @@ def _declared(declared: Any, name: str) -> pipeline_spec_pb2.ComponentInputsSpec
         known = ", ".join(sorted(declared)) or "none"
         raise ParameterError(f"unknown parameter {name!r}; the pipeline declares: {known}", name=name)
     spec: pipeline_spec_pb2.ComponentInputsSpec.ParameterSpec = declared[name]
-    if _TYPE_NAME(spec.parameter_type) == "TASK_FINAL_STATUS":
+    if values.parameter_type_name(spec.parameter_type) == "TASK_FINAL_STATUS":
         raise ParameterError(
             f"parameter {name!r} is a TASK_FINAL_STATUS and cannot be given at the root", name=name
         )
@@ -87,7 +85,6 @@ def _declared(declared: Any, name: str) -> pipeline_spec_pb2.ComponentInputsSpec
 
 def _check_literals(declared: Any, given: dict[str, struct_pb2.Value]) -> None:
     for name, value in given.items():
-        literals = list(getattr(declared[name], "literals", []))
-        if literals and value not in literals:
-            allowed = ", ".join(values.value_to_text(v) for v in literals)
+        allowed = values.outside_literals(value, declared[name])
+        if allowed is not None:
             raise ParameterError(f"parameter {name!r} must be one of [{allowed}]", name=name)

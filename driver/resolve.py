@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
@@ -14,11 +13,11 @@ from ledger.model import SUCCESS_STATES, Artifact
 from spec import values
 from spec.errors import ResolutionError, ValueConversionError
 from spec.ir import pipeline_spec_pb2
+from spec.placeholders import INPUT_PARAMETER, JobFacts, job_placeholders
 
 ParameterSpec: TypeAlias = pipeline_spec_pb2.ComponentInputsSpec.ParameterSpec
 TaskInputParameter: TypeAlias = pipeline_spec_pb2.TaskInputsSpec.InputParameterSpec
 TaskInputArtifact: TypeAlias = pipeline_spec_pb2.TaskInputsSpec.InputArtifactSpec
-_TYPE_NAME = pipeline_spec_pb2.ParameterType.ParameterTypeEnum.Name
 
 
 @dataclass
@@ -79,7 +78,6 @@ def resolve_inputs(
     return resolved
 
 
-_F_STRING_CHANNEL = re.compile(r"\{\{\$\.inputs\.parameters\['([^']+)'\]\}\}")
 
 
 def _fill_f_strings(resolved: ResolvedInputs, task_spec: pipeline_spec_pb2.PipelineTaskSpec) -> None:
@@ -89,7 +87,7 @@ def _fill_f_strings(resolved: ResolvedInputs, task_spec: pipeline_spec_pb2.Pipel
         if spec.WhichOneof("kind") != "runtime_value" or value is None:
             continue
         if value.WhichOneof("kind") == "string_value" and "{{$.inputs.parameters[" in value.string_value:
-            text = _F_STRING_CHANNEL.sub(
+            text = INPUT_PARAMETER.sub(
                 lambda m: _channel_text(resolved, m.group(1), whole=m.group(0)), value.string_value
             )
             resolved.parameters[name] = struct_pb2.Value(string_value=text)
@@ -180,15 +178,18 @@ def _resolve_constant(constant: struct_pb2.Value, *, context: TaskContext) -> st
         return constant
     text = constant.string_value
     run = context.run
-    exact = {
-        "{{$.pipeline_job_name}}": run.job_name,
-        "{{$.pipeline_job_resource_name}}": run.job_resource_name,
-        "{{$.pipeline_job_uuid}}": run.run_id,
-        "{{$.pipeline_task_name}}": context.task_key,
-        "{{$.pipeline_task_uuid}}": context.task_uuid or context.task_key,
-        "{{$.pipeline_job_create_time_utc}}": run.create_time,
-        "{{$.pipeline_job_schedule_time_utc}}": run.create_time,
-    }
+    exact = job_placeholders(
+        JobFacts(
+            job_name=run.job_name,
+            job_uuid=run.run_id,
+            task_name=context.task_key,
+            task_uuid=context.task_uuid or context.task_key,
+            create_time=run.create_time,
+            pipeline_root=run.pipeline_root,
+            workspace=context.workspace_path,
+            job_resource_name=run.job_resource_name,
+        )
+    )
     if text in exact:
         return struct_pb2.Value(string_value=exact[text])
     if "{{$.workspace_path}}" in text:
@@ -328,7 +329,7 @@ def _apply_defaults(
                     resolved.parameters[name] = struct_pb2.Value(null_value=struct_pb2.NULL_VALUE)
                     nulled.add(name)
             continue
-        if _TYPE_NAME(spec.parameter_type) == "TASK_CONFIG":
+        if values.parameter_type_name(spec.parameter_type) == "TASK_CONFIG":
             continue
         if not spec.HasField("default_value"):
             raise ResolutionError(
@@ -348,7 +349,7 @@ def _coerce_parameters(
             continue
         spec = definitions.parameters[name]
         try:
-            coerced = values.coerce_parameter(value, _TYPE_NAME(spec.parameter_type), name=name)
+            coerced = values.coerce_parameter(value, spec.parameter_type, name=name)
         except ValueConversionError as exc:
             raise ResolutionError(str(exc)) from exc
         _check_literals(name, coerced, spec)
@@ -356,9 +357,8 @@ def _coerce_parameters(
 
 
 def _check_literals(name: str, value: struct_pb2.Value, spec: ParameterSpec) -> None:
-    literals = list(getattr(spec, "literals", []))
-    if literals and value not in literals:
-        allowed = ", ".join(values.value_to_text(v) for v in literals)
+    allowed = values.outside_literals(value, spec)
+    if allowed is not None:
         raise ResolutionError(
             f"input parameter {name!r}: {values.value_to_text(value)!r} is not one of [{allowed}]"
         )

@@ -16,7 +16,6 @@ from spec.errors import PathEscapeError, ValueConversionError
 from spec.ir import pipeline_spec_pb2
 
 OCI = "oci://"
-_TYPE_NAME = pipeline_spec_pb2.ParameterType.ParameterTypeEnum.Name
 
 
 class OutputError(Exception):
@@ -65,7 +64,7 @@ def collect_outputs(
         if name not in collected.parameters:
             output_file = executor_input.outputs.parameters[name].output_file
             collected.parameters[name] = _read_parameter_file(
-                name, output_file, _TYPE_NAME(spec.parameter_type)
+                name, output_file, values.parameter_type_name(spec.parameter_type)
             )
     for name, artifact_list in executor_input.outputs.artifacts.items():
         if name == EXECUTOR_LOGS:

@@ -17,6 +17,8 @@ _IO = re.compile(
     r"(?:\.(uri|path|output_file|metadata)(?:\['([^']+)'\])?)?\}\}$"
 )
 _STRUCTURED = ('{"Concat"', '{"IfPresent"')
+# An input parameter named inside a string: an f-string argument, an importer's metadata.
+INPUT_PARAMETER = re.compile(r"\{\{\$\.inputs\.parameters\['([^']+)'\]\}\}")
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,19 @@ class JobFacts:
     pipeline_root: str
     workspace: str
     job_resource_name: str = ""
+
+
+def job_placeholders(job: JobFacts) -> dict[str, str]:
+    """What each job and task placeholder stands for, in a command line and in an input constant alike."""
+    return {
+        "{{$.pipeline_job_name}}": job.job_name,
+        "{{$.pipeline_job_resource_name}}": job.job_resource_name or job.job_name,
+        "{{$.pipeline_job_uuid}}": job.job_uuid,
+        "{{$.pipeline_task_name}}": job.task_name,
+        "{{$.pipeline_task_uuid}}": job.task_uuid,
+        "{{$.pipeline_job_create_time_utc}}": job.create_time,
+        "{{$.pipeline_job_schedule_time_utc}}": job.create_time,
+    }
 
 
 def add_defaults(
@@ -83,14 +98,7 @@ class Resolver:
     def _one(self, placeholder: str) -> str:
         if placeholder == "{{$}}":
             return values.render_protojson(self.executor_input)
-        simple = {
-            "{{$.pipeline_job_name}}": self.job.job_name,
-            "{{$.pipeline_job_resource_name}}": self.job.job_resource_name or self.job.job_name,
-            "{{$.pipeline_job_uuid}}": self.job.job_uuid,
-            "{{$.pipeline_task_name}}": self.job.task_name,
-            "{{$.pipeline_task_uuid}}": self.job.task_uuid,
-            "{{$.pipeline_job_create_time_utc}}": self.job.create_time,
-            "{{$.pipeline_job_schedule_time_utc}}": self.job.create_time,
+        simple = job_placeholders(self.job) | {
             "{{$.pipeline_root}}": self.job.pipeline_root,
             "{{$.workspace_path}}": self.job.workspace,
             "{{$.outputs.output_file}}": self.executor_input.outputs.output_file,

@@ -69,6 +69,14 @@ def parameter_type_name(parameter_type: str | int) -> str:
     return str(pipeline_spec_pb2.ParameterType.ParameterTypeEnum.Name(parameter_type))
 
 
+def outside_literals(value: Value, spec: pipeline_spec_pb2.ComponentInputsSpec.ParameterSpec) -> str | None:
+    """The allowed values, as text, when an input declares `literals` and `value` is not one of them."""
+    literals = list(getattr(spec, "literals", []))
+    if not literals or value in literals:
+        return None
+    return ", ".join(value_to_text(v) for v in literals)
+
+
 def kind_name(value: Value) -> str:
     """The kind of a value as the backend's messages name it: number, string, bool, list, struct, null."""
     kind = value.WhichOneof("kind")
