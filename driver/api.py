@@ -282,12 +282,15 @@ def materialize_pipeline(pipeline: Any, *, directory: Path) -> Path:
             raise PipelineInputError(f"{path}: no such pipeline file")
         return path.resolve()
     name, text = _compiled_text(pipeline)
-    directory.mkdir(parents=True, exist_ok=True)
     path = directory / name
-    if not path.exists():
-        partial = path.with_suffix(f".{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-        partial.write_text(text)
-        partial.replace(path)  # atomic: a concurrent call writing the same content never sees half a file
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            partial = path.with_suffix(f".{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+            partial.write_text(text)
+            partial.replace(path)  # atomic: a concurrent call writing the same content never sees half a file
+    except OSError as exc:
+        raise PipelineInputError(f"{path}: cannot write the compiled pipeline there ({exc})") from exc
     return path
 
 

@@ -165,6 +165,14 @@ def test_rejected_arguments_raise_pipeline_input_error_and_record_nothing(
     assert not (tmp_path / "ledger").exists() or not list((tmp_path / "ledger").rglob("*.jsonl"))
 
 
+def test_a_home_that_is_a_file_is_an_input_error(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.write_text("not a directory")
+
+    with pytest.raises(PipelineInputError, match="cannot write the compiled pipeline"):
+        run_pipeline(load_pipeline_module("api_failure").fine, home=home, echo=False)
+
+
 def test_anything_else_is_a_type_error(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match=r"@dsl\.pipeline function"):
         run_pipeline(42, home=tmp_path)
