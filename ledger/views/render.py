@@ -95,6 +95,10 @@ def _details(execution: dict[str, Any], *, indent: str) -> list[str]:
             lines.append(f"{pad}{direction}      {artifact['name']}: {artifact['type']} {artifact['uri']}")
             if artifact.get("metadata"):
                 lines.append(f"{pad}           {_mapping(artifact['metadata'])}")
+    properties = execution.get("properties") or {}
+    for key, what in (("pod_labels", "labels"), ("pod_annotations", "annotations")):
+        if properties.get(key):  # kfp-kubernetes pod metadata the task was given
+            lines.append(f"{pad}pod      {what} {_mapping(properties[key])}")
     if execution.get("cached_execution_id") is not None:
         lines.append(f"{pad}cached   from execution {execution['cached_execution_id']}")
     if execution["error"]:
