@@ -6,7 +6,10 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
+import os
+import signal
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -212,6 +215,29 @@ def test_two_concurrent_calls_with_separate_homes(
     assert {name: r.output for name, r in results.items()} == {"a": "Hello, a!", "b": "Hello, b!"}
     assert results["a"].home == (tmp_path / "a").resolve()
     assert all(any("COMPLETE" in line for line in printed) for printed in lines.values())
+
+
+def test_an_interrupt_of_the_caller_alone_stops_the_run_and_records_it(
+    compile_pipeline: Callable[[str], Path], tmp_path: Path
+) -> None:
+    # A notebook's interrupt button sends SIGINT to the kernel only, not to the driver it started.
+    release = tmp_path / "release"
+
+    def interrupt_once_holding() -> None:
+        deadline = time.monotonic() + 120
+        while not Path(f"{release}.started").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=interrupt_once_holding, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        run_pipeline(compile_pipeline("signals"), {"release": str(release)}, home=tmp_path, run_id="stopped",
+                     echo=False)
+
+    stopped = read_run("stopped", home=tmp_path)
+    assert stopped.state == "CANCELED"
+    assert stopped.task("hold").state == "CANCELED"
+    assert stopped.task("step").state == "COMPLETE"
 
 
 def _executions(result: RunResult) -> list[dict[str, Any]]:
