@@ -88,6 +88,24 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PREFIX=DIR",
         help="map a remote URI prefix (gs://bucket, s3://bucket, minio://bucket) to a local dir",
     )
+    parser.add_argument(
+        "--runner",
+        metavar="NAME",
+        help="where task attempts run: host (default: this machine) or docker (each task in its image)",
+    )
+    parser.add_argument(
+        "--runner-for",
+        action="append",
+        default=[],
+        metavar="PATTERN=NAME",
+        help="send the tasks whose key, path or image matches the glob PATTERN to runner NAME"
+        " (repeatable; the first match wins, then --runner)",
+    )
+    parser.add_argument(
+        "--ignore-accelerators",
+        action="store_true",
+        help="run tasks that request GPUs without them (default: such a task fails when none is available)",
+    )
     parser.add_argument("--workspace", type=Path, help="the run's workspace directory (kept after the run)")
     parser.add_argument("--log-format", choices=("text", "json"), default="text")
     noise = parser.add_mutually_exclusive_group()
@@ -210,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
 def _main(args: argparse.Namespace, *, early: ForkServer | None) -> int:
     from driver.run import EXIT_USAGE, RunOptions, execute
     from spec.errors import LplError, SpecErrors
+    from spec.runner_choice import parse_runner_choice
 
     try:
         if args.parallelism is not None and args.parallelism < 1:
@@ -236,6 +255,8 @@ def _main(args: argparse.Namespace, *, early: ForkServer | None) -> int:
             workspace=args.workspace,
             log_format=args.log_format,
             verbosity=args.verbosity or "normal",
+            runner=parse_runner_choice(args.runner, args.runner_for),
+            ignore_accelerators=args.ignore_accelerators,
         )
         return execute(options, early=early)
     except SpecErrors as exc:

@@ -102,7 +102,10 @@ async def run_container(
         ctx.kubernetes, scope=scope, task_spec=spec, component=component, context=context
     )
     properties |= platform.execution_properties(kubernetes)
-    _warn_ignored_settings(ctx, container)
+    runner = ctx.runner.for_task(
+        task_key=key, task_path="/".join((*scope.task_path, key)), image=container.image
+    )
+    _warn_ignored_settings(ctx, container, runner=runner)
     task_root = f"{ctx.run.run_root}/{key}/{uid}"
     task_dir = ctx.run_dir / f"{key}-{uid[:12]}"
     executor_input = build_executor_input(
@@ -162,6 +165,8 @@ async def run_container(
         kubernetes=kubernetes.to_json() if kubernetes is not None else {},
         local_sources=platform.local_sources(ctx, kubernetes),
         kfp_package=ctx.kfp_package,
+        runner=runner,
+        runner_options=ctx.runner_options,
     )
     files = TaskFiles(
         task_dir=task_dir,
@@ -227,15 +232,30 @@ def _fail_unlaunched(
     return TaskResult(task_key=key, state=FAILED, execution_id=execution_id, error=f"task {label!r}: {error}")
 
 
-def _warn_ignored_settings(ctx: RunContext, container: ContainerSpec) -> None:
+def _warn_ignored_settings(ctx: RunContext, container: ContainerSpec, *, runner: str) -> None:
+    if runner != "host":
+        return
     if container.HasField("resources"):
         ctx.warn_once(
-            "resources", "CPU, memory and accelerator settings have no local effect and are ignored"
+            "resources",
+            "CPU, memory and accelerator settings have no effect on the host runner and are ignored"
+            " (`--runner docker` applies cpu and memory limits)",
         )
     if container.image and container.image.startswith("{{"):
         ctx.warn_once(
             "image-placeholder", "an image given by a placeholder is not used: commands run on the host"
         )
+    elif container.image and not _is_lightweight_python(container):
+        ctx.warn_once(
+            "host-images",
+            f"the host runner runs container commands on this machine and ignores their images"
+            f" ({container.image!r}, ...); `--runner docker` runs each task in its image",
+        )
+
+
+def _is_lightweight_python(container: ContainerSpec) -> bool:
+    """The SDK's Python components: the host runner gives them an environment instead of their image."""
+    return any("executor_main" in part for part in (*container.command, *container.args))
 
 
 def _cache_hit(

@@ -13,6 +13,7 @@ from ledger.model import Execution
 from ledger.store import Ledger, RunLedger
 from spec.ir import pipeline_spec_pb2
 from spec.kubernetes import ExecutorSettings
+from spec.runner_choice import RunnerChoice
 
 PreviousKey = tuple[int | None, str, int | None]
 
@@ -43,6 +44,9 @@ class RunContext:
     # Launcher processes running now, so an interrupt can stop them.
     processes: set[LaunchedProcess] = field(default_factory=set)
     stopping: bool = False
+    # Which runner each task goes to (--runner, --runner-for), and the options every runner receives.
+    runner: RunnerChoice = field(default_factory=RunnerChoice)
+    runner_options: dict[str, Any] = field(default_factory=dict)
 
     def component(self, name: str) -> pipeline_spec_pb2.ComponentSpec:
         if name == "root":

@@ -38,6 +38,7 @@ from spec.errors import LedgerError, LplError, OptionError
 from spec.ir import pipeline_spec_pb2
 from spec.kubernetes import KUBERNETES, ExecutorSettings, load_kubernetes_settings
 from spec.load import LoadedPipeline, load_deployment_config, load_pipeline
+from spec.runner_choice import RunnerChoice
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -61,6 +62,8 @@ class RunOptions:
     workspace: Path | None = None
     log_format: str = "text"
     verbosity: str = "normal"  # quiet | normal | verbose (driver/console.py VERBOSITIES)
+    runner: RunnerChoice = field(default_factory=RunnerChoice)
+    ignore_accelerators: bool = False
 
 
 @dataclass(frozen=True)
@@ -283,6 +286,8 @@ def _run_recorded(
         local_sources={"secret": dict(options.secrets), "config map": dict(options.config_maps)},
         kfp_package=options.kfp_package,
         previous=run_ledger.view().by_place() if options.resume else {},
+        runner=options.runner,
+        runner_options={"ignore_accelerators": options.ignore_accelerators},
     )
     verb = "resuming" if options.resume else "started"
     console.event(

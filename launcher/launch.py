@@ -3,40 +3,32 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from launcher import process_tree
 from launcher.echo import OutputStream
-from launcher.environment import ensure_environment
-from launcher.kubernetes_host import host_environment
+from launcher.lifetime import die_with_parent
 from launcher.needs import diagnose
 from launcher.outputs import OutputError, collect_outputs
 from ledger.model import CANCELED, COMPLETE, FAILED, RUNNING
 from ledger.store import CacheEntry, Ledger, RunLedger
 from spec.contracts import EXECUTOR_LOGS, TaskFiles
 from spec.errors import LplError
-from spec.task_plan import plan_task
+from launcher.runners import Attempt, Mount, Runner, Started, runner_named
+from spec.task_plan import TaskPlan, plan_task
 
-_PR_SET_PDEATHSIG = 1
+__all__ = ["EXIT_INTERRUPTED", "die_with_parent", "launch"]
 EXIT_INTERRUPTED = 130
-KILL_GRACE_SECONDS = 5.0
-# After the main process ended and its tree was killed, how long its output may take to drain.
+# After the component ended (and what it left behind was stopped), how long its output may take to drain.
 OUTPUT_DRAIN_SECONDS = 2.0
-
-
-def die_with_parent(sig: int = signal.SIGTERM) -> None:
-    """Ask Linux to signal this process when its parent dies, so nothing outlives a killed driver."""
-    with contextlib.suppress(OSError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, sig)
 
 
 @dataclass
@@ -52,36 +44,24 @@ class Outcome:
 
 
 class _Interrupt:
-    """SIGTERM/SIGINT while the component runs: stop its whole process tree, record CANCELED."""
+    """SIGTERM/SIGINT while the component runs: stop it (its runner knows how), record CANCELED."""
 
     def __init__(self) -> None:
         self.requested = False
-        self.child: subprocess.Popen[bytes] | None = None
+        self.started: Started | None = None
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._handle)
 
     def _handle(self, signum: int, frame: Any) -> None:
         self.requested = True
-        self._stop_child()
+        if self.started is not None:
+            self.started.stop()
 
-    def adopt(self, child: subprocess.Popen[bytes]) -> None:
+    def adopt(self, started: Started) -> None:
         """Track the component; a signal that came before it could be tracked stops it now."""
-        self.child = child
+        self.started = started
         if self.requested:
-            self._stop_child()
-
-    def _stop_child(self) -> None:
-        # The whole tree, even when the main process is gone: what it left behind is stopped too.
-        if self.child is not None:
-            process_tree.signal_tree(group=self.child.pid, root=os.getpid(), signum=signal.SIGTERM)
-            # A component that ignores SIGTERM must not hold its launcher (and the run) forever.
-            timer = threading.Timer(KILL_GRACE_SECONDS, self._kill_child)
-            timer.daemon = True
-            timer.start()
-
-    def _kill_child(self) -> None:
-        if self.child is not None:
-            process_tree.signal_tree(group=self.child.pid, root=os.getpid(), signum=signal.SIGKILL)
+            started.stop()
 
 
 def launch(
@@ -115,7 +95,7 @@ def launch(
         if attempt:
             log.write(f"---- attempt {attempt + 1} ----\n".encode())
         try:
-            outcome = _execute(files, log=log, interrupt=interrupt)
+            outcome = _execute(files, home=home, log=log, interrupt=interrupt)
         except (LplError, OutputError, OSError, ValueError) as exc:
             outcome = Outcome(state=FAILED, error=str(exc), ran=False)
             log.write(f"[launcher] {exc}\n".encode())
@@ -133,7 +113,7 @@ def launch(
     return EXIT_INTERRUPTED if outcome.state == CANCELED else 1
 
 
-def _execute(files: TaskFiles, *, log: BinaryIO, interrupt: _Interrupt) -> Outcome:
+def _execute(files: TaskFiles, *, home: Path, log: BinaryIO, interrupt: _Interrupt) -> Outcome:
     _prepare_output_folders(files)
     plan = plan_task(
         files.executor_input,
@@ -142,28 +122,15 @@ def _execute(files: TaskFiles, *, log: BinaryIO, interrupt: _Interrupt) -> Outco
         job=files.task.job_facts(),
         kfp_package=files.task.kfp_package,
     )
-    env = dict(os.environ) | plan.variables | host_environment(files.task)
-    if plan.python is not None:
-        build_log: list[str] = []
-        try:
-            env_dir = ensure_environment(plan.python, log=build_log)
-        finally:  # a failed build's output is what the user needs to read
-            log.write("".join(line + "\n" for line in build_log).encode())
-        env["PATH"] = f"{env_dir / 'bin'}{os.pathsep}{env.get('PATH', '')}"
-        env["VIRTUAL_ENV"] = str(env_dir)
-        env.pop("PYTHONHOME", None)
-        # The env is built without bytecode (compiling all of numpy costs over a second); each module's
-        # bytecode is written into the cached env the first time a component imports it.
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env["PYTHONUNBUFFERED"] = "1"
-    argv = plan.argv
     stream = OutputStream(
         log=log,
         console=sys.stdout.buffer,
         label=files.task.label,
         mode=files.task.console,
     )
-    exit_code = _run_process(argv, env=env, cwd=files.task_dir, stream=stream, interrupt=interrupt)
+    attempt = _attempt(files, plan, home=home)
+    exit_code = run_attempt(runner_named(files.task.runner), attempt, stream=stream, interrupt=interrupt)
+    argv = list(attempt.program)
     if exit_code != 0:
         return Outcome(
             state=FAILED,
@@ -198,45 +165,50 @@ def _prepare_output_folders(files: TaskFiles) -> None:
         Path(files.task.workspace).mkdir(parents=True, exist_ok=True)
 
 
-def _child_setup() -> None:
-    die_with_parent(signal.SIGKILL)
+def _attempt(files: TaskFiles, plan: TaskPlan, *, home: Path) -> Attempt:
+    """What the runner needs: the run's directories are mounted at their own paths, so URIs and paths are
+    the same under every runner."""
+    task = files.task
+    directories = [task.pipeline_root, str(files.task_dir)]
+    if task.workspace:
+        directories.append(task.workspace)
+    return Attempt(
+        command=tuple(plan.command),
+        args=tuple(plan.args),
+        env=plan.variables,
+        cwd=files.task_dir,
+        python=plan.python,
+        image=plan.image,
+        mounts=tuple(Mount(source=path, target=path) for path in directories),
+        resources=plan.resources,
+        label=task.label,
+        labels={"run_id": task.run_id, "execution_id": str(task.execution_id), "task": task.label},
+        options=task.runner_options,
+        task=task,
+        home=home.resolve(),
+    )
 
 
-def _run_process(
-    argv: list[str], *, env: dict[str, str], cwd: Path, stream: OutputStream, interrupt: _Interrupt
-) -> int:
-    """Run the component, streaming its combined output through `stream` (the log, and the console)."""
+def run_attempt(runner: Runner, attempt: Attempt, *, stream: OutputStream, interrupt: _Interrupt) -> int:
+    """Prepare and start the attempt, streaming its combined output through `stream` (log and console)."""
+    prepared = runner.prepare(attempt, log=stream.log)
     if interrupt.requested:  # stopped while the environment was prepared: start nothing
         return EXIT_INTERRUPTED
-    try:
-        child = subprocess.Popen(
-            argv,
-            env=env,
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=_child_setup,
-        )
-    except OSError as exc:
-        raise OutputError(f"cannot start {argv[0]!r}: {exc.strerror}") from exc
-    interrupt.adopt(child)
-    assert child.stdout is not None
-    # Output is read on its own thread: background processes may hold the pipe open after the main one.
-    reader = threading.Thread(target=_stream_output, args=(child.stdout, stream), daemon=True)
+    started = runner.start(prepared)
+    interrupt.adopt(started)
+    # Output is read on its own thread: what the component left behind may hold its output open after
+    # it ended; the runner stops that when the component ends, and the output gets a moment to drain.
+    reader = threading.Thread(target=_stream_output, args=(started.output(), stream), daemon=True)
     reader.start()
-    code = child.wait()
-    # The task ends when its main process ends: what it left running is killed now, as in a pod.
-    process_tree.kill_tree(group=child.pid, root=os.getpid())
+    code = started.wait()
     reader.join(timeout=OUTPUT_DRAIN_SECONDS)
     stream.close()
     return code
 
 
-def _stream_output(output: BinaryIO, stream: OutputStream) -> None:
+def _stream_output(lines: Iterator[bytes], stream: OutputStream) -> None:
     with contextlib.suppress(ValueError, OSError):  # the pipe or the log closed under a stuck reader
-        for line in output:
+        for line in lines:
             stream.write_line(line)
 
 

@@ -71,6 +71,9 @@ class LauncherTask:
     # Local sources of the secrets and config maps the task reads: {"secret": {name: path}, ...}.
     local_sources: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
     kfp_package: str = ""  # replaces a lightweight component's kfp pin (`--kfp-package`)
+    runner: str = "host"  # where the attempt runs (spec/runner_choice.py: --runner, --runner-for)
+    # Runner settings from the driver's options ({"ignore_accelerators": bool, ...}; docs/runners.md).
+    runner_options: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

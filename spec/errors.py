@@ -12,6 +12,7 @@
     ├── ResolutionError           a task's inputs cannot be resolved; fails that task, not the driver
     ├── ValueConversionError      a value does not fit a declared parameter type
     ├── EnvironmentBuildError     a component's environment could not be built; fails that task
+    ├── RunnerError               a runner cannot start an attempt (no daemon, missing image); fails that task
     ├── PathEscapeError           a path that would leave the directory it must stay in
     └── ContractError             a record between processes (task file, fork request) its reader cannot use
 
@@ -114,6 +115,10 @@ class ValueConversionError(LplError):
 
 class EnvironmentBuildError(LplError):
     """A component's virtual environment could not be built; the task fails with this message."""
+
+
+class RunnerError(LplError):
+    """A runner cannot start an attempt (its engine is unreachable, its image missing); fails that task."""
 
 
 class PathEscapeError(LplError):

@@ -8,12 +8,13 @@ command line, the container's variables and the Python environment plan out. No 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from spec.command import PythonPlan, plan_python_component
 from spec.ir import pipeline_spec_pb2
 from spec.placeholders import JobFacts, Resolver, add_defaults, provided_inputs
+from spec.resources import ResourceSpec, resource_spec
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ class TaskPlan:
     args: list[str]  # the container's args, placeholders resolved
     variables: dict[str, str]  # the container's env, placeholders resolved
     python: PythonPlan | None  # a lightweight component's environment, or None: run on the host as it is
+    image: str = ""  # the container's image, placeholders resolved
+    resources: ResourceSpec = field(default_factory=ResourceSpec)  # cpu/memory limits, accelerator
 
     @property
     def argv(self) -> list[str]:
@@ -63,4 +66,6 @@ def plan_task(
         args=args,
         variables=variables,
         python=plan_python_component(command, args, kfp_package=kfp_package),
+        image=resolver.substitute(str(container.get("image", ""))),
+        resources=resource_spec(container, substitute=resolver.substitute),
     )

@@ -1,0 +1,26 @@
+"""Runners by name: `host` (the default), `docker`; another engine registers here (see base.py)."""
+
+from __future__ import annotations
+
+import importlib
+
+from launcher.runners.base import Attempt, Mount, Runner, Started
+from spec.errors import RunnerError
+
+__all__ = ["RUNNERS", "Attempt", "Mount", "Runner", "Started", "runner_named"]
+
+# name -> "module:class"; imported only when a task asks for it (the host runner must not pay for Docker).
+RUNNERS = {
+    "host": "launcher.runners.host:HostRunner",
+    "docker": "launcher.runners.docker:DockerRunner",
+}
+
+
+def runner_named(name: str) -> Runner:
+    """The runner called `name`, ready to prepare and start attempts."""
+    where = RUNNERS.get(name)
+    if where is None:
+        raise RunnerError(f"no runner {name!r}; known runners: {', '.join(sorted(RUNNERS))}")
+    module_name, _, class_name = where.partition(":")
+    runner: Runner = getattr(importlib.import_module(module_name), class_name)()
+    return runner

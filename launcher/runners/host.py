@@ -1,0 +1,101 @@
+"""The host runner (the default): the component's command runs on this machine, a lightweight Python
+component in a cached virtual environment holding exactly what its compiled preamble would install."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from launcher import process_tree
+from launcher.environment import ensure_environment
+from launcher.kubernetes_host import host_environment
+from launcher.lifetime import die_with_parent
+from launcher.runners.base import Attempt
+from spec.errors import RunnerError
+
+KILL_GRACE_SECONDS = 5.0
+
+
+class HostRunner:
+    name = "host"
+
+    def prepare(self, attempt: Attempt, *, log: BinaryIO) -> Attempt:
+        env = dict(os.environ) | dict(attempt.env)
+        if attempt.task is not None:
+            env |= host_environment(attempt.task)
+        if attempt.python is not None:
+            build_log: list[str] = []
+            try:
+                env_dir = ensure_environment(attempt.python, log=build_log)
+            finally:  # a failed build's output is what the user needs to read
+                log.write("".join(line + "\n" for line in build_log).encode())
+            env["PATH"] = f"{env_dir / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+            env["VIRTUAL_ENV"] = str(env_dir)
+            env.pop("PYTHONHOME", None)
+            # The env is built without bytecode (compiling all of numpy costs over a second); each module's
+            # bytecode is written into the cached env the first time a component imports it.
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONUNBUFFERED"] = "1"
+        return attempt.but(argv=attempt.program, python=None, env=env)
+
+    def start(self, attempt: Attempt) -> HostStarted:
+        try:
+            child = subprocess.Popen(
+                list(attempt.argv),
+                env=dict(attempt.env),
+                cwd=attempt.cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_child_setup,
+            )
+        except OSError as exc:
+            raise RunnerError(_start_failure(attempt, exc)) from exc
+        return HostStarted(child)
+
+
+def _start_failure(attempt: Attempt, exc: OSError) -> str:
+    message = f"cannot start {attempt.argv[0]!r}: {exc.strerror}"
+    if attempt.image and isinstance(exc, FileNotFoundError):
+        message += (
+            f" (the host runner does not use the task's image {attempt.image!r}; if the program exists only"
+            " there, `--runner docker` runs the task in its image)"
+        )
+    return message
+
+
+def _child_setup() -> None:
+    die_with_parent(signal.SIGKILL)
+
+
+class HostStarted:
+    """The component's process, its own session; it and whatever it starts are stopped as one tree."""
+
+    def __init__(self, child: subprocess.Popen[bytes]) -> None:
+        self.child = child
+
+    def output(self) -> Iterator[bytes]:
+        assert self.child.stdout is not None
+        yield from self.child.stdout
+
+    def wait(self) -> int:
+        code = self.child.wait()
+        # The task ends when its main process ends: what it left running is killed now, as in a pod.
+        process_tree.kill_tree(group=self.child.pid, root=os.getpid())
+        return code
+
+    def stop(self) -> None:
+        # The whole tree, even when the main process is gone: what it left behind is stopped too.
+        process_tree.signal_tree(group=self.child.pid, root=os.getpid(), signum=signal.SIGTERM)
+        # A component that ignores SIGTERM must not hold its launcher (and the run) forever.
+        timer = threading.Timer(KILL_GRACE_SECONDS, self._kill)
+        timer.daemon = True
+        timer.start()
+
+    def _kill(self) -> None:
+        process_tree.signal_tree(group=self.child.pid, root=os.getpid(), signum=signal.SIGKILL)

@@ -1,0 +1,97 @@
+"""The runner seam: the launcher drives any runner the same way (prepare, start, stream, stop, exit code)."""
+
+from __future__ import annotations
+
+import io
+import signal
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from launcher import launch
+from launcher.runners import RUNNERS, Attempt, runner_named
+from launcher.runners.fake import FakeRunner
+from launcher.runners.host import HostRunner
+from spec.command import PythonPlan
+from spec.errors import RunnerError
+from spec.runner_choice import KNOWN_RUNNERS
+
+
+@pytest.fixture(autouse=True)
+def _keep_signal_handlers() -> Iterator[None]:
+    """The launcher's interrupt handling installs SIGINT/SIGTERM handlers; give pytest its own back."""
+    saved = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for signum, handler in saved.items():
+        signal.signal(signum, handler)
+
+
+def _attempt(tmp_path: Path, *argv: str, image: str = "") -> Attempt:
+    return Attempt(argv=argv, env={"GREETING": "hi"}, cwd=tmp_path, python=None, image=image, label="t")
+
+
+def test_every_runner_the_driver_may_choose_is_registered_in_the_launcher() -> None:
+    assert set(KNOWN_RUNNERS) == set(RUNNERS)
+
+
+def test_an_unknown_runner_is_refused_by_name() -> None:
+    with pytest.raises(RunnerError, match="no runner 'warp'"):
+        runner_named("warp")
+
+
+def test_the_launcher_streams_a_runners_output_to_the_log_and_returns_its_exit_code(
+    tmp_path: Path, capfdbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    runner = FakeRunner(lambda attempt: ([b"one\n", b"two"], 3))
+    log = io.BytesIO()
+    code = launch.run_attempt(runner, _attempt(tmp_path, "prog"), log=log, interrupt=launch._Interrupt())
+    assert code == 3
+    assert log.getvalue() == b"one\ntwo"
+    assert capfdbinary.readouterr().out == b"[t] one\n[t] two\n"
+
+
+def test_prepare_hands_the_program_after_a_lightweight_components_preamble(tmp_path: Path) -> None:
+    plan = PythonPlan(installs=(("kfp==2.17.3",),), program=("python3", "-m", "kfp.dsl.executor_main"))
+    attempt = _attempt(tmp_path, "sh", "-c", "pip install kfp && \"$0\" \"$@\"", "python3").but(python=plan)
+    runner = FakeRunner()
+    launch.run_attempt(runner, attempt, log=io.BytesIO(), interrupt=launch._Interrupt())
+    assert runner.prepared[0].argv[0] == "sh"  # the runner receives the compiled command whole
+    assert runner.started[0].attempt.argv == plan.program
+
+
+def test_an_interrupt_during_prepare_starts_nothing(tmp_path: Path) -> None:
+    runner = FakeRunner()
+    interrupt = launch._Interrupt()
+    interrupt.requested = True
+    code = launch.run_attempt(runner, _attempt(tmp_path, "prog"), log=io.BytesIO(), interrupt=interrupt)
+    assert code == launch.EXIT_INTERRUPTED
+    assert runner.started == []
+
+
+def test_a_signal_stops_the_running_attempt(tmp_path: Path) -> None:
+    runner = FakeRunner(hold=True)
+    interrupt = launch._Interrupt()
+    timer = threading.Timer(0.2, signal.raise_signal, args=(signal.SIGINT,))
+    timer.start()
+    code = launch.run_attempt(runner, _attempt(tmp_path, "prog"), log=io.BytesIO(), interrupt=interrupt)
+    assert interrupt.requested
+    assert code == 143
+
+
+def test_host_runner_passes_the_task_variables_and_runs_in_the_task_dir(tmp_path: Path) -> None:
+    runner = HostRunner()
+    prepared = runner.prepare(_attempt(tmp_path, "sh", "-c", "echo $GREETING; pwd"), log=io.BytesIO())
+    started = runner.start(prepared)
+    assert b"".join(started.output()) == f"hi\n{tmp_path}\n".encode()
+    assert started.wait() == 0
+
+
+def test_host_runner_names_the_docker_runner_when_a_program_may_exist_only_in_the_image(
+    tmp_path: Path,
+) -> None:
+    runner = HostRunner()
+    prepared = runner.prepare(_attempt(tmp_path, "acme-tool", image="acme/tools:1"), log=io.BytesIO())
+    with pytest.raises(RunnerError, match=r"cannot start 'acme-tool'.*--runner docker"):
+        runner.start(prepared)
