@@ -18,11 +18,11 @@ from launcher.echo import OutputStream
 from launcher.lifetime import die_with_parent
 from launcher.needs import diagnose
 from launcher.outputs import OutputError, collect_outputs
+from launcher.runners import Attempt, Mount, Runner, Started, runner_named
 from ledger.model import CANCELED, COMPLETE, FAILED, RUNNING
 from ledger.store import CacheEntry, Ledger, RunLedger
 from spec.contracts import EXECUTOR_LOGS, TaskFiles
 from spec.errors import LplError
-from launcher.runners import Attempt, Mount, Runner, Started, runner_named
 from spec.task_plan import TaskPlan, plan_task
 
 __all__ = ["EXIT_INTERRUPTED", "die_with_parent", "launch"]

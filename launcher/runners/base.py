@@ -38,7 +38,8 @@ class Mount:
 class Attempt:
     """One attempt of one container task, as a runner needs it: nothing here is specific to an engine."""
 
-    argv: tuple[str, ...]  # the compiled command and args, placeholders resolved (preamble included)
+    command: tuple[str, ...]  # the compiled command (the image's entrypoint when empty), resolved
+    args: tuple[str, ...]  # the compiled args, resolved
     env: Mapping[str, str]  # the task's own variables (the container spec's env), not the launcher's
     cwd: Path  # the task directory
     python: PythonPlan | None  # a lightweight component: its install lines and the program after them
@@ -50,6 +51,11 @@ class Attempt:
     options: Mapping[str, Any] = field(default_factory=dict)  # runner settings, from the task contract
     task: LauncherTask | None = None  # the task contract (kfp-kubernetes settings, local sources, run facts)
     home: Path | None = None  # the home (`<home>/volumes/<name>` holds PVCs)
+
+    @property
+    def argv(self) -> tuple[str, ...]:
+        """The command line as compiled (a lightweight component's preamble included)."""
+        return (*self.command, *self.args)
 
     @property
     def program(self) -> tuple[str, ...]:

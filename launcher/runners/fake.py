@@ -23,7 +23,7 @@ class FakeRunner:
 
     def prepare(self, attempt: Attempt, *, log: BinaryIO) -> Attempt:
         self.prepared.append(attempt)
-        return attempt.but(argv=attempt.program, python=None)
+        return attempt.but(command=attempt.program, args=(), python=None)
 
     def start(self, attempt: Attempt) -> FakeStarted:
         lines, code = self.script(attempt)

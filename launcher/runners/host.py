@@ -40,7 +40,7 @@ class HostRunner:
             # bytecode is written into the cached env the first time a component imports it.
             env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONUNBUFFERED"] = "1"
-        return attempt.but(argv=attempt.program, python=None, env=env)
+        return attempt.but(command=attempt.program, args=(), python=None, env=env)
 
     def start(self, attempt: Attempt) -> HostStarted:
         try:

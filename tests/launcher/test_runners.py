@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from launcher import launch
+from launcher.echo import OutputStream
 from launcher.runners import RUNNERS, Attempt, runner_named
 from launcher.runners.fake import FakeRunner
 from launcher.runners.host import HostRunner
@@ -28,8 +30,20 @@ def _keep_signal_handlers() -> Iterator[None]:
         signal.signal(signum, handler)
 
 
+def _stream(log: io.BytesIO | None = None) -> OutputStream:
+    return OutputStream(log=log or io.BytesIO(), console=sys.stdout.buffer, label="t")
+
+
 def _attempt(tmp_path: Path, *argv: str, image: str = "") -> Attempt:
-    return Attempt(argv=argv, env={"GREETING": "hi"}, cwd=tmp_path, python=None, image=image, label="t")
+    return Attempt(
+        command=argv[:1],
+        args=argv[1:],
+        env={"GREETING": "hi"},
+        cwd=tmp_path,
+        python=None,
+        image=image,
+        label="t",
+    )
 
 
 def test_every_runner_the_driver_may_choose_is_registered_in_the_launcher() -> None:
@@ -46,7 +60,9 @@ def test_the_launcher_streams_a_runners_output_to_the_log_and_returns_its_exit_c
 ) -> None:
     runner = FakeRunner(lambda attempt: ([b"one\n", b"two"], 3))
     log = io.BytesIO()
-    code = launch.run_attempt(runner, _attempt(tmp_path, "prog"), log=log, interrupt=launch._Interrupt())
+    code = launch.run_attempt(
+        runner, _attempt(tmp_path, "prog"), stream=_stream(log), interrupt=launch._Interrupt()
+    )
     assert code == 3
     assert log.getvalue() == b"one\ntwo"
     assert capfdbinary.readouterr().out == b"[t] one\n[t] two\n"
@@ -54,9 +70,9 @@ def test_the_launcher_streams_a_runners_output_to_the_log_and_returns_its_exit_c
 
 def test_prepare_hands_the_program_after_a_lightweight_components_preamble(tmp_path: Path) -> None:
     plan = PythonPlan(installs=(("kfp==2.17.3",),), program=("python3", "-m", "kfp.dsl.executor_main"))
-    attempt = _attempt(tmp_path, "sh", "-c", "pip install kfp && \"$0\" \"$@\"", "python3").but(python=plan)
+    attempt = _attempt(tmp_path, "sh", "-c", 'pip install kfp && "$0" "$@"', "python3").but(python=plan)
     runner = FakeRunner()
-    launch.run_attempt(runner, attempt, log=io.BytesIO(), interrupt=launch._Interrupt())
+    launch.run_attempt(runner, attempt, stream=_stream(), interrupt=launch._Interrupt())
     assert runner.prepared[0].argv[0] == "sh"  # the runner receives the compiled command whole
     assert runner.started[0].attempt.argv == plan.program
 
@@ -65,7 +81,7 @@ def test_an_interrupt_during_prepare_starts_nothing(tmp_path: Path) -> None:
     runner = FakeRunner()
     interrupt = launch._Interrupt()
     interrupt.requested = True
-    code = launch.run_attempt(runner, _attempt(tmp_path, "prog"), log=io.BytesIO(), interrupt=interrupt)
+    code = launch.run_attempt(runner, _attempt(tmp_path, "prog"), stream=_stream(), interrupt=interrupt)
     assert code == launch.EXIT_INTERRUPTED
     assert runner.started == []
 
@@ -75,7 +91,7 @@ def test_a_signal_stops_the_running_attempt(tmp_path: Path) -> None:
     interrupt = launch._Interrupt()
     timer = threading.Timer(0.2, signal.raise_signal, args=(signal.SIGINT,))
     timer.start()
-    code = launch.run_attempt(runner, _attempt(tmp_path, "prog"), log=io.BytesIO(), interrupt=interrupt)
+    code = launch.run_attempt(runner, _attempt(tmp_path, "prog"), stream=_stream(), interrupt=interrupt)
     assert interrupt.requested
     assert code == 143
 
