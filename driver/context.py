@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from driver.console import Console
 from driver.launchers import LaunchedProcess, Launchers

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from launcher import process_tree
+from launcher.runners import clean_after_launcher
 from spec.contracts import LaunchRequest
 from spec.errors import LplError
 
@@ -96,6 +97,8 @@ class _Server:
             launcher = pid in self.children
             if launcher:
                 self.children.discard(pid)
+                if code < 0:  # killed by a signal: what it started in an engine is still there
+                    clean_after_launcher(pid)
                 self.control.write(f"exited {pid} {code}\n")
             # A launcher that exits 0 has stopped its own tree; after anything else, look for leftovers.
             clean = clean and launcher and code == 0

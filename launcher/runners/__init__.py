@@ -7,7 +7,7 @@ import importlib
 from launcher.runners.base import Attempt, Mount, Runner, Started
 from spec.errors import RunnerError
 
-__all__ = ["RUNNERS", "Attempt", "Mount", "Runner", "Started", "runner_named"]
+__all__ = ["RUNNERS", "Attempt", "Mount", "Runner", "Started", "clean_after_launcher", "runner_named"]
 
 # name -> "module:class"; imported only when a task asks for it (the host runner must not pay for Docker).
 RUNNERS = {
@@ -24,3 +24,10 @@ def runner_named(name: str) -> Runner:
     module_name, _, class_name = where.partition(":")
     runner: Runner = getattr(importlib.import_module(module_name), class_name)()
     return runner
+
+
+def clean_after_launcher(pid: int) -> None:
+    """Launcher `pid` died without cleaning up (SIGKILL): remove what it started in an engine."""
+    from launcher.runners.docker_guard import remove_containers_of
+
+    remove_containers_of(pid)

@@ -24,7 +24,7 @@ from typing import Any, BinaryIO
 
 from launcher.kubernetes_host import pod_facts
 from launcher.runners.base import Attempt
-from launcher.runners.docker_guard import LABEL_PREFIX, Watchdog, launcher_labels, reap_orphans
+from launcher.runners.docker_guard import LABEL_PREFIX, launcher_labels, reap_orphans
 from launcher.runners.docker_images import Progress, ensure_image, python_image
 from spec.errors import RunnerError
 from spec.kubernetes import LocalSourceError, TaskKubernetes, VolumeMount, object_values, task_env, volume_dir
@@ -53,7 +53,6 @@ class DockerRunner:
 
     def __init__(self) -> None:
         self._client: Any = None
-        self.watchdog = Watchdog()
         self._scratch: list[str] = []  # private directories this attempt's mounts need (secret files)
 
     @property
@@ -73,14 +72,13 @@ class DockerRunner:
         )
         if attempt.python is None or not _has_preamble(attempt):
             return attempt
-        tag = python_image(self.client, base, attempt.python, progress=progress, watchdog=self.watchdog)
+        tag = python_image(self.client, base, attempt.python, progress=progress)
         return attempt.but(image=tag, command=attempt.python.program, args=(), python=None)
 
     def start(self, attempt: Attempt) -> DockerStarted:
         import docker.errors
 
         config = self.container_config(attempt)
-        self.watchdog.ensure()
         try:
             container = self.client.containers.create(**config)
             container.start()

@@ -1,18 +1,16 @@
-"""No container outlives its launcher: every container carries its launcher's identity in labels, a
-watchdog removes them the moment the launcher dies (even by SIGKILL), and each Docker runner removes what
-dead launchers left behind before it starts anything.
+"""No container outlives its launcher: every container carries its launcher's identity in labels.
 
-The watchdog is a fork of the launcher in its own session, holding the read end of a pipe whose write end
-only the launcher holds: when the launcher ends, however it ends, the read returns end-of-file and the
-watchdog removes the launcher's labelled containers. A launcher that finished removes its own containers
-first, so the watchdog then finds none.
+- A launcher that ends (or is stopped: SIGTERM, SIGINT, its driver killed) stops and removes its container.
+- A launcher killed outright (SIGKILL) cannot: the fork server, which collects every launcher, removes the
+  containers labelled with that launcher's pid as soon as it sees it die (`remove_containers_of`).
+- Should both be gone at once, the next Docker attempt on this machine removes the containers of every
+  launcher that no longer runs (`reap_orphans`) before it starts anything.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import socket
 from pathlib import Path
 from typing import Any
@@ -49,55 +47,27 @@ def reap_orphans(client: Any) -> list[str]:
     filters = {"label": f"{HOST_LABEL}={socket.gethostname()}"}
     for container in client.containers.list(all=True, filters=filters):
         if not _alive(container.labels):
-            with contextlib.suppress(Exception):  # already gone, or being removed by its watchdog
+            with contextlib.suppress(Exception):  # already gone, or being removed meanwhile
                 container.remove(force=True)
-                removed.append(container.name)
+                removed.append(str(container.name))
     return removed
 
 
-class Watchdog:
-    """Started once per launcher, before its first container exists."""
+def remove_containers_of(pid: int) -> list[str]:
+    """Remove the containers launcher `pid` (on this machine) started; called by the fork server when that
+    launcher died without removing them itself (SIGKILL). Nothing is imported or asked when no Docker
+    daemon is configured here."""
+    if not (os.environ.get("DOCKER_HOST") or Path("/var/run/docker.sock").exists()):
+        return []
+    removed = []
+    with contextlib.suppress(Exception):  # no daemon, or it went away: the next runner's reap catches up
+        import docker
 
-    def __init__(self) -> None:
-        self._write_fd: int | None = None
-
-    def ensure(self) -> None:
-        if self._write_fd is not None:
-            return
-        read_fd, write_fd = os.pipe()
-        labels = launcher_labels()
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child never returns
-            _watch(read_fd, labels)
-        os.close(read_fd)
-        self._write_fd = write_fd
-
-
-def _watch(read_fd: int, labels: dict[str, str]) -> None:
-    code = 0
-    try:
-        os.setsid()  # not in the launcher's process group: a signal to that group does not reach it
-        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(signum, signal.SIG_IGN)
-        os.closerange(3, read_fd)
-        os.closerange(read_fd + 1, 65536)
-        devnull = os.open(os.devnull, os.O_RDWR)
-        for fd in (0, 1, 2):
-            os.dup2(devnull, fd)
-        while os.read(read_fd, 1):
-            pass
-        _remove_labelled(labels)
-    except BaseException:
-        code = 1
-    os._exit(code)
-
-
-def _remove_labelled(labels: dict[str, str]) -> None:
-    import docker
-
-    client = docker.from_env()
-    selector: list[str] = [f"{key}={value}" for key, value in labels.items()]
-    filters: dict[str, str | list[str] | bool] = {"label": selector}
-    for container in client.containers.list(all=True, filters=filters):
-        with contextlib.suppress(Exception):
-            container.remove(force=True)
+        client = docker.from_env(timeout=10)
+        selector = [f"{HOST_LABEL}={socket.gethostname()}", f"{PID_LABEL}={pid}"]
+        filters: dict[str, str | list[str] | bool] = {"label": selector}
+        for container in client.containers.list(all=True, filters=filters):
+            if not _alive(container.labels):  # not a newer process that took the same pid
+                container.remove(force=True)
+                removed.append(str(container.name))
+    return removed

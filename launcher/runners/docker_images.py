@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from launcher.runners.docker_guard import Watchdog, launcher_labels
+from launcher.runners.docker_guard import launcher_labels
 from spec.command import PythonPlan, environment_root
 from spec.errors import EnvironmentBuildError, RunnerError
 
@@ -127,7 +127,7 @@ class Progress:
 # --- lightweight Python components: the preamble run once per (image, install lines) -----------------
 
 
-def python_image(client: Any, base: Any, plan: PythonPlan, *, progress: Progress, watchdog: Watchdog) -> str:
+def python_image(client: Any, base: Any, plan: PythonPlan, *, progress: Progress) -> str:
     """The tag of `base` with `plan`'s install lines run in it, built under a lock the first time."""
     key = hashlib.sha256(json.dumps([base.id, plan.installs]).encode()).hexdigest()[:24]
     tag = f"{ENV_REPOSITORY}:{key}"
@@ -139,7 +139,7 @@ def python_image(client: Any, base: Any, plan: PythonPlan, *, progress: Progress
         fcntl.flock(lock, fcntl.LOCK_EX)
         if _local_image(client, tag) is None:
             progress.line(f"installing the component's packages into {tag} (once per image and packages)")
-            _build(client, base, plan, tag=tag, progress=progress, watchdog=watchdog)
+            _build(client, base, plan, tag=tag, progress=progress)
     return tag
 
 
@@ -152,12 +152,9 @@ def install_script(plan: PythonPlan) -> str:
     return _ENSURE_PIP + " && ".join(lines) + "\n"
 
 
-def _build(
-    client: Any, base: Any, plan: PythonPlan, *, tag: str, progress: Progress, watchdog: Watchdog
-) -> None:
+def _build(client: Any, base: Any, plan: PythonPlan, *, tag: str, progress: Progress) -> None:
     with tempfile.TemporaryDirectory(prefix="lpl-pip-") as scratch:
         environment, mounts = package_index_settings(Path(scratch))
-        watchdog.ensure()
         container = client.containers.create(
             base.id,
             entrypoint=["sh", "-c", install_script(plan)],
