@@ -134,7 +134,7 @@ def _execute(files: TaskFiles, *, home: Path, log: BinaryIO, interrupt: _Interru
     if exit_code != 0:
         return Outcome(
             state=FAILED,
-            error=_failure_message(files.log_path, exit_code),
+            error=_failure_message(files.log_path, exit_code) + _image_hint(files, attempt, exit_code),
             exit_code=exit_code,
             ran=True,
             command=argv,
@@ -210,6 +210,27 @@ def _stream_output(lines: Iterator[bytes], stream: OutputStream) -> None:
     with contextlib.suppress(ValueError, OSError):  # the pipe or the log closed under a stuck reader
         for line in lines:
             stream.write_line(line)
+
+
+def _image_hint(files: TaskFiles, attempt: Attempt, exit_code: int) -> str:
+    """On the host runner, a failure that looks like something only the task's image has: say so."""
+    if files.task.runner != "host" or not attempt.image or attempt.image.startswith("python:"):
+        return ""
+    missing_program = exit_code in (126, 127)  # a shell's "not found" / "cannot execute"
+    missing_module = attempt.python is not None and "ModuleNotFoundError" in _log_text(files.log_path)
+    if not (missing_program or missing_module):
+        return ""
+    return (
+        f" (the host runner does not use the task's image {attempt.image!r}; if what is missing exists"
+        " only there, `--runner docker` runs the task in its image)"
+    )
+
+
+def _log_text(log_path: Path) -> str:
+    try:
+        return log_path.read_text(errors="replace")
+    except OSError:
+        return ""
 
 
 def _failure_message(log_path: Path, exit_code: int) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli import REPO_ROOT
+from tests.e2e.docker_support import docker_client  # noqa: F401 (a fixture of the --runner docker tests)
 
 SEED_SOURCE = REPO_ROOT / "examples" / "seed" / "make_pipeline.py"
 OLD_KFP = "kfp==2.4.0"
