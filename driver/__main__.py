@@ -6,10 +6,11 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from driver.launchers import ForkServer
+    from spec.runner_choice import RunnerChoice
 
 # Our own modules are imported by every driver and launcher process: keep their bytecode even where
 # PYTHONDONTWRITEBYTECODE is set, or each process compiles them from source again (~30 ms).
@@ -102,6 +103,11 @@ def _parser() -> argparse.ArgumentParser:
         " (repeatable; the first match wins, then --runner)",
     )
     parser.add_argument(
+        "--docker-network",
+        choices=("none", "host"),
+        help="the network of --runner docker containers (default none: no network)",
+    )
+    parser.add_argument(
         "--ignore-accelerators",
         action="store_true",
         help="run tasks that request GPUs without them (default: such a task fails when none is available)",
@@ -183,6 +189,25 @@ def _kfp_package(spec: str | None) -> str:
     return str(path.resolve()) if path.exists() else spec
 
 
+def _runner_choice(args: argparse.Namespace) -> RunnerChoice | None:
+    """--runner and --runner-for, or None when neither is given (a resume keeps the run's choice)."""
+    from spec.runner_choice import parse_runner_choice
+
+    if args.runner is None and not args.runner_for:
+        return None
+    return parse_runner_choice(args.runner, args.runner_for)
+
+
+def _runner_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The runner settings given on the command line (docs/runners.md)."""
+    options: dict[str, Any] = {}
+    if args.ignore_accelerators:
+        options["ignore_accelerators"] = True
+    if args.docker_network:
+        options["docker_network"] = args.docker_network
+    return options
+
+
 def _explain(args: argparse.Namespace) -> int:
     from driver.explain import ExplainOptions, explain
     from spec.errors import OptionError
@@ -228,7 +253,6 @@ def main(argv: list[str] | None = None) -> int:
 def _main(args: argparse.Namespace, *, early: ForkServer | None) -> int:
     from driver.run import EXIT_USAGE, RunOptions, execute
     from spec.errors import LplError, SpecErrors
-    from spec.runner_choice import parse_runner_choice
 
     try:
         if args.parallelism is not None and args.parallelism < 1:
@@ -255,8 +279,8 @@ def _main(args: argparse.Namespace, *, early: ForkServer | None) -> int:
             workspace=args.workspace,
             log_format=args.log_format,
             verbosity=args.verbosity or "normal",
-            runner=parse_runner_choice(args.runner, args.runner_for),
-            ignore_accelerators=args.ignore_accelerators,
+            runner=_runner_choice(args),
+            runner_options=_runner_options(args),
         )
         return execute(options, early=early)
     except SpecErrors as exc:

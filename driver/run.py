@@ -62,8 +62,11 @@ class RunOptions:
     workspace: Path | None = None
     log_format: str = "text"
     verbosity: str = "normal"  # quiet | normal | verbose (driver/console.py VERBOSITIES)
-    runner: RunnerChoice = field(default_factory=RunnerChoice)
-    ignore_accelerators: bool = False
+    # --runner/--runner-for (None: not given: the host runner, or on --resume the run's recorded choice)
+    runner: RunnerChoice | None = None
+    # Runner settings given on the command line (ignore_accelerators, docker_network); a resume adds
+    # them to the recorded ones.
+    runner_options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -286,8 +289,8 @@ def _run_recorded(
         local_sources={"secret": dict(options.secrets), "config map": dict(options.config_maps)},
         kfp_package=options.kfp_package,
         previous=run_ledger.view().by_place() if options.resume else {},
-        runner=options.runner,
-        runner_options={"ignore_accelerators": options.ignore_accelerators},
+        runner=options.runner or RunnerChoice(),
+        runner_options=dict(options.runner_options),
     )
     verb = "resuming" if options.resume else "started"
     console.event(
@@ -348,12 +351,14 @@ def _warn_platform_settings(ctx: RunContext) -> None:
 
 def _with_recorded_sources(options: RunOptions, header: dict[str, Any]) -> RunOptions:
     """A resume takes the run's recorded secret/config map sources (those given again, or new ones, win) and
-    its kfp package unless another is given."""
+    its kfp package and runner choice unless others are given."""
     return dataclasses.replace(
         options,
         secrets={**(header.get("secrets") or {}), **options.secrets},
         config_maps={**(header.get("config_maps") or {}), **options.config_maps},
         kfp_package=options.kfp_package or str(header.get("kfp_package") or ""),
+        runner=options.runner or RunnerChoice.from_json(header.get("runner")),
+        runner_options={**(header.get("runner_options") or {}), **options.runner_options},
     )
 
 
@@ -374,6 +379,8 @@ def _header(prepared: PreparedRun, *, run_root: str, create_time: str, options: 
         "secrets": options.secrets,
         "config_maps": options.config_maps,
         "kfp_package": options.kfp_package,
+        "runner": (options.runner or RunnerChoice()).to_json(),
+        "runner_options": options.runner_options,
         "contexts": {
             "system.Pipeline": prepared.pipeline_spec.pipeline_info.name,
             "system.PipelineRun": prepared.run_id,

@@ -54,6 +54,11 @@ def _replay_parser(home: Path) -> argparse.ArgumentParser:
     parser.add_argument(
         "--iteration", type=int, metavar="N", help="which loop iteration, if the task ran in several"
     )
+    parser.add_argument(
+        "--runner", metavar="NAME", help="where to run it: host or docker (default: where it ran)"
+    )
+    parser.add_argument("--docker-network", choices=("none", "host"), help="as `python -m driver` takes it")
+    parser.add_argument("--ignore-accelerators", action="store_true", help="as `python -m driver` takes it")
     return parser
 
 
@@ -70,10 +75,24 @@ def _replay_args(argv: list[str]) -> argparse.Namespace | None:
 def _replay(args: argparse.Namespace) -> int:
     from launcher.replay import ReplayOptions, replay
     from spec.errors import LplError
+    from spec.runner_choice import parse_runner_choice
 
+    runner_options: dict[str, object] = {}
+    if args.ignore_accelerators:
+        runner_options["ignore_accelerators"] = True
+    if args.docker_network:
+        runner_options["docker_network"] = args.docker_network
     try:
+        runner = parse_runner_choice(args.runner, []).default if args.runner else None
         return replay(
-            ReplayOptions(home=args.home, run_id=args.run, task=args.task, iteration=args.iteration)
+            ReplayOptions(
+                home=args.home,
+                run_id=args.run,
+                task=args.task,
+                iteration=args.iteration,
+                runner=runner,
+                runner_options=runner_options,
+            )
         )
     except LplError as exc:
         print(f"error: {exc}", file=sys.stderr)

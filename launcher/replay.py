@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from google.protobuf import json_format
 
@@ -29,6 +30,8 @@ class ReplayOptions:
     run_id: str
     task: str
     iteration: int | None = None
+    runner: str | None = None  # None: where the original ran
+    runner_options: dict[str, Any] = field(default_factory=dict)  # added to the original's
 
 
 def replay(options: ReplayOptions) -> int:
@@ -38,6 +41,11 @@ def replay(options: ReplayOptions) -> int:
     original = find_execution(view, task=options.task, iteration=options.iteration)
     # A fresh task root and task directory: the original's outputs and log stay as they were.
     files = relocate(read_task_files(original), uid=uuid.uuid4().hex)
+    files.task = replace(
+        files.task,
+        runner=options.runner or files.task.runner,
+        runner_options={**files.task.runner_options, **options.runner_options},
+    )
     execution_id = _start_replay(
         run_ledger, original, files, input_artifacts=view.artifacts_of(original.id, "INPUT")
     )

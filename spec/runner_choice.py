@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass
+from typing import Any
 
 from spec.errors import OptionError
 
@@ -34,6 +35,17 @@ class RunnerChoice:
             if any(fnmatch.fnmatchcase(name, rule.pattern) for name in (task_key, task_path, image) if name):
                 return rule.runner
         return self.default
+
+    def to_json(self) -> dict[str, Any]:
+        return {"default": self.default, "rules": [[rule.pattern, rule.runner] for rule in self.rules]}
+
+    @classmethod
+    def from_json(cls, data: Any) -> RunnerChoice:
+        """As `to_json` wrote it (a run's header); anything else is the default choice."""
+        if not isinstance(data, dict):
+            return cls()
+        rules = tuple(RunnerRule(pattern=str(p), runner=str(r)) for p, r in data.get("rules") or [])
+        return cls(default=str(data.get("default") or DEFAULT_RUNNER), rules=rules)
 
     @property
     def names(self) -> set[str]:

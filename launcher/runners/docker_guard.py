@@ -42,14 +42,19 @@ def _alive(labels: dict[str, str]) -> bool:
 
 
 def reap_orphans(client: Any) -> list[str]:
-    """Remove the containers of launchers on this machine that no longer run; their names."""
+    """Remove the containers of launchers on this machine that no longer run; their ids."""
+    return _remove_dead(client, [f"{HOST_LABEL}={socket.gethostname()}"])
+
+
+def _remove_dead(client: Any, selector: list[str]) -> list[str]:
+    """Remove the containers matching the label selector whose launcher is gone; their ids."""
     removed = []
-    filters = {"label": f"{HOST_LABEL}={socket.gethostname()}"}
-    for container in client.containers.list(all=True, filters=filters):
-        if not _alive(container.labels):
+    # The low-level list: one call with the labels, no inspect per container to race with a removal.
+    for container in client.api.containers(all=True, filters={"label": selector}):
+        if not _alive(container.get("Labels") or {}):
             with contextlib.suppress(Exception):  # already gone, or being removed meanwhile
-                container.remove(force=True)
-                removed.append(str(container.name))
+                client.api.remove_container(container["Id"], force=True)
+                removed.append(str(container["Id"]))
     return removed
 
 
@@ -59,15 +64,11 @@ def remove_containers_of(pid: int) -> list[str]:
     daemon is configured here."""
     if not (os.environ.get("DOCKER_HOST") or Path("/var/run/docker.sock").exists()):
         return []
-    removed = []
+    removed: list[str] = []
     with contextlib.suppress(Exception):  # no daemon, or it went away: the next runner's reap catches up
         import docker
 
         client = docker.from_env(timeout=10)
-        selector = [f"{HOST_LABEL}={socket.gethostname()}", f"{PID_LABEL}={pid}"]
-        filters: dict[str, str | list[str] | bool] = {"label": selector}
-        for container in client.containers.list(all=True, filters=filters):
-            if not _alive(container.labels):  # not a newer process that took the same pid
-                container.remove(force=True)
-                removed.append(str(container.name))
+        # _alive: a newer process that took the same pid keeps its containers.
+        removed = _remove_dead(client, [f"{HOST_LABEL}={socket.gethostname()}", f"{PID_LABEL}={pid}"])
     return removed

@@ -40,9 +40,10 @@ def docker_client() -> Any:
     return client
 
 
-def run_containers(client: Any, run_id: str) -> list[Any]:
-    """The containers (running or not) that the launchers of run `run_id` started."""
-    return list(client.containers.list(all=True, filters={"label": f"{RUN_LABEL}={run_id}"}))
+def run_containers(client: Any, run_id: str) -> list[dict[str, Any]]:
+    """The containers (running or not) that the launchers of run `run_id` started, as the Engine API lists
+    them (`Id`, `State`, `Labels`, ...): one call, no race with a container removed meanwhile."""
+    return list(client.api.containers(all=True, filters={"label": f"{RUN_LABEL}={run_id}"}))
 
 
 def wait_for(condition: Callable[[], bool], *, timeout: float, what: str) -> float:

@@ -34,6 +34,6 @@ def sleeper(marker: str, seconds: int):
 
 
 @dsl.pipeline(name="docker-lifecycle")
-def pipeline(marker: str, seconds: int = 60):
+def pipeline(marker: str, seconds: int = 1):
     greet(name="world")
     sleeper(marker=marker, seconds=seconds).set_caching_options(False)
