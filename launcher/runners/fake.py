@@ -43,7 +43,7 @@ class FakeStarted:
 
     def output(self) -> Iterator[bytes]:
         yield from self.lines
-        self.stopped.wait()
+        self._wait_stopped()
 
     def stop(self) -> None:
         if not self.stopped.is_set():
@@ -51,5 +51,11 @@ class FakeStarted:
             self.stopped.set()
 
     def wait(self) -> int:
-        self.stopped.wait()
+        self._wait_stopped()
         return self.code
+
+    def _wait_stopped(self) -> None:
+        # In slices: the launcher's signal handler runs in the main thread, which an Event.wait() without a
+        # timeout would block (a real runner waits in a system call that a signal interrupts).
+        while not self.stopped.wait(0.05):
+            pass
