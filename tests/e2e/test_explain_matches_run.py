@@ -29,6 +29,7 @@ PIPELINES = sorted(path.stem for path in PIPELINES_DIR.glob("*.py") if path.stem
 NOTHING_LAUNCHED = {
     "condition_errors": "its condition cannot be evaluated, so its tasks fail before launch",
     "pvc_mount": "a PVC mount cannot be made on the host runner: the task fails before launch",
+    "docker_volumes": "its tasks mount a PVC or a secret volume: on the host runner they fail before launch",
 }
 # kfp writes a workspace only to YAML (`platforms`).
 YAML_ONLY = {"workspace"}
