@@ -87,17 +87,19 @@ def test_installs_beside_another_kfp_and_runs_from_a_project_with_a_spec_py(
     (project / "spec.py").write_text('SUFFIX = "!"\n')
     (project / "test_project.py").write_text(PROJECT_TEST)
 
-    installed = _run([python, "-c", "import kfp, driver.api; print(kfp.__version__, driver.api.__file__)"],
-                     cwd=tmp_path)
+    probe = ("import importlib.util, kfp, driver.api;"
+             " print(kfp.__version__, driver.api.__file__, importlib.util.find_spec('ray') is None)")
+    installed = _run([python, "-c", probe], cwd=tmp_path)
     tested = _run([python, "-m", "pytest", "-p", "no:cacheprovider", "-q", "test_project.py"], cwd=project)
     home = project / "home"
     through_lpl = _run([lpl, "run", "pipeline.yaml", "--home", home, "-p", "text=hi"], cwd=project)
     through_module = _run([python, "-m", "driver", "pipeline.yaml", "--home", home], cwd=project)
     listed = _run([python, "-m", "ledger", "--home", home, "runs", "--json"], cwd=project)
 
-    version, location = installed.stdout.split()
+    version, location, no_ray = installed.stdout.split()
     assert version == "2.14.6"
     assert "site-packages" in location  # the installed copy, not this checkout
+    assert no_ray == "True"  # extras such as ray stay out of the default install
     assert tested.returncode == 0, tested.stdout + tested.stderr
     assert "2 passed" in tested.stdout
     assert through_lpl.returncode == 0, through_lpl.stdout + through_lpl.stderr
