@@ -168,6 +168,18 @@ def test_rejected_arguments_raise_pipeline_input_error_and_record_nothing(
     assert not (tmp_path / "ledger").exists() or not list((tmp_path / "ledger").rglob("*.jsonl"))
 
 
+def test_the_runner_option_reaches_the_driver(
+    compile_pipeline: Callable[[str], Path], tmp_path: Path
+) -> None:
+    compiled = compile_pipeline("hello")
+
+    on_host = run_pipeline(compiled, home=tmp_path, runner="host", echo=False)
+    with pytest.raises(PipelineInputError, match="nowhere"):
+        run_pipeline(compiled, home=tmp_path, runner="nowhere", echo=False)
+
+    assert on_host.succeeded
+
+
 def test_a_home_that_is_a_file_is_an_input_error(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.write_text("not a directory")

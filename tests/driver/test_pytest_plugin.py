@@ -52,7 +52,8 @@ def test_the_lpl_fixture_in_a_users_test_file(tmp_path: Path) -> None:
     homes = tmp_path / "homes"
 
     completed = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--lpl-home", str(homes), "test_user.py"],
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--lpl-home", str(homes),
+         "--lpl-runner", "host", "test_user.py"],
         cwd=project, capture_output=True, text=True, timeout=600, check=False,
     )
     output = completed.stdout + completed.stderr
