@@ -8,7 +8,7 @@ import os
 from typing import Any
 
 from ledger.store import CacheEntry
-from spec import values
+from spec import protojson, values
 from spec.ir import pipeline_spec_pb2
 
 
@@ -41,7 +41,7 @@ def definition_fingerprint(
     """What `--resume` compares to keep a completed task: its inputs, command (the component's code is in
     it) and task spec, whatever the cache settings; unlike the cache key, a custom key does not hide them."""
     key = _cache_key(executor_input=executor_input, component_spec=component_spec, container=container)
-    key["taskSpec"] = values.message_to_jsonable(task_spec)
+    key["taskSpec"] = protojson.message_to_jsonable(task_spec)
     return _sha256(key)
 
 
@@ -82,7 +82,7 @@ def _without_uri(artifact: pipeline_spec_pb2.RuntimeArtifact) -> dict[str, Any]:
     copy = pipeline_spec_pb2.RuntimeArtifact()
     copy.CopyFrom(artifact)
     copy.uri = ""
-    return values.message_to_jsonable(copy)
+    return protojson.message_to_jsonable(copy)
 
 
 def usable(entry: CacheEntry) -> bool:

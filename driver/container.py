@@ -29,7 +29,7 @@ from ledger.model import (
     TERMINAL_STATES,
     Execution,
 )
-from spec import labels, values
+from spec import labels, protojson
 from spec.contracts import LauncherTask, LaunchRequest, TaskFiles
 from spec.errors import LedgerCorrupt
 from spec.ir import pipeline_spec_pb2
@@ -111,7 +111,7 @@ async def run_container(
     executor_input = build_executor_input(
         resolved, component, task_root=task_root, parameter_dir=task_dir / "outputs"
     )
-    container_json = values.message_to_jsonable(container)
+    container_json = protojson.message_to_jsonable(container)
     definition = cache.definition_fingerprint(
         task_spec=spec, executor_input=executor_input, component_spec=component, container=container_json
     )

@@ -27,7 +27,7 @@ from ledger.model import (
     STATE_REASON,
 )
 from ledger.properties import KIND_DAG, KIND_ITERATION, KIND_LOOP, DagRecord, TaskPlace
-from spec import values
+from spec import protojson, values
 from spec.errors import ResolutionError
 from spec.ir import pipeline_spec_pb2
 
@@ -271,9 +271,9 @@ def _dag_properties(
         iteration_count=iteration_count,
     )
     return base_properties(node.scope, node.key, node.spec) | record.to_json() | {
-        "parameter_producer_task": {k: values.render_protojson(v) for k, v in outputs.parameters.items()},
+        "parameter_producer_task": {k: protojson.render_protojson(v) for k, v in outputs.parameters.items()},
         "artifact_producer_task": json.dumps(
-            {k: values.message_to_jsonable(v) for k, v in outputs.artifacts.items()}
+            {k: protojson.message_to_jsonable(v) for k, v in outputs.artifacts.items()}
         ),
     }
 

@@ -32,7 +32,7 @@ from driver.standins import (
 from driver.state import DagScope, RunInfo, TaskResult
 from driver.walk import Node, Opened, loop_items, loop_unchecked_inputs
 from ledger.model import CANCELED, FAILED, Execution, RunView
-from spec import labels, values
+from spec import labels, protojson, values
 from spec.command import ENVIRONMENT_READY, environment_dir
 from spec.ir import pipeline_spec_pb2
 from spec.kubernetes import ExecutorSettings
@@ -146,7 +146,7 @@ class ExplainHandlers:
             resolved, node.component, task_root=task_root, parameter_dir=task_dir / "outputs"
         )
         blank_stand_in_names(executor_input)
-        container_json = values.message_to_jsonable(container)
+        container_json = protojson.message_to_jsonable(container)
         plan = plan_task(
             executor_input,
             component_spec=node.component,
@@ -177,7 +177,7 @@ class ExplainHandlers:
                 pvc_names=tuple(v.name for v in kubernetes.volumes if v.kind == "pvc") if kubernetes else (),
             )
         task.entry |= {
-            "executorInput": values.message_to_jsonable(plan.executor_input),
+            "executorInput": protojson.message_to_jsonable(plan.executor_input),
             "command": plan.argv,
             "environment": _environment(plan, container_json),
             "cacheEnabled": self.cache_enabled and node.spec.caching_options.enable_cache,
@@ -408,7 +408,7 @@ def _inputs_only(resolved: ResolvedInputs) -> dict[str, Any]:
     for name, artifacts in resolved.artifacts.items():
         executor_input.inputs.artifacts[name].artifacts.extend(runtime_artifact(a) for a in artifacts)
     blank_stand_in_names(executor_input)
-    return values.message_to_jsonable(executor_input)
+    return protojson.message_to_jsonable(executor_input)
 
 
 def _environment(plan: TaskPlan, container: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from google.protobuf import struct_pb2
 
-from spec import documents, values
+from spec import coercion, documents, values
 from spec.errors import ParameterError
 from spec.ir import pipeline_spec_pb2
 
@@ -43,7 +43,7 @@ def build_root_parameters(
     for name, raw in from_file.items():
         spec = _declared(declared, name)
         value = values.python_to_value(raw)
-        values.check_parameter_kind(
+        coercion.check_parameter_kind(
             value, values.parameter_type_name(spec.parameter_type), name=name, null_allowed=spec.is_optional
         )
         given[name] = value
@@ -52,7 +52,7 @@ def build_root_parameters(
         if not sep:
             raise ParameterError(f"parameter {item!r} must be NAME=VALUE", name=item)
         spec = _declared(declared, name)
-        given[name] = values.parse_cli_parameter(text, spec.parameter_type, name=name)
+        given[name] = coercion.parse_cli_parameter(text, spec.parameter_type, name=name)
     for name, spec in declared.items():
         if name in given:
             continue

@@ -21,7 +21,7 @@ from driver.context import RunContext
 from driver.resolve import ResolvedInputs, TaskContext, resolve_platform_json, resolve_platform_name
 from driver.state import DagScope, TaskResult
 from ledger.model import COMPLETE, FAILED
-from spec import values
+from spec import protojson, values
 from spec.errors import LplError, ResolutionError
 from spec.ir import pipeline_spec_pb2
 from spec.kubernetes import (
@@ -134,7 +134,10 @@ def run_pvc_operation(
     ctx.run_ledger.publish_execution(
         execution_id,
         state=state,
-        properties={"outputs": values.message_to_jsonable(struct_pb2.Struct(fields=outputs)), "error": error},
+        properties={
+            "outputs": protojson.message_to_jsonable(struct_pb2.Struct(fields=outputs)),
+            "error": error,
+        },
         attempt=attempt,
     )
     verb = "task_finished" if state == COMPLETE else "task_failed"

@@ -10,7 +10,7 @@ from google.protobuf import struct_pb2
 from driver import condition
 from driver.state import DagScope, RunInfo, TaskResult
 from ledger.model import SUCCESS_STATES, Artifact
-from spec import values
+from spec import coercion, values
 from spec.errors import ResolutionError, ValueConversionError
 from spec.ir import pipeline_spec_pb2
 from spec.placeholders import INPUT_PARAMETER, JobFacts, job_placeholders
@@ -349,7 +349,7 @@ def _coerce_parameters(
             continue
         spec = definitions.parameters[name]
         try:
-            coerced = values.coerce_parameter(value, spec.parameter_type, name=name)
+            coerced = coercion.coerce_parameter(value, spec.parameter_type, name=name)
         except ValueConversionError as exc:
             raise ResolutionError(str(exc)) from exc
         _check_literals(name, coerced, spec)

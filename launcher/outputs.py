@@ -10,7 +10,7 @@ from typing import Any
 
 from google.protobuf import json_format
 
-from spec import values
+from spec import coercion, protojson, values
 from spec.contracts import EXECUTOR_LOGS
 from spec.errors import PathEscapeError, ValueConversionError
 from spec.ir import pipeline_spec_pb2
@@ -114,7 +114,7 @@ def _read_parameter_file(name: str, path: str, parameter_type: str) -> Any:
             f" and no file at {path})"
         ) from None
     try:
-        return values.value_to_python(values.text_to_value(text, parameter_type))
+        return values.value_to_python(coercion.text_to_value(text, parameter_type))
     except ValueConversionError as exc:
         raise OutputError(f"output parameter {name!r}: {exc}") from exc
 
@@ -127,10 +127,10 @@ def _artifact_draft(
     run_root: str,
 ) -> dict[str, Any]:
     uri = provisioned.uri
-    metadata = values.message_to_jsonable(provisioned.metadata)
+    metadata = protojson.message_to_jsonable(provisioned.metadata)
     if override is not None:
         uri = override.uri or uri
-        metadata.update(values.message_to_jsonable(override.metadata))
+        metadata.update(protojson.message_to_jsonable(override.metadata))
     # An OCI URI names an image the component pushed itself (a modelcar): the backend's launcher records it
     # and uploads nothing, and so does this one; it is no local path.
     if not uri.startswith(OCI) and not inside(uri, run_root):

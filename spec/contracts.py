@@ -23,7 +23,7 @@ from typing import Any
 
 from google.protobuf import json_format
 
-from spec import values
+from spec import protojson
 from spec.errors import ContractError
 from spec.ir import pipeline_spec_pb2
 from spec.placeholders import JobFacts
@@ -128,8 +128,8 @@ class TaskFiles:
     def write(self) -> None:
         """Write the files so that `read` gives back this task (the driver's and replay's one writer)."""
         (self.task_dir / "outputs").mkdir(parents=True, exist_ok=True)
-        (self.task_dir / EXECUTOR_INPUT_FILE).write_text(values.render_protojson(self.executor_input))
-        (self.task_dir / COMPONENT_SPEC_FILE).write_text(values.render_protojson(self.component))
+        (self.task_dir / EXECUTOR_INPUT_FILE).write_text(protojson.render_protojson(self.executor_input))
+        (self.task_dir / COMPONENT_SPEC_FILE).write_text(protojson.render_protojson(self.component))
         (self.task_dir / CONTAINER_SPEC_FILE).write_text(json.dumps(self.container))
         (self.task_dir / TASK_FILE).write_text(json.dumps(self.task.to_json()))
 

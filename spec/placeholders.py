@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from spec import values
+from spec import protojson, values
 from spec.ir import pipeline_spec_pb2
 
 _PLACEHOLDER = re.compile(r"\{\{\$(?:\.[^{}]*)?\}\}")
@@ -97,7 +97,7 @@ class Resolver:
 
     def _one(self, placeholder: str) -> str:
         if placeholder == "{{$}}":
-            return values.render_protojson(self.executor_input)
+            return protojson.render_protojson(self.executor_input)
         simple = job_placeholders(self.job) | {
             "{{$.pipeline_root}}": self.job.pipeline_root,
             "{{$.workspace_path}}": self.job.workspace,
@@ -128,11 +128,11 @@ class Resolver:
         if field in ("uri", "path"):
             return str(artifact.uri)
         if field == "metadata":
-            metadata = values.message_to_jsonable(artifact.metadata)
+            metadata = protojson.message_to_jsonable(artifact.metadata)
             if key is None:
                 return json.dumps(metadata, separators=(",", ":"))
             return values.value_to_text(values.python_to_value(metadata[key])) if key in metadata else ""
-        return json.dumps(values.message_to_jsonable(artifact), separators=(",", ":"))
+        return json.dumps(protojson.message_to_jsonable(artifact), separators=(",", ":"))
 
 
 def _parse_structured(item: str) -> Any:

@@ -22,7 +22,7 @@ from ledger.model import (
 )
 from ledger.model import kind_of as kind_of  # re-exported: the report names executions as `show` does
 from ledger.store import RunSummary
-from spec import values
+from spec import protojson
 from spec.contracts import COMPONENT_SPEC_FILE, EXECUTOR_INPUT_FILE
 from spec.errors import UsageError
 from spec.ir import pipeline_spec_pb2
@@ -169,5 +169,5 @@ def describe_executor_input(task_dir: object) -> dict[str, Any]:
         )
     except json_format.ParseError as exc:
         raise UsageError(f"{path}: not an ExecutorInput with its ComponentSpec ({exc})") from exc
-    handed = values.message_to_jsonable(handed_executor_input(driver_message, component))
+    handed = protojson.message_to_jsonable(handed_executor_input(driver_message, component))
     return {"executor_input_path": str(path), "executor_input": handed, "driver_executor_input": driver_json}

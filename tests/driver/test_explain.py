@@ -14,7 +14,7 @@ from google.protobuf import json_format
 
 from ledger.model import RunView
 from ledger.store import Ledger
-from spec import values
+from spec import protojson
 from spec.ir import pipeline_spec_pb2
 from spec.placeholders import add_defaults
 from tests.cli import RunCli, run_cli
@@ -49,7 +49,7 @@ def received(view: RunView, execution_id: int) -> dict[str, Any]:
     component = json_format.Parse(
         (task_dir / "component_spec.json").read_text(), pipeline_spec_pb2.ComponentSpec()
     )
-    return values.message_to_jsonable(add_defaults(executor_input, component))
+    return protojson.message_to_jsonable(add_defaults(executor_input, component))
 
 
 def without_output_folders(document: dict[str, Any]) -> str:

@@ -6,7 +6,7 @@ import json
 
 from google.protobuf import json_format
 
-from spec import values
+from spec import protojson, values
 from spec.ir import pipeline_spec_pb2
 from spec.placeholders import JobFacts
 from spec.task_plan import plan_task
@@ -53,7 +53,7 @@ def test_the_component_is_handed_its_defaults_but_if_present_asks_what_the_task_
 
     plan = plan_task(executor_input(name="ann"), component_spec=COMPONENT, container=container, job=JOB)
 
-    handed = values.message_to_jsonable(plan.executor_input)
+    handed = protojson.message_to_jsonable(plan.executor_input)
     assert handed["inputs"]["parameterValues"] == {"name": "ann", "suffix": "!"}
     assert plan.argv[:2] == ["echo", "ann"]
     assert json.loads(plan.argv[2]) == handed  # `{{$}}` is the message as handed, defaults included
@@ -93,10 +93,10 @@ def test_map_entries_render_in_key_order_whatever_the_build_order() -> None:
     first, second = pipeline_spec_pb2.ExecutorInput(), pipeline_spec_pb2.ExecutorInput()
     for name in ("b", "executor-logs", "a", "model"):
         first.outputs.artifacts[name].artifacts.add(name=name).metadata.update({"z": 1, "a": 2})
-    second.CopyFrom(json_format.Parse(values.render_protojson(first), pipeline_spec_pb2.ExecutorInput()))
+    second.CopyFrom(json_format.Parse(protojson.render_protojson(first), pipeline_spec_pb2.ExecutorInput()))
 
-    assert values.render_protojson(first) == values.render_protojson(second)
-    assert list(values.message_to_jsonable(first)["outputs"]["artifacts"]) == [
+    assert protojson.render_protojson(first) == protojson.render_protojson(second)
+    assert list(protojson.message_to_jsonable(first)["outputs"]["artifacts"]) == [
         "a",
         "b",
         "executor-logs",

@@ -11,19 +11,11 @@ from google.protobuf.struct_pb2 import ListValue, NullValue, Struct, Value
 from hypothesis import given
 from hypothesis import strategies as st
 
+from spec.coercion import check_parameter_kind, coerce_parameter, parse_cli_parameter, text_to_value
 from spec.errors import ParameterError, ValueConversionError
 from spec.ir import pipeline_spec_pb2
-from spec.values import (
-    check_parameter_kind,
-    coerce_parameter,
-    message_to_jsonable,
-    parse_cli_parameter,
-    python_to_value,
-    render_protojson,
-    text_to_value,
-    value_to_python,
-    value_to_text,
-)
+from spec.protojson import message_to_jsonable, render_protojson
+from spec.values import python_to_value, value_to_python, value_to_text
 
 NULL = Value(null_value=NullValue.NULL_VALUE)
 
