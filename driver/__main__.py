@@ -230,6 +230,8 @@ def _explain(args: argparse.Namespace) -> int:
             from_run=args.from_run,
             as_json=args.json,
             kfp_package=_kfp_package(args.kfp_package),
+            runner=_runner_choice(args),
+            runner_options=_runner_options(args),
         )
     )
 

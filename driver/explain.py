@@ -24,6 +24,7 @@ from spec.errors import LedgerError, OptionError
 from spec.ir import pipeline_spec_pb2
 from spec.kubernetes import load_kubernetes_settings
 from spec.load import load_deployment_config, load_pipeline
+from spec.runner_choice import RunnerChoice
 
 # What only a run decides (its id, its start time) is shown as these when no recorded run is given.
 RUN_ID, CREATE_TIME = "<run-id>", "<create-time>"
@@ -43,6 +44,8 @@ class ExplainOptions:
     from_run: str | None = None
     as_json: bool = False
     kfp_package: str = ""
+    runner: RunnerChoice | None = None  # None: the recorded run's choice (--from-run), else the host runner
+    runner_options: dict[str, Any] = field(default_factory=dict)
 
 
 def explain(options: ExplainOptions) -> int:
@@ -111,6 +114,13 @@ def prepare_walk(options: ExplainOptions) -> ExplainHandlers:
         or (str(recorded.view.header.get("kfp_package") or "") if recorded else ""),
         mounts=dict(options.mounts),
         recorded=recorded,
+        runner=options.runner
+        or (RunnerChoice.from_json(recorded.view.header.get("runner")) if recorded else RunnerChoice()),
+        runner_options={
+            **((recorded.view.header.get("runner_options") or {}) if recorded else {}),
+            **options.runner_options,
+        },
+        home=options.home.resolve(),
     )
 
 
@@ -227,11 +237,28 @@ def _render_condition(found: dict[str, Any] | None) -> str:
 
 
 def _render_environment(environment: dict[str, Any]) -> str:
+    if environment["kind"] == "docker":
+        return _render_docker(environment)
     if environment["kind"] == "host":
         return f"host ({environment['note']})"
     state = "built" if environment["built"] else "not built yet"
     installs = "; ".join(environment["installs"]) or "nothing"
     return f"python environment {environment['path']} ({state}), installs: {installs}"
+
+
+def _render_docker(environment: dict[str, Any]) -> str:
+    """The container --runner docker would start, on a few indented lines."""
+    image = environment["image"]
+    if environment["installs"]:
+        image += f" + its pip preamble ({'; '.join(environment['installs'])}) committed once as lpl-env:<key>"
+    limits = ", ".join(f"{k} {v}" for k, v in environment["limits"].items()) or "none"
+    variables = ", ".join(environment["variables"]) or "none"
+    lines = [
+        f"docker container from {image}",
+        f"    network {environment['network']}; limits: {limits}; variables: {variables}",
+        *(f"    mount {mount}" for mount in environment["mounts"]),
+    ]
+    return "\n".join(lines)
 
 
 def _render_fingerprint(entry: Entry) -> str:

@@ -35,8 +35,9 @@ from ledger.model import CANCELED, FAILED, Execution, RunView
 from spec import labels, protojson, values
 from spec.command import ENVIRONMENT_READY, environment_dir
 from spec.ir import pipeline_spec_pb2
-from spec.kubernetes import ExecutorSettings
+from spec.kubernetes import ExecutorSettings, TaskKubernetes, volume_dir
 from spec.placeholders import JobFacts
+from spec.runner_choice import RunnerChoice
 from spec.task_plan import TaskPlan, plan_task
 
 ComponentSpec: TypeAlias = pipeline_spec_pb2.ComponentSpec
@@ -93,6 +94,9 @@ class ExplainHandlers:
     recorded: Recorded | None
     kubernetes: dict[str, ExecutorSettings] = field(default_factory=dict)  # kfp-kubernetes, by executor
     kfp_package: str = ""  # --kfp-package: replaces a lightweight component's kfp pin
+    runner: RunnerChoice = field(default_factory=RunnerChoice)  # --runner / --runner-for
+    runner_options: dict[str, Any] = field(default_factory=dict)
+    home: Path | None = None
     entries: list[Entry] = field(default_factory=list)
     serial: bool = True  # one task at a time, so that the entries come in a deterministic order
 
@@ -179,12 +183,34 @@ class ExplainHandlers:
         task.entry |= {
             "executorInput": protojson.message_to_jsonable(plan.executor_input),
             "command": plan.argv,
-            "environment": _environment(plan, container_json),
+            "environment": self._environment(task, plan, container_json, kubernetes, task_dir),
             "cacheEnabled": self.cache_enabled and node.spec.caching_options.enable_cache,
             "cacheFingerprint": fingerprint,
             "kubernetes": kubernetes.to_json() if kubernetes is not None else None,
         }
         return self._leaf_result(task)
+
+    def _environment(
+        self,
+        task: _Task,
+        plan: TaskPlan,
+        container: dict[str, Any],
+        kubernetes: TaskKubernetes | None,
+        task_dir: Path,
+    ) -> dict[str, Any]:
+        """Where the task would run: the runner --runner/--runner-for picks for it."""
+        runner = self.runner.for_task(
+            task_key=task.node.key, task_path="/".join(task.node.task_path), image=plan.image
+        )
+        if runner != "docker":
+            return _environment(plan, container)
+        directories = [self.run.pipeline_root, str(task_dir), *([self.workspace] if self.workspace else [])]
+        return _docker_environment(
+            plan,
+            mounts=_docker_mounts(directories=directories, kubernetes=kubernetes, home=self.home),
+            network=str(self.runner_options.get("docker_network") or "none"),
+            kubernetes=kubernetes,
+        )
 
     async def importer(self, task: _Task) -> TaskResult:
         resolved = self._resolve(task, for_dag=False)
@@ -409,6 +435,55 @@ def _inputs_only(resolved: ResolvedInputs) -> dict[str, Any]:
         executor_input.inputs.artifacts[name].artifacts.extend(runtime_artifact(a) for a in artifacts)
     blank_stand_in_names(executor_input)
     return protojson.message_to_jsonable(executor_input)
+
+
+def _docker_environment(
+    plan: TaskPlan, *, mounts: list[str], network: str, kubernetes: TaskKubernetes | None
+) -> dict[str, Any]:
+    """The container `--runner docker` would start (launcher/runners/docker.py builds the same)."""
+    preamble = (
+        len(plan.command) >= 3 and plan.command[:2] == ["sh", "-c"] and "pip install" in plan.command[2]
+    )
+    installs = [shlex.join(install) for install in plan.python.installs] if plan.python and preamble else []
+    resources = plan.resources
+    limits: dict[str, str] = {}
+    if resources.cpu_limit:
+        limits["cpu"] = f"{resources.cpu_limit:g}"
+    if resources.memory_limit:
+        limits["memory"] = f"{resources.memory_limit} bytes"
+    if resources.accelerator_count:
+        limits["accelerators"] = f"{resources.accelerator_count} x {resources.accelerator_type}"
+    settings = kubernetes or TaskKubernetes()
+    names = [*plan.variables, *(e.env_var for e in settings.env_from_objects)]
+    names += [e.name for e in settings.field_path_env]
+    return {
+        "kind": "docker",
+        "image": plan.image,
+        "installs": installs,
+        "network": network,
+        "mounts": mounts,
+        "limits": limits,
+        "variables": names,  # names only: a secret's value is never shown
+    }
+
+
+def _docker_mounts(
+    *, directories: list[str], kubernetes: TaskKubernetes | None, home: Path | None
+) -> list[str]:
+    mounts = [f"{path} -> {path}" for path in directories]
+    for volume in kubernetes.volumes if kubernetes else ():
+        if volume.kind == "pvc" and home is not None:
+            source = (
+                str(volume_dir(home, volume.name) / volume.sub_path)
+                if volume.sub_path
+                else str(volume_dir(home, volume.name))
+            )
+        elif volume.kind == "empty dir":
+            source = "tmpfs"
+        else:
+            source = f"{volume.kind} {volume.name!r} (its local source, read-only)"
+        mounts.append(f"{source} -> {volume.mount_path}")
+    return mounts
 
 
 def _environment(plan: TaskPlan, container: dict[str, Any]) -> dict[str, Any]:

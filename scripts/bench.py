@@ -17,6 +17,12 @@ Workloads (issue 5 goals in brackets):
   fanout    200 trivial tasks in a ParallelFor  [per-task overhead <= 1.3 x floor]
   chain     50 trivial tasks in sequence        [per-task overhead <= 1.3 x floor]
   loop      (--big) 1,000-iteration loop of trivial tasks: driver peak RSS [<= 200 MB]
+  docker    seed pipeline under `--runner docker` (issue 9): warm (the image with the components' packages
+            committed) and cold (that image removed first, so the pip preamble runs in the image again),
+            beside the host runner's seed and cold rows. Needs a Docker daemon and a local `python:3.11`
+            image (no registry here: tagged from scripts/test-images' lpl-test/python:3.11 when missing).
+            kfp.local's DockerRunner is not measured: it pulls its images from a registry and pip-installs
+            the packages in every task container.
 
 The floor is one process per task doing exactly what the component does and nothing else: each task's
 compiled program (`sh -ec … python3 -m kfp.dsl.executor_main …`, the part after the pip preamble) run with the
@@ -62,7 +68,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 BENCH_PIPELINES = Path(__file__).resolve().parent / "bench_pipelines"
 SEED = REPO / "examples" / "seed" / "make_pipeline.py"
-WORKLOADS = ("seed", "cold", "sleepers", "fanout", "chain", "loop")
+WORKLOADS = ("seed", "cold", "sleepers", "fanout", "chain", "loop", "docker")
+SEED_IMAGE, TEST_PYTHON_IMAGE = "python:3.11", "lpl-test/python:3.11"
 READY = ".lpl-ready"
 CONTAINER_EXECUTION = "system.ContainerExecution"
 
@@ -313,7 +320,8 @@ class Bench:
     # -- ours ----------------------------------------------------------------------------------------------
 
     def run_ours(self, name: str, *, parallelism: int | None = None, cache: bool = False,
-                 home: Path | None = None, env: dict[str, str] | None = None) -> OursRun:
+                 home: Path | None = None, env: dict[str, str] | None = None,
+                 extra: tuple[str, ...] = ()) -> OursRun:
         self.counter += 1
         home = home or Path(tempfile.mkdtemp(prefix=f"home-{name}-", dir=self.tmp))
         run_id = f"bench-{name}-{self.counter}"
@@ -323,6 +331,7 @@ class Bench:
             command += ["--parallelism", str(parallelism)]
         if not cache:
             command.append("--no-cache")
+        command += extra
         log_path = self.tmp / f"{run_id}.log"
         with open(log_path, "wb") as output:
             cpu = children_cpu()
@@ -526,6 +535,8 @@ def run_all(bench: Bench, selected: set[str]) -> None:
                 bench.add(f"kfp_process.{name}", wall)
                 if error:
                     bench.errors[f"kfp.local {name}"] = error
+    if "docker" in selected:
+        docker_rounds(bench, seed_plan)
     if "loop" in selected:
         log("big: ours, 1,000-iteration loop (a few minutes)")
         run = bench.run_ours("loop")
@@ -590,6 +601,60 @@ def cold_round(bench: Bench, r: int, seed_plan: Any) -> None:
             bench.add("envbuild.seed", bench.env_build([list(install) for install in seed_plan.installs]))
 
     alternate(r, ours, build)
+
+
+def docker_rounds(bench: Bench, seed_plan: Any) -> None:
+    """The seed under --runner docker: warm (packages already committed into an image), then cold."""
+    client = docker_client(bench)
+    if client is None or seed_plan is None:
+        return
+    docker = ("--runner", "docker")
+    log("warm-up: ours seed --runner docker")
+    warm = bench.run_ours("seed", extra=docker)
+    if warm.error:
+        bench.errors["warm-up docker seed"] = warm.error
+        return
+    for r in range(bench.args.repeat):
+        log(f"docker repeat {r + 1}/{bench.args.repeat}")
+
+        def warm_run() -> None:
+            _record_ours(bench, "docker_seed", bench.run_ours("seed", extra=docker))
+
+        def cold_run() -> None:
+            remove_prepared_images(client, seed_plan)
+            _record_ours(bench, "docker_cold", bench.run_ours("seed", extra=docker))
+
+        alternate(r, warm_run, cold_run)
+
+
+def docker_client(bench: Bench) -> Any:
+    """A Docker client with the seed's image present, or None (the reason in the errors)."""
+    try:
+        import docker
+
+        client = docker.from_env()
+        client.ping()
+    except Exception as exc:
+        bench.errors["docker"] = f"no Docker daemon: {exc}"
+        return None
+    try:
+        client.images.get(SEED_IMAGE)
+    except docker.errors.ImageNotFound:
+        try:
+            client.images.get(TEST_PYTHON_IMAGE).tag(SEED_IMAGE)
+            bench.note("docker_image", f"{SEED_IMAGE} tagged from {TEST_PYTHON_IMAGE} (Debian bookworm)")
+        except docker.errors.ImageNotFound:
+            bench.errors["docker"] = f"no {SEED_IMAGE} nor {TEST_PYTHON_IMAGE} image: run scripts/test-images"
+            return None
+    return client
+
+
+def remove_prepared_images(client: Any, plan: Any) -> None:
+    """Forget the image the Docker runner committed for these install lines (its label names them)."""
+    installs = json.dumps(plan.installs)
+    for image in client.images.list(filters={"label": "io.local-pipelines.installs"}):
+        if image.labels.get("io.local-pipelines.installs") == installs:
+            client.images.remove(image.id, force=True)
 
 
 def sleepers_round(bench: Bench, r: int) -> None:
@@ -690,7 +755,8 @@ def build_rows(bench: Bench, selected: set[str]) -> list[Row]:
     cpu_of = {"seed, warm envs (4 tasks)": "seed", "seed, cached re-run (task cache on)": "seed_cached",
               "seed, empty env cache": "cold", "8 x sleep(1), ParallelFor(parallelism=8)": "sleepers",
               "200 trivial tasks, ParallelFor": "fanout", "50 trivial tasks, chain": "chain",
-              "1,000-iteration loop, trivial tasks": "loop"}
+              "1,000-iteration loop, trivial tasks": "loop", "seed, --runner docker, warm": "docker_seed",
+              "seed, --runner docker, cold": "docker_cold"}
 
     def ratio_check(text: str, value: float | None, limit: float) -> list[tuple[str, bool]]:
         return [] if value is None else [(f"{text} {value:.2f} > {limit}", value <= limit)]
@@ -722,6 +788,13 @@ def build_rows(bench: Bench, selected: set[str]) -> list[Row]:
         rows.append(Row("seed, empty env cache", cold, m.get("kfp.seed_venv"), floor, 4, m.get("rss.cold"),
                         goal=f"<= {GOAL_COLD_SECONDS:g} s and <= build + warm", checks=checks,
                         note="floor = uv env build + our warm run; kfp = use_venv=True (--slow)"))
+    if "docker" in selected:
+        rows.append(Row("seed, --runner docker, warm", m.get("ours.docker_seed"), None, m.get("ours.seed"), 4,
+                        m.get("rss.docker_seed"),
+                        note="the image with numpy committed; floor column = host runner warm seed"))
+        rows.append(Row("seed, --runner docker, cold", m.get("ours.docker_cold"), None, m.get("ours.cold"), 4,
+                        m.get("rss.docker_cold"),
+                        note="pip preamble run in the image again; floor column = host runner cold seed"))
     if "sleepers" in selected:
         ours = m.get("ours.sleepers")
         rows.append(Row("8 x sleep(1), ParallelFor(parallelism=8)", ours, m.get("kfp.sleepers"), 1.0, None,
@@ -939,6 +1012,9 @@ def main(argv: list[str] | None = None) -> int:
         return child_kfp_local(json.loads(ref), root, use_venv == "1", result)
     args = parse_args(argv)
     selected = set(args.only.split(",")) if args.only else {w for w in WORKLOADS if w != "loop" or args.big}
+    # The Docker rows need a daemon: by default only when one is configured here.
+    if not args.only and not (os.environ.get("DOCKER_HOST") or Path("/var/run/docker.sock").exists()):
+        selected.discard("docker")
     unknown = selected - set(WORKLOADS)
     if unknown:
         raise SystemExit(f"bench: unknown workload(s) {sorted(unknown)}; choose from {', '.join(WORKLOADS)}")
