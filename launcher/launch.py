@@ -23,6 +23,7 @@ from ledger.model import CANCELED, COMPLETE, FAILED, RUNNING
 from ledger.store import CacheEntry, Ledger, RunLedger
 from spec.contracts import EXECUTOR_LOGS, TaskFiles
 from spec.errors import LplError
+from spec.kubernetes import TaskKubernetes
 from spec.task_plan import TaskPlan, plan_task
 
 __all__ = ["EXIT_INTERRUPTED", "die_with_parent", "launch"]
@@ -129,8 +130,13 @@ def _execute(files: TaskFiles, *, home: Path, log: BinaryIO, interrupt: _Interru
         mode=files.task.console,
     )
     attempt = _attempt(files, plan, home=home)
-    exit_code = run_attempt(runner_named(files.task.runner), attempt, stream=stream, interrupt=interrupt)
+    deadline = Deadline(_timeout_seconds(files))
+    exit_code = run_attempt(
+        runner_named(files.task.runner), attempt, stream=stream, interrupt=interrupt, deadline=deadline
+    )
     argv = list(attempt.program)
+    if deadline.expired:
+        return Outcome(state=FAILED, error=deadline.error, exit_code=exit_code, ran=True, command=argv)
     if exit_code != 0:
         return Outcome(
             state=FAILED,
@@ -151,6 +157,12 @@ def _execute(files: TaskFiles, *, home: Path, log: BinaryIO, interrupt: _Interru
         ran=True,
         command=argv,
     )
+
+
+def _timeout_seconds(files: TaskFiles) -> int:
+    if not files.task.kubernetes:
+        return 0
+    return TaskKubernetes.from_json(files.task.kubernetes).active_deadline_seconds
 
 
 def _prepare_output_folders(files: TaskFiles) -> None:
@@ -189,18 +201,56 @@ def _attempt(files: TaskFiles, plan: TaskPlan, *, home: Path) -> Attempt:
     )
 
 
-def run_attempt(runner: Runner, attempt: Attempt, *, stream: OutputStream, interrupt: _Interrupt) -> int:
+class Deadline:
+    """kfp-kubernetes `set_timeout` (the pod's activeDeadlineSeconds): the component is stopped once it has
+    run this long, whatever runs it; counted from its start (a cached environment's preparation excluded)."""
+
+    def __init__(self, seconds: int) -> None:
+        self.seconds = seconds
+        self.expired = False
+
+    def watch(self, started: Started) -> threading.Timer | None:
+        if self.seconds <= 0:
+            return None
+        timer = threading.Timer(self.seconds, self._expire, args=(started,))
+        timer.daemon = True
+        timer.start()
+        return timer
+
+    def _expire(self, started: Started) -> None:
+        self.expired = True
+        started.stop()
+
+    @property
+    def error(self) -> str:
+        return (
+            f"timed out: ran longer than its {self.seconds} s timeout (kfp.kubernetes.set_timeout) "
+            "and was stopped"
+        )
+
+
+def run_attempt(
+    runner: Runner,
+    attempt: Attempt,
+    *,
+    stream: OutputStream,
+    interrupt: _Interrupt,
+    deadline: Deadline | None = None,
+) -> int:
     """Prepare and start the attempt, streaming its combined output through `stream` (log and console)."""
     prepared = runner.prepare(attempt, log=stream.log)
     if interrupt.requested:  # stopped while the environment was prepared: start nothing
         return EXIT_INTERRUPTED
     started = runner.start(prepared)
     interrupt.adopt(started)
+    timer = deadline.watch(started) if deadline is not None else None
     # Output is read on its own thread: what the component left behind may hold its output open after
     # it ended; the runner stops that when the component ends, and the output gets a moment to drain.
     reader = threading.Thread(target=_stream_output, args=(started.output(), stream), daemon=True)
     reader.start()
     code = started.wait()
+    if timer is not None:
+        timer.cancel()
     reader.join(timeout=OUTPUT_DRAIN_SECONDS)
     stream.close()
     return code

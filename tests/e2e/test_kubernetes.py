@@ -169,3 +169,17 @@ def test_a_resume_keeps_the_recorded_sources_and_takes_a_new_one(
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert '"TOKEN": "t0k3n"' in completed.stdout and '"USER_NAME": "user1"' in completed.stdout
+
+
+def test_a_task_past_its_timeout_is_stopped_and_fails_saying_so(
+    compile_pipeline: CompilePipeline, lpl_home: Path
+) -> None:
+    run = run_driver(compile_pipeline("task_timeout"), home=lpl_home, run_id="timeout")
+    assert run.returncode == 1, run.output
+    slow, quick = run.execution("nap"), run.execution("nap-2")
+    assert (slow.state, quick.state) == (FAILED, COMPLETE)
+    assert slow.properties["error"] == (
+        "timed out: ran longer than its 2 s timeout (kfp.kubernetes.set_timeout) and was stopped"
+    )
+    attempt = slow.attempts[-1]
+    assert attempt["end"] - attempt["start"] < 30  # stopped, not slept out
