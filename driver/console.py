@@ -313,11 +313,8 @@ def _failure_lines(execution: Execution, *, label: str, explain: str) -> list[st
 def read_log_tail(path: Path, *, lines: int, max_bytes: int = 64_000) -> list[str]:
     """The last `lines` lines of a log file (reading at most `max_bytes` from its end); [] if unreadable."""
     try:
-        with path.open("rb") as file:
-            size = file.seek(0, os.SEEK_END)
-            file.seek(max(0, size - max_bytes))
-            data = file.read()
+        text, _ = model.read_log_end(path, max_bytes=max_bytes)
     except OSError:
         return []
-    text = data.decode("utf-8", errors="replace").rstrip("\n")
+    text = text.rstrip("\n")
     return text.splitlines()[-lines:] if text else []

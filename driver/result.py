@@ -28,9 +28,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ledger.model import Execution, RunView
 
-EXECUTOR_LOGS = "executor-logs"
-
-
 def describe_result(view: RunView) -> dict[str, Any]:
     """The document for one run (see the module docstring)."""
     from driver.console import failure_report
@@ -61,6 +58,7 @@ def describe_result(view: RunView) -> dict[str, Any]:
 def _task(view: RunView, execution: Execution, *, label: str) -> dict[str, Any]:
     from ledger.model import DAG_EXECUTION
     from ledger.views import describe
+    from spec.contracts import EXECUTOR_LOGS
 
     properties = execution.properties
     produced = _artifacts_by_name(view, execution.id, "OUTPUT")
@@ -83,7 +81,7 @@ def _task(view: RunView, execution: Execution, *, label: str) -> dict[str, Any]:
         "input_artifacts": _artifacts_by_name(view, execution.id, "INPUT"),
         "output_artifacts": produced,
         "executor_input": describe.describe_executor_input(properties.get("task_dir"))["executor_input"],
-        "log": _log_path(view, execution),
+        "log": _log_text(view, execution),
         "error": str(properties.get("error") or ""),
         "cached_execution_id": properties.get("cached_execution_id"),
         "attempts": len(execution.attempts),
@@ -127,12 +125,11 @@ def _artifact(view: RunView, artifact_id: int, *, name: str) -> dict[str, Any]:
             "metadata": metadata}
 
 
-def _log_path(view: RunView, execution: Execution) -> str | None:
-    """The task's log; a cache hit links the log of the execution it reused as its `executor-logs` output."""
-    if execution.properties.get("log"):
-        return str(execution.properties["log"])
-    logs = view.artifacts_of(execution.id, "OUTPUT").get(EXECUTOR_LOGS, [])
-    return logs[-1].uri if logs else None
+def _log_text(view: RunView, execution: Execution) -> str | None:
+    from ledger.model import log_path
+
+    path = log_path(execution, view.artifacts_of(execution.id, "OUTPUT"))
+    return str(path) if path is not None else None
 
 
 def main(argv: list[str] | None = None) -> int:

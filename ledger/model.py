@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from spec import labels as task_labels
+from spec.contracts import EXECUTOR_LOGS
 
 SCHEMA_VERSION = 1
 
@@ -347,3 +350,22 @@ def execution_times(execution: Execution) -> tuple[float, float | None]:
     if timed and "end" in timed[-1]:
         return start, float(timed[-1]["end"])
     return start, execution.update_time if execution.state in TERMINAL_STATES else None
+
+
+def log_path(execution: Execution, outputs: dict[str, list[Artifact]]) -> Path | None:
+    """The task's log, given its OUTPUT artifacts: a cache hit links the log of the execution it reused as its
+    `executor-logs` output."""
+    if execution.properties.get("log"):
+        return Path(str(execution.properties["log"]))
+    logs = outputs.get(EXECUTOR_LOGS, [])
+    return Path(logs[-1].uri) if logs else None
+
+
+def read_log_end(path: Path, *, max_bytes: int) -> tuple[str, int]:
+    """The last `max_bytes` of a log as text (undecodable bytes replaced) and the log's size; OSError if the
+    log cannot be read."""
+    with path.open("rb") as file:
+        size = file.seek(0, os.SEEK_END)
+        file.seek(max(0, size - max_bytes))
+        data = file.read()
+    return data.decode("utf-8", errors="replace"), size

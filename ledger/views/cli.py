@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from ledger import model, prune
-from ledger.model import Execution, RunView, count_tasks
+from ledger.model import RunView, count_tasks
 from ledger.store import DAMAGED, Ledger, RunSummary
 from ledger.views import describe, render, report
 from ledger.views.diff import diff_runs
-from spec.contracts import EXECUTOR_LOGS
 from spec.errors import LedgerError, LplError, UsageError
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_ERROR = 0, 1, 2
@@ -150,7 +149,7 @@ def command_log(ledger: Ledger, args: argparse.Namespace) -> Result:
     view = resolve_run(ledger, args.run)
     labels = model.label_executions(view)
     execution = describe.find_execution(view, args.task, labels=labels)
-    log = _log_path(view, execution)
+    log = model.log_path(execution, view.artifacts_of(execution.id, "OUTPUT"))
     if log is None:
         raise UsageError(f"task {labels[execution.id]!r} (execution {execution.id}, {execution.state})"
                          " has no log: only a launched process writes one")
@@ -161,14 +160,6 @@ def command_log(ledger: Ledger, args: argparse.Namespace) -> Result:
     document = {"run_id": view.run_id, "execution_id": execution.id, "task": labels[execution.id],
                 "log": str(log), "text": text}
     return document, lambda document: str(document["text"]).removesuffix("\n"), EXIT_OK
-
-
-def _log_path(view: RunView, execution: Execution) -> Path | None:
-    """The task's log; a cache hit links the log of the execution it reused as its `executor-logs` output."""
-    if execution.properties.get("log"):
-        return Path(str(execution.properties["log"]))
-    logs = view.artifacts_of(execution.id, "OUTPUT").get(EXECUTOR_LOGS, [])
-    return Path(logs[-1].uri) if logs else None
 
 
 def command_diff(ledger: Ledger, args: argparse.Namespace) -> Result:

@@ -252,7 +252,7 @@ def _executor_input(task_dir: Any) -> str:
 
 
 def _log(page: _Page, execution: Execution) -> str:
-    path = _log_path(page, execution)
+    path = model.log_path(execution, page.artifacts(execution, "OUTPUT"))
     if path is None:
         return ""
     text, note = _log_tail(path, limit=page.log_bytes)
@@ -261,24 +261,13 @@ def _log(page: _Page, execution: Execution) -> str:
     return f'<details class="block log"{is_open}>{summary}<pre>{_esc(text)}</pre>{_note(note)}</details>'
 
 
-def _log_path(page: _Page, execution: Execution) -> Path | None:
-    """The task's log; a cache hit links the log of the execution it reused as its `executor-logs` output."""
-    if execution.properties.get("log"):
-        return Path(str(execution.properties["log"]))
-    logs = page.artifacts(execution, "OUTPUT").get(EXECUTOR_LOGS, [])
-    return Path(logs[-1].uri) if logs else None
-
-
 def _log_tail(path: Path, *, limit: int) -> tuple[str, str]:
     try:
-        size = path.stat().st_size
-        with path.open("rb") as file:
-            file.seek(max(0, size - limit))
-            data = file.read()
+        text, size = model.read_log_end(path, max_bytes=limit)
     except OSError as exc:
         return "", f"log unreadable: {exc.strerror or exc}"
     note = f"showing the last {limit // 1000} KB of {size} bytes" if size > limit else ""
-    return data.decode("utf-8", errors="replace"), note
+    return text, note
 
 
 # Small pieces ---------------------------------------------------------------------------------------------
