@@ -2,6 +2,7 @@
 """Benchmark local-pipelines against kfp.local on this machine (issue 5). A benchmark, not a test.
 
     python scripts/bench.py [--repeat N | --quick] [--slow] [--big] [--only a,b] [--json] [--profile]
+    python scripts/bench.py --ray [--repeat N]     # --runner host vs --runner ray (issue 14)
 
 Every workload runs ours (`python -m driver … --home <fresh temp dir> --no-cache`) and kfp.local in the same
 invocation, interleaved (the order alternates per repeat), and reports medians. Pipelines are compiled at run
@@ -321,17 +322,20 @@ class Bench:
 
     def run_ours(self, name: str, *, parallelism: int | None = None, cache: bool = False,
                  home: Path | None = None, env: dict[str, str] | None = None,
-                 extra: tuple[str, ...] = ()) -> OursRun:
+                 extra: tuple[str, ...] = (),
+                 wrap: Callable[[list[str]], list[str]] | None = None) -> OursRun:
+        """`extra` goes to the driver; `wrap` turns the command into another (e.g. one run in a namespace)."""
         self.counter += 1
         home = home or Path(tempfile.mkdtemp(prefix=f"home-{name}-", dir=self.tmp))
         run_id = f"bench-{name}-{self.counter}"
         command = [self.python, "-m", "driver", str(self.compile(name)), "--home", str(home),
-                   "--run-id", run_id]
+                   "--run-id", run_id, *extra]
         if parallelism is not None:
             command += ["--parallelism", str(parallelism)]
         if not cache:
             command.append("--no-cache")
-        command += extra
+        if wrap is not None:
+            command = wrap(command)
         log_path = self.tmp / f"{run_id}.log"
         with open(log_path, "wb") as output:
             cpu = children_cpu()
@@ -980,6 +984,52 @@ def print_profile(report: dict[str, Any]) -> None:
         print(f"      {counts['pyc']:5d} / {counts['py']:<5d} {where}")
 
 
+# -- --ray: the same workloads under --runner host and --runner ray (issue 14) -----------------------------
+
+
+def ray_bench(bench: Bench) -> int:
+    """Seed and 200 trivial tasks, `--runner host` vs `--runner ray`, on a two-node Ray cluster started
+    here (tests/ray_cluster.py: head and one worker, one CPU each, in a loopback-only network namespace).
+    Both runners run inside the namespace, interleaved; the environments are built first, outside it."""
+    from tests.ray_cluster import ADDRESS, start_cluster
+
+    for name in ("seed", "fanout"):
+        log(f"warm-up: host {name} (builds its environment)")
+        warm = bench.run_ours(name)
+        if warm.error:
+            bench.errors[f"warm-up {name}"] = warm.error
+    with start_cluster() as cluster:
+        log(f"cluster up: {', '.join(cluster.nodes)}")
+        ray = ("--runner", "ray", "--ray-address", ADDRESS)
+        for name in ("seed", "fanout"):
+            # The first Ray run of a cluster also starts its workers; it is not one of the samples.
+            bench.run_ours(name, extra=ray, wrap=cluster.in_namespace)
+            for r in range(bench.args.repeat):
+                log(f"{name}: repeat {r + 1}/{bench.args.repeat}")
+                for runner in (("host", "ray") if r % 2 == 0 else ("ray", "host")):
+                    extra = ray if runner == "ray" else ("--runner", "host")
+                    run = bench.run_ours(name, extra=extra, wrap=cluster.in_namespace)
+                    if run.error:
+                        bench.errors[f"{runner} {name}"] = run.error
+                    else:
+                        bench.add(f"{runner}.{name}", run.wall)
+                    if not bench.args.keep:
+                        shutil.rmtree(run.home, ignore_errors=True)
+    print(f"--runner host vs --runner ray, {bench.args.repeat} runs each (medians), {os.cpu_count()} CPUs;"
+          " Ray: 2 nodes x 1 CPU on this machine\n")
+    print(f"{'workload':<34} {'host':>9} {'ray':>9} {'ray - host':>11} {'per task':>10}")
+    workloads = (("seed", "seed pipeline (4 tasks)", 4), ("fanout", "200 trivial tasks", 200))
+    for name, label, tasks in workloads:
+        host = median(bench.samples.get(f"host.{name}", []))
+        ray_wall = median(bench.samples.get(f"ray.{name}", []))
+        extra = ray_wall - host if host is not None and ray_wall is not None else None
+        per_task = f"{extra / tasks * 1000:.0f} ms" if extra is not None else "-"
+        print(f"{label:<34} {_fmt(host):>9} {_fmt(ray_wall):>9} {_fmt(extra):>11} {per_task:>10}")
+    for key, error in bench.errors.items():
+        print(f"error: {key}: {error}")
+    return 1 if bench.errors else 0
+
+
 # ----------------------------------------------------------------------------------------------------
 
 
@@ -997,6 +1047,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--python", help="interpreter for `python -m driver` (default: this one)")
     parser.add_argument("--kfp-python", help="interpreter for kfp.local (with kfp, numpy and pip installed)")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (homes, logs)")
+    parser.add_argument("--ray", action="store_true",
+                        help="instead: seed and 200 trivial tasks under --runner host vs --runner ray, on a"
+                        " two-node Ray cluster started for the occasion (needs local-pipelines[ray], root)")
     args = parser.parse_args(argv)
     if args.quick:
         args.repeat = 1
@@ -1020,6 +1073,8 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"bench: unknown workload(s) {sorted(unknown)}; choose from {', '.join(WORKLOADS)}")
     sys.path.insert(0, str(REPO))
     bench = Bench(args)
+    if args.ray:
+        return ray_bench(bench)
     load_start = list(os.getloadavg())
     if load_start[0] > 0.5:
         log(f"warning: load average {load_start[0]:.2f} before starting; timings will be noisy")

@@ -136,6 +136,18 @@ class RayCluster:
         self.nodes[name] = node
         return node
 
+    def node_ids(self) -> dict[str, str]:
+        """The id of each alive node, by the name it was started with (its `lpl-node` label)."""
+        script = (
+            "import json, ray; ray.init(address=%r, logging_level='ERROR', log_to_driver=False);"
+            "print(json.dumps({n['Labels'].get('lpl-node', ''): n['NodeID'] for n in ray.nodes() if n['Alive']}))"
+        ) % self.address
+        completed = self.run([sys.executable, "-c", script])
+        if completed.returncode != 0:
+            raise ClusterError(f"cannot list the nodes: {completed.stderr}")
+        ids: dict[str, str] = json.loads(completed.stdout.strip().splitlines()[-1])
+        return ids
+
     def kill_node(self, name: str) -> None:
         """SIGKILL one node's daemons and everything they started (its workers, the tasks they run)."""
         node = self.nodes.pop(name)

@@ -20,7 +20,11 @@ from typing import Protocol
 import pytest
 
 from tests.cli import REPO_ROOT
+from tests.e2e.conftest import seed_pipeline  # the seed example compiled now (a session fixture)
 from tests.ray_cluster import RayCluster, namespace_supported, ray_installed, start_cluster
+
+
+__all__ = ["RunInCluster", "prebuild", "ray_cluster", "run_in_cluster", "seed_pipeline"]
 
 
 class RunInCluster(Protocol):
@@ -65,16 +69,17 @@ def run_in_cluster(ray_cluster: RayCluster) -> RunInCluster:
 
 
 @pytest.fixture(scope="session")
-def prebuild(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], None]:
-    """Run a pipeline once on the host (outside the namespace), so its environments are in the cache."""
+def prebuild(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., None]:
+    """`prebuild(pipeline, *driver_args)` runs a pipeline once on the host (outside the namespace), so that
+    its environments are in the cache."""
     done: set[Path] = set()
 
-    def build(pipeline: Path) -> None:
+    def build(pipeline: Path, *args: str) -> None:
         if pipeline in done:
             return
         home = tmp_path_factory.mktemp("prebuild")
         completed = subprocess.run(
-            [sys.executable, "-m", "driver", str(pipeline), "--home", str(home), "--no-cache"],
+            [sys.executable, "-m", "driver", str(pipeline), "--home", str(home), "--no-cache", *args],
             cwd=REPO_ROOT,
             capture_output=True,
             text=True,

@@ -1,0 +1,168 @@
+"""The Ray runner: each attempt is one Ray task, run on the node Ray picks for the task's requests.
+
+This side (in the launcher, which does not import Ray) hands the attempt to the run's Ray gateway
+(launcher/runners/ray_gateway.py, started on first use) and streams back what the node reports; the node
+side (ray_node.py) builds the environment and runs the component as the host runner does. The launcher
+then collects the outputs from the shared pipeline root and publishes them, as for any runner.
+
+Runner options (from the task contract): `ray_address` (empty: Ray's own resolution), `owner_pid` (the
+process whose Ray gateway this attempt uses), `node_selector`, `cpu_request`, `memory_request`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from launcher.runners.base import Attempt
+from launcher.runners.ray_gateway import gateway_name, receive_message, send_message
+from launcher.runners.ray_request import RayRequest, ray_request
+from spec.errors import RunnerError
+
+INSTALL_HINT = "pip install 'local-pipelines[ray]'"
+GATEWAY_START_SECONDS = 120.0
+
+
+def require_ray() -> None:
+    """RunnerError with the install command when Ray is not installed (checked without importing it)."""
+    if importlib.util.find_spec("ray") is None:
+        raise RunnerError(f"the ray runner needs Ray, which is not installed: {INSTALL_HINT}")
+
+
+class RayRunner:
+    name = "ray"
+
+    def __init__(self) -> None:
+        self.log: BinaryIO | None = None
+
+    def prepare(self, attempt: Attempt, *, log: BinaryIO) -> Attempt:
+        """Nothing to make ready here: the node builds the environment from the same install lines."""
+        require_ray()
+        self.log = log
+        return attempt
+
+    def start(self, attempt: Attempt) -> RayStarted:
+        options = attempt.options
+        address = str(options.get("ray_address") or "")
+        owner = int(options.get("owner_pid") or os.getpid())
+        conn = connect_gateway(owner=owner, address=address, log_dir=attempt.cwd.parent)
+        send_message(
+            conn,
+            {
+                "attempt": attempt,
+                "request": request_of(attempt),
+                "shared": tuple(mount.source for mount in attempt.mounts),
+                "label": attempt.label,
+            },
+        )
+        return RayStarted(conn, log=self.log)
+
+
+def request_of(attempt: Attempt) -> RayRequest:
+    options = attempt.options
+    cpu, memory = options.get("cpu_request"), options.get("memory_request")
+    return ray_request(
+        attempt.resources,
+        cpu_request=float(cpu) if cpu is not None else None,
+        memory_request=float(memory) if memory is not None else None,
+        node_selector={str(k): str(v) for k, v in dict(options.get("node_selector") or {}).items()},
+    )
+
+
+def connect_gateway(*, owner: int, address: str, log_dir: Path) -> socket.socket:
+    """A connection to the owner's gateway, started now if it does not run yet."""
+    name = gateway_name(owner=owner, address=address)
+    conn = _try_connect(name)
+    if conn is not None:
+        return conn
+    log_path = log_dir / "ray-gateway.log"
+    with open(log_path, "ab") as log:
+        gateway = subprocess.Popen(
+            [sys.executable, "-m", "launcher.runners.ray_gateway", "--owner", str(owner), "--address", address],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # it outlives this launcher; it ends with its owner
+        )
+    deadline = time.monotonic() + GATEWAY_START_SECONDS
+    while time.monotonic() < deadline:
+        conn = _try_connect(name)
+        if conn is not None:
+            return conn
+        if gateway.poll() not in (None, 0):
+            break
+        time.sleep(0.05)
+    raise RunnerError(f"the Ray gateway did not start; see {log_path}: {_tail(log_path)}")
+
+
+def _try_connect(name: str) -> socket.socket | None:
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        conn.connect(name)
+    except OSError:
+        conn.close()
+        return None
+    return conn
+
+
+def _tail(path: Path) -> str:
+    with contextlib.suppress(OSError):
+        lines = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
+        return lines[-1] if lines else "no output"
+    return "no output"
+
+
+class RayStarted:
+    """An attempt running as a Ray task, as the gateway reports it."""
+
+    def __init__(self, conn: socket.socket, *, log: BinaryIO | None = None) -> None:
+        self.conn = conn
+        self.log = log  # where the node this runs on is noted (the task log; not the console)
+        self.node: dict[str, Any] = {}
+        self.exit_code: int | None = None
+        self.problem = ""
+
+    def output(self) -> Iterator[bytes]:
+        while self.exit_code is None and not self.problem:
+            try:
+                kind, value = receive_message(self.conn)
+            except (EOFError, OSError):
+                self.problem = "the Ray gateway went away before the attempt ended"
+                return
+            if kind == "node":
+                self.node = value
+                self._note(f"[launcher] on Ray node {value['node_id'][:12]} at {value['address']}\n")
+            elif kind == "out":
+                yield from value.splitlines(keepends=True)
+            elif kind == "exit":
+                self.exit_code = int(value)
+            else:  # "error" or "lost"
+                self.problem = str(value)
+
+    def _note(self, text: str) -> None:
+        if self.log is not None:
+            self.log.write(text.encode())
+            self.log.flush()
+
+    def wait(self) -> int:
+        for _ in self.output():  # whatever the caller did not read
+            pass
+        with contextlib.suppress(OSError):
+            self.conn.close()
+        if self.problem:
+            raise RunnerError(self.problem)
+        assert self.exit_code is not None
+        return self.exit_code
+
+    def stop(self) -> None:
+        """Ask the gateway to cancel the Ray task (the component gets SIGTERM, then is killed)."""
+        with contextlib.suppress(OSError):
+            send_message(self.conn, "stop")

@@ -1,0 +1,117 @@
+"""What runs on a Ray node for one task attempt: the host runner's work, inside one Ray task.
+
+The environment is built on the node from the same install lines, in the node's own env cache; the
+component runs as the host runner runs it; its output travels back as the items of a streaming generator:
+
+    ("node", {"node_id", "address", "hostname"})   first: where Ray placed the attempt
+    ("out", bytes)                                   output, a few lines at a time
+    ("error", message)                               the attempt could not run (nothing of the node's own)
+    ("exit", code)                                   last: the component's exit code
+
+Outputs are written where the launcher reads them (the shared pipeline root and task directory); nothing
+here touches the ledger. Imported by the Ray worker, so every node needs this package installed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import queue
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from launcher.runners.base import Attempt, Started
+from launcher.runners.host import HostRunner
+from spec.errors import LplError
+
+CHUNK_BYTES = 64 * 1024
+STOP_GRACE_SECONDS = 8.0
+
+
+def attempt_on_node(attempt: Attempt, *, shared: tuple[str, ...]) -> Iterator[tuple[str, Any]]:
+    """The Ray task's body (a generator); `shared` are the directories every node must see."""
+    import ray
+
+    yield "node", {
+        "node_id": ray.get_runtime_context().get_node_id(),
+        "address": ray.util.get_node_ip_address(),
+        "hostname": socket.gethostname(),
+    }
+    missing = [path for path in shared if not os.path.isdir(path)]
+    if missing:
+        yield "error", (
+            f"this Ray node does not see {missing[0]}: the pipeline root and the home must be one shared"
+            " directory, mounted at the same path on every node"
+        )
+        return
+    runner = HostRunner()
+    log = io.BytesIO()
+    try:
+        prepared = runner.prepare(attempt, log=log)
+        yield "out", log.getvalue()
+        started = runner.start(prepared)
+    except LplError as exc:
+        yield "out", log.getvalue()
+        yield "error", str(exc)
+        return
+    yield from _stream(started)
+
+
+def _stream(started: Started) -> Iterator[tuple[str, Any]]:
+    lines: queue.Queue[bytes | None] = queue.Queue()
+    reader = threading.Thread(target=_read_into, args=(started, lines), daemon=True)
+    reader.start()
+    try:
+        while (chunk := _next_chunk(lines)) is not None:
+            yield "out", chunk
+        yield "exit", started.wait()
+    except BaseException:  # Ray's cancellation (KeyboardInterrupt or TaskCancelledError): stop the component
+        _stop(started, reader)
+        raise
+
+
+def _read_into(started: Started, lines: queue.Queue[bytes | None]) -> None:
+    try:
+        for line in started.output():
+            lines.put(line)
+    finally:
+        lines.put(None)
+
+
+def _next_chunk(lines: queue.Queue[bytes | None]) -> bytes | None:
+    """The lines available now (waiting for the first), joined; None once the output ended."""
+    while True:
+        # Short waits, not one long one: Ray's cancellation arrives as an exception raised between bytecodes.
+        try:
+            first = lines.get(timeout=0.1)
+            break
+        except queue.Empty:
+            continue
+    if first is None:
+        return None
+    chunk = [first]
+    size = len(first)
+    while size < CHUNK_BYTES:
+        try:
+            line = lines.get_nowait()
+        except queue.Empty:
+            break
+        if line is None:
+            lines.put(None)  # seen again by the next call, which then ends the stream
+            break
+        chunk.append(line)
+        size += len(line)
+    return b"".join(chunk)
+
+
+def _stop(started: Started, reader: threading.Thread) -> None:
+    """SIGTERM, then SIGKILL after the runner's grace; wait for the end so the worker leaves nothing behind."""
+    with contextlib.suppress(Exception):
+        started.stop()
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    while reader.is_alive() and time.monotonic() < deadline:
+        reader.join(0.1)
