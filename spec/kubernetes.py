@@ -140,7 +140,6 @@ class ExecutorSettings:
     annotations: dict[str, str] = field(default_factory=dict)
     image_pull_policy: str = ""
     active_deadline_seconds: int = 0
-    node_selector: dict[str, str] = field(default_factory=dict)  # placement: the Ray runner's label selector
     ignored: tuple[str, ...] = ()
     node_selector: dict[str, str] = field(default_factory=dict)  # `add_node_selector` labels
     node_selector_json: NameRef | None = None  # `add_node_selector_json`: a task input holding the labels
@@ -196,10 +195,6 @@ def _executor(label: str, raw: dict[str, Any], path: str) -> ExecutorSettings:
         annotations=_strings(metadata.get("annotations", {}), join_path(path, "podMetadata.annotations")),
         image_pull_policy=_pull_policy(raw.get("imagePullPolicy", ""), join_path(path, "imagePullPolicy")),
         active_deadline_seconds=int(raw.get("activeDeadlineSeconds", 0) or 0),
-        node_selector=_strings(
-            _object(raw.get("nodeSelector", {}), join_path(path, "nodeSelector")).get("labels", {}),
-            join_path(path, "nodeSelector.labels"),
-        ),
         ignored=tuple(_IGNORED[key] for key in _IGNORED if raw.get(key)),
         node_selector=_strings(selector.get("labels", {}), join_path(path, "nodeSelector.labels")),
         node_selector_json=(
@@ -369,7 +364,6 @@ class TaskKubernetes:
     annotations: dict[str, str] = field(default_factory=dict)
     image_pull_policy: str = ""
     active_deadline_seconds: int = 0
-    node_selector: dict[str, str] = field(default_factory=dict)
     ignored: tuple[str, ...] = ()
     node_selector: dict[str, str] = field(default_factory=dict)  # no meaning on the host; a Ray runner's
 
@@ -415,7 +409,6 @@ class TaskKubernetes:
             annotations=dict(settings.annotations),
             image_pull_policy=settings.image_pull_policy,
             active_deadline_seconds=settings.active_deadline_seconds,
-            node_selector=dict(settings.node_selector),
             ignored=settings.ignored,
             node_selector=dict(node_selector if node_selector is not None else settings.node_selector),
         )
@@ -437,7 +430,6 @@ class TaskKubernetes:
             "annotations": self.annotations,
             "image_pull_policy": self.image_pull_policy,
             "active_deadline_seconds": self.active_deadline_seconds,
-            "node_selector": self.node_selector,
             "ignored": list(self.ignored),
             "node_selector": self.node_selector,
         }
@@ -452,7 +444,6 @@ class TaskKubernetes:
             annotations=dict(data.get("annotations", {})),
             image_pull_policy=str(data.get("image_pull_policy", "")),
             active_deadline_seconds=int(data.get("active_deadline_seconds", 0)),
-            node_selector={str(k): str(v) for k, v in dict(data.get("node_selector", {})).items()},
             ignored=tuple(data.get("ignored", [])),
             node_selector=dict(data.get("node_selector", {})),
         )
