@@ -106,8 +106,11 @@ class RayCluster:
         num_cpus: int = 1,
         resources: dict[str, float] | None = None,
         labels: dict[str, str] | None = None,
+        hide: Path | None = None,
     ) -> Node:
-        """`ray start` one node (the first one is the head) with its own CPUs, resources and labels."""
+        """`ray start` one node (the first one is the head) with its own CPUs, resources and labels;
+        `hide`: a directory this node sees empty (a tmpfs over it, in a mount namespace of the node's own),
+        as a node would that does not share the machine's file system."""
         resources = dict(resources or {})
         labels = {"lpl-node": name, **(labels or {})}
         argv = [*ray_cli(), "start", f"--num-cpus={num_cpus}", "--disable-usage-stats"]
@@ -119,6 +122,8 @@ class RayCluster:
         if resources:
             argv.append(f"--resources={json.dumps(resources)}")
         argv.append("--labels=" + ",".join(f"{key}={value}" for key, value in labels.items()))
+        if hide is not None:
+            argv = ["unshare", "-m", "sh", "-c", 'mount -t tmpfs lpl-hidden "$0" && exec "$@"', str(hide), *argv]
         before = self.processes()
         started = subprocess.run(
             self.in_namespace(argv),

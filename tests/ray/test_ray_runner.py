@@ -284,3 +284,21 @@ def _processes_naming(cluster: RayCluster, text: str) -> list[int]:
         except OSError:
             continue
     return found
+
+
+def test_a_node_that_does_not_see_the_pipeline_root_fails_the_run_with_a_clear_message(
+    compiled: CompilePipeline, ray_cluster: RayCluster, run_in_cluster: RunInCluster, tmp_path: Path
+) -> None:
+    pipeline = compiled("ray_requests")
+    home = tmp_path / "blind-home"
+    home.mkdir()
+    ray_cluster.start_node("blind", resources={"blind": 1}, hide=tmp_path)
+    try:
+        completed = _run(run_in_cluster, pipeline, home)
+    finally:
+        ray_cluster.kill_node("blind")
+    assert completed.returncode == 1, completed.stdout + completed.stderr
+    (pinned,) = [e for e in _containers(_view(home, "ray")) if e.task_name == "pinned"]
+    assert pinned.state == FAILED
+    error = str(pinned.properties["error"])
+    assert "do not see the pipeline root" in error and "blind" in error, error
