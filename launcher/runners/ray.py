@@ -86,7 +86,7 @@ def connect_gateway(*, owner: int, address: str, log_dir: Path) -> socket.socket
     log_path = log_dir / "ray-gateway.log"
     with open(log_path, "ab") as log:
         gateway = subprocess.Popen(
-            [sys.executable, "-m", "launcher.runners.ray_gateway", "--owner", str(owner), "--address", address],
+            [*_python_module("launcher.runners.ray_gateway"), "--owner", str(owner), "--address", address],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -101,6 +101,11 @@ def connect_gateway(*, owner: int, address: str, log_dir: Path) -> socket.socket
             break
         time.sleep(0.05)
     raise RunnerError(f"the Ray gateway did not start; see {log_path}: {_tail(log_path)}")
+
+
+def _python_module(module: str) -> list[str]:
+    """`python -m MODULE`, the working directory kept off sys.path (3.11+), as for our other processes."""
+    return [sys.executable, *(["-P"] if sys.version_info >= (3, 11) else []), "-m", module]
 
 
 def _try_connect(name: str) -> socket.socket | None:

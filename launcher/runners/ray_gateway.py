@@ -78,7 +78,7 @@ class Gateway:
         self.remote: Any = None
         self.running: set[Any] = set()
         self.lock = threading.Lock()
-        self.root_checks: dict[tuple[str, ...], str] = {}
+        self.root_checks: dict[str, str] = {}  # pipeline root -> "" (every node sees it) or the problem
 
     def connect(self) -> None:
         try:
@@ -124,10 +124,11 @@ class Gateway:
         reason = unsatisfiable(request["request"], nodes)
         if reason:
             return reason
+        # Once per pipeline root (with the first task's directories); each attempt checks its own on its node.
         shared = tuple(request["shared"])
-        if shared not in self.root_checks:
-            self.root_checks[shared] = check_shared(shared, nodes)
-        return self.root_checks[shared]
+        if shared[0] not in self.root_checks:
+            self.root_checks[shared[0]] = check_shared(shared, nodes)
+        return self.root_checks[shared[0]]
 
     def _run(self, conn: socket.socket, request: dict[str, Any]) -> None:
         import ray
