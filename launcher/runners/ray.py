@@ -14,15 +14,18 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
+import queue
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from launcher.runners.base import Attempt
+
 from launcher.runners.ray_gateway import gateway_name, receive_message, send_message
 from launcher.runners.ray_request import RayRequest, ray_request
 from spec.errors import RunnerError
@@ -126,7 +129,8 @@ def _tail(path: Path) -> str:
 
 
 class RayStarted:
-    """An attempt running as a Ray task, as the gateway reports it."""
+    """An attempt running as a Ray task, as the gateway reports it. One thread reads the gateway's stream:
+    the launcher reads `output()` on a thread of its own while it waits in `wait()`."""
 
     def __init__(self, conn: socket.socket, *, log: BinaryIO | None = None) -> None:
         self.conn = conn
@@ -134,34 +138,49 @@ class RayStarted:
         self.node: dict[str, Any] = {}
         self.exit_code: int | None = None
         self.problem = ""
+        self._lines: queue.Queue[bytes | None] = queue.Queue()
+        self._ended = threading.Event()
+        threading.Thread(target=self._receive, daemon=True).start()
 
-    def output(self) -> Iterator[bytes]:
-        while self.exit_code is None and not self.problem:
-            try:
-                kind, value = receive_message(self.conn)
-            except (EOFError, OSError):
-                self.problem = "the Ray gateway went away before the attempt ended"
-                return
-            if kind == "node":
-                self.node = value
-                self._note(f"[launcher] on Ray node {value['node_id'][:12]} at {value['address']}\n")
-            elif kind == "out":
-                yield from value.splitlines(keepends=True)
-            elif kind == "exit":
-                self.exit_code = int(value)
-            else:  # "error" or "lost"
-                self.problem = str(value)
+    def _receive(self) -> None:
+        try:
+            while self.exit_code is None and not self.problem:
+                self._handle(*receive_message(self.conn))
+        except (EOFError, OSError, ValueError):
+            self.problem = self.problem or "the Ray gateway went away before the attempt ended"
+        finally:
+            self._lines.put(None)
+            self._ended.set()
+            with contextlib.suppress(OSError):
+                self.conn.close()
+
+    def _handle(self, kind: str, value: Any) -> None:
+        if kind == "node":
+            self.node = value
+            self._note(f"[launcher] on Ray node {value['node_id'][:12]} at {value['address']}\n")
+        elif kind == "out":
+            for line in value.splitlines(keepends=True):
+                self._lines.put(line)
+        elif kind == "exit":
+            self.exit_code = int(value)
+        elif kind == "lost":
+            self.problem = str(value)
+        else:  # "error": what kept the attempt from running, on the node when it had one
+            node = self.node
+            where = f"on Ray node {node['node_id'][:12]} at {node['address']}: " if node else ""
+            self.problem = where + str(value)
 
     def _note(self, text: str) -> None:
         if self.log is not None:
             self.log.write(text.encode())
             self.log.flush()
 
+    def output(self) -> Iterator[bytes]:
+        while (line := self._lines.get()) is not None:
+            yield line
+
     def wait(self) -> int:
-        for _ in self.output():  # whatever the caller did not read
-            pass
-        with contextlib.suppress(OSError):
-            self.conn.close()
+        self._ended.wait()
         if self.problem:
             raise RunnerError(self.problem)
         assert self.exit_code is not None

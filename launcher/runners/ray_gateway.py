@@ -6,7 +6,8 @@ owner (the driver process of the run, or a `launcher replay`) connects once; eac
 over an abstract unix socket (same user only), sends one attempt and reads its stream back:
 
     launcher -> gateway   {"attempt", "request", "shared", "label"}, then possibly "stop"
-    gateway -> launcher   ("node", {...}) ("out", bytes)... then ("exit", code) | ("error", msg) | ("lost", msg)
+    gateway -> launcher   ("node", {...}), ("out", bytes)..., then ("exit", code), ("error", msg) or
+                          ("lost", msg)
 
 Lifetimes: a launcher that goes away (killed) cancels its Ray task; when the owner process ends, every Ray
 task still running is cancelled and the gateway exits, which ends its Ray job (Ray then stops the job's
@@ -50,7 +51,7 @@ def send_message(sock: socket.socket, message: Any) -> None:
 def receive_message(sock: socket.socket) -> Any:
     """The next message, or EOFError when the other side closed."""
     (size,) = _HEADER.unpack(_receive_exactly(sock, _HEADER.size))
-    return pickle.loads(_receive_exactly(sock, size))  # noqa: S301 - same-user peers only (SO_PEERCRED)
+    return pickle.loads(_receive_exactly(sock, size))
 
 
 def _receive_exactly(sock: socket.socket, size: int) -> bytes:

@@ -26,10 +26,12 @@ from typing import Any
 
 from launcher.runners.base import Attempt, Started
 from launcher.runners.host import HostRunner
+
 from spec.errors import LplError
 
 CHUNK_BYTES = 64 * 1024
 STOP_GRACE_SECONDS = 8.0
+DRAIN_SECONDS = 1.0  # output still arriving after the component ended (as the launcher allows)
 
 
 def attempt_on_node(attempt: Attempt, *, shared: tuple[str, ...]) -> Iterator[tuple[str, Any]]:
@@ -52,25 +54,45 @@ def attempt_on_node(attempt: Attempt, *, shared: tuple[str, ...]) -> Iterator[tu
     log = io.BytesIO()
     try:
         prepared = runner.prepare(attempt, log=log)
-        yield "out", log.getvalue()
-        started = runner.start(prepared)
     except LplError as exc:
         yield "out", log.getvalue()
+        yield "error", str(exc)
+        return
+    if log.getvalue():
+        yield "out", log.getvalue()  # the environment build's output
+    try:
+        started = runner.start(prepared)
+    except LplError as exc:
         yield "error", str(exc)
         return
     yield from _stream(started)
 
 
 def _stream(started: Started) -> Iterator[tuple[str, Any]]:
+    """Output chunks until it ends, then the exit code. As in the launcher, the output is read on a thread
+    and the component's end is waited for on another: what it left behind may hold its output open."""
     lines: queue.Queue[bytes | None] = queue.Queue()
     reader = threading.Thread(target=_read_into, args=(started, lines), daemon=True)
     reader.start()
+    codes: list[int] = []
+    waiter = threading.Thread(target=lambda: codes.append(started.wait()), daemon=True)
+    waiter.start()
     try:
-        while (chunk := _next_chunk(lines)) is not None:
-            yield "out", chunk
-        yield "exit", started.wait()
+        drain_until: float | None = None
+        while True:
+            chunk = _next_chunk(lines)
+            if chunk is None:
+                break
+            if chunk:
+                yield "out", chunk
+            elif not waiter.is_alive():
+                drain_until = drain_until or time.monotonic() + DRAIN_SECONDS
+                if time.monotonic() > drain_until:
+                    break
+        waiter.join()
+        yield "exit", codes[0]
     except BaseException:  # Ray's cancellation (KeyboardInterrupt or TaskCancelledError): stop the component
-        _stop(started, reader)
+        _stop(started, waiter)
         raise
 
 
@@ -83,14 +105,13 @@ def _read_into(started: Started, lines: queue.Queue[bytes | None]) -> None:
 
 
 def _next_chunk(lines: queue.Queue[bytes | None]) -> bytes | None:
-    """The lines available now (waiting for the first), joined; None once the output ended."""
-    while True:
-        # Short waits, not one long one: Ray's cancellation arrives as an exception raised between bytecodes.
-        try:
-            first = lines.get(timeout=0.1)
-            break
-        except queue.Empty:
-            continue
+    """The lines available within a moment, joined (b"" when none came); None once the output ended.
+
+    Short waits, not one long one: Ray's cancellation arrives as an exception raised between bytecodes."""
+    try:
+        first = lines.get(timeout=0.1)
+    except queue.Empty:
+        return b""
     if first is None:
         return None
     chunk = [first]
@@ -108,10 +129,10 @@ def _next_chunk(lines: queue.Queue[bytes | None]) -> bytes | None:
     return b"".join(chunk)
 
 
-def _stop(started: Started, reader: threading.Thread) -> None:
-    """SIGTERM, then SIGKILL after the runner's grace; wait for the end so the worker leaves nothing behind."""
+def _stop(started: Started, waiter: threading.Thread) -> None:
+    """SIGTERM, then SIGKILL after the runner's grace; wait for its end, so the worker leaves nothing behind."""
     with contextlib.suppress(Exception):
         started.stop()
     deadline = time.monotonic() + STOP_GRACE_SECONDS
-    while reader.is_alive() and time.monotonic() < deadline:
-        reader.join(0.1)
+    while waiter.is_alive() and time.monotonic() < deadline:
+        waiter.join(0.1)
