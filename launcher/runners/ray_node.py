@@ -130,7 +130,7 @@ def _next_chunk(lines: queue.Queue[bytes | None]) -> bytes | None:
 
 
 def _stop(started: Started, waiter: threading.Thread) -> None:
-    """SIGTERM, then SIGKILL after the runner's grace; wait for its end, so the worker leaves nothing behind."""
+    """SIGTERM, then SIGKILL after the runner's grace; wait for its end: the worker leaves nothing behind."""
     with contextlib.suppress(Exception):
         started.stop()
     deadline = time.monotonic() + STOP_GRACE_SECONDS
