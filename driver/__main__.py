@@ -92,7 +92,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--runner",
         metavar="NAME",
-        help="where task attempts run: host (default: this machine) or docker (each task in its image)",
+        help="where task attempts run: host (default: this machine), docker (each task in its image) or"
+        " ray (each attempt a task on a Ray cluster)",
+    )
+    parser.add_argument(
+        "--ray-address",
+        metavar="ADDR",
+        default="",
+        help="the Ray cluster for --runner ray (default: Ray's own resolution: $RAY_ADDRESS, else the"
+        " cluster `ray start` began on this machine)",
     )
     parser.add_argument(
         "--runner-for",
@@ -190,12 +198,30 @@ def _kfp_package(spec: str | None) -> str:
 
 
 def _runner_choice(args: argparse.Namespace) -> RunnerChoice | None:
-    """--runner and --runner-for, or None when neither is given (a resume keeps the run's choice)."""
+    """--runner and --runner-for, or None when neither is given (a resume keeps the run's choice). Ray asked
+    for but not installed is refused here, before anything runs."""
+    import importlib.util
+
     from spec.runner_choice import parse_runner_choice
 
     if args.runner is None and not args.runner_for:
+        if args.ray_address and not args.resume:
+            from spec.errors import OptionError
+
+            raise OptionError("--ray-address goes with --runner ray (or --runner-for PATTERN=ray)")
         return None
-    return parse_runner_choice(args.runner, args.runner_for)
+    choice = parse_runner_choice(args.runner, args.runner_for)
+    if "ray" in choice.names and importlib.util.find_spec("ray") is None:
+        from spec.errors import OptionError
+
+        raise OptionError(
+            "--runner ray needs Ray, which is not installed: pip install 'local-pipelines[ray]'"
+        )
+    if args.ray_address and "ray" not in choice.names:
+        from spec.errors import OptionError
+
+        raise OptionError("--ray-address goes with --runner ray (or --runner-for PATTERN=ray)")
+    return choice
 
 
 def _runner_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -205,6 +231,8 @@ def _runner_options(args: argparse.Namespace) -> dict[str, Any]:
         options["ignore_accelerators"] = True
     if args.docker_network:
         options["docker_network"] = args.docker_network
+    if args.ray_address:
+        options["ray_address"] = args.ray_address
     return options
 
 

@@ -210,3 +210,22 @@ class ForkServer:
             self.popen.wait()
             with contextlib.suppress(OSError):
                 os.close(self._control_fd)
+
+
+def start_ray_gateway(*, address: str, log_path: Path) -> None:
+    """Start the run's Ray gateway (launcher/runners/ray_gateway.py) beside the fork server.
+
+    The driver never talks to Ray: the launchers hand their attempts to this process. It is started here,
+    not by the first launcher that needs it, because it must outlive that launcher, and the fork server
+    stops what an exited launcher leaves behind. It serves this process and ends when it does.
+    """
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        argv = [*python_module("launcher.runners.ray_gateway"), "--owner", str(os.getpid())]
+        subprocess.Popen(
+            [*argv, "--address", address],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # a Ctrl-C is the driver's: the gateway hears of it from launchers
+        )

@@ -18,7 +18,7 @@ from google.protobuf import json_format, struct_pb2
 from driver import dag, run_names, walk
 from driver.console import Console, count_tasks, failure_report, summary_rows
 from driver.context import RunContext
-from driver.launchers import LAUNCHER_STOP_SECONDS, ForkServer
+from driver.launchers import LAUNCHER_STOP_SECONDS, ForkServer, start_ray_gateway
 from driver.params import build_root_parameters, read_params_file
 from driver.provision import parameters_from_python, parameters_to_python
 from driver.slots import DEFAULT_PARALLELISM, Slots
@@ -268,6 +268,13 @@ def _run_recorded(
 ) -> int:
     run_ledger.add_note({"driver_pid": os.getpid()})  # who ran it, for people reading the journal
     run_root, name = run.run_root, run.pipeline_name
+    run_dir = options.home.resolve() / "runs" / prepared.run_id
+    if options.runner is not None and "ray" in options.runner.names:
+        start_ray_gateway(
+            address=str(options.runner_options.get("ray_address") or ""),
+            pipeline_root=run.pipeline_root,
+            log_path=run_dir / "ray-gateway.log",
+        )
     ctx = RunContext(
         pipeline_spec=prepared.pipeline_spec,
         deployment=load_deployment_config(prepared.pipeline_spec),
@@ -275,7 +282,7 @@ def _run_recorded(
         ledger=run_ledger.ledger,
         run_ledger=run_ledger,
         home=options.home.resolve(),
-        run_dir=options.home.resolve() / "runs" / prepared.run_id,
+        run_dir=run_dir,
         cache_enabled=options.cache,
         slots=Slots(
             options.parallelism or DEFAULT_PARALLELISM, fixed=options.parallelism is not None

@@ -55,8 +55,9 @@ def _replay_parser(home: Path) -> argparse.ArgumentParser:
         "--iteration", type=int, metavar="N", help="which loop iteration, if the task ran in several"
     )
     parser.add_argument(
-        "--runner", metavar="NAME", help="where to run it: host or docker (default: where it ran)"
+        "--runner", metavar="NAME", help="where to run it: host, docker or ray (default: where it ran)"
     )
+    parser.add_argument("--ray-address", metavar="ADDR", help="as `python -m driver` takes it")
     parser.add_argument("--docker-network", choices=("none", "host"), help="as `python -m driver` takes it")
     parser.add_argument("--ignore-accelerators", action="store_true", help="as `python -m driver` takes it")
     return parser
@@ -82,6 +83,8 @@ def _replay(args: argparse.Namespace) -> int:
         runner_options["ignore_accelerators"] = True
     if args.docker_network:
         runner_options["docker_network"] = args.docker_network
+    if args.ray_address:
+        runner_options["ray_address"] = args.ray_address
     try:
         runner = parse_runner_choice(args.runner, []).default if args.runner else None
         return replay(

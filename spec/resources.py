@@ -37,6 +37,8 @@ class ResourceSpec:
     memory_limit: int | None = None  # bytes
     accelerator_type: str = ""
     accelerator_count: int = 0
+    cpu_request: float | None = None  # what a scheduler reserves (the Ray runner); CPUs
+    memory_request: int | None = None  # bytes
 
     @property
     def any(self) -> bool:
@@ -52,18 +54,13 @@ def parse_quantity(text: str, *, what: str) -> float:
 
 
 def resource_spec(container: dict[str, Any], *, substitute: Callable[[str], str] = str) -> ResourceSpec:
-    """The limits of a PipelineContainerSpec (as JSON); `substitute` resolves placeholders in the strings."""
+    """The limits and requests of a PipelineContainerSpec (as JSON); `substitute` resolves placeholders in
+    the strings."""
     resources = container.get("resources") or {}
-    cpu: float | None = None
-    memory: float | None = None
-    if resources.get("resourceCpuLimit"):
-        cpu = parse_quantity(substitute(str(resources["resourceCpuLimit"])), what="cpu limit")
-    elif resources.get("cpuLimit"):
-        cpu = float(resources["cpuLimit"])
-    if resources.get("resourceMemoryLimit"):
-        memory = parse_quantity(substitute(str(resources["resourceMemoryLimit"])), what="memory limit")
-    elif resources.get("memoryLimit"):
-        memory = float(resources["memoryLimit"]) * 1e9  # the deprecated field counts gigabytes
+    cpu = _quantity(resources, "Cpu", "Limit", substitute=substitute)
+    memory = _quantity(resources, "Memory", "Limit", substitute=substitute)
+    cpu_request = _quantity(resources, "Cpu", "Request", substitute=substitute)
+    memory_request = _quantity(resources, "Memory", "Request", substitute=substitute)
     accelerator = resources.get("accelerator") or {}
     kind = substitute(str(accelerator.get("resourceType") or accelerator.get("type") or ""))
     count_text = substitute(str(accelerator.get("resourceCount") or accelerator.get("count") or "0"))
@@ -72,4 +69,19 @@ def resource_spec(container: dict[str, Any], *, substitute: Callable[[str], str]
         memory_limit=int(memory) if memory else None,
         accelerator_type=kind,
         accelerator_count=int(parse_quantity(count_text, what="accelerator count")) if kind else 0,
+        cpu_request=cpu_request or None,
+        memory_request=int(memory_request) if memory_request else None,
     )
+
+
+def _quantity(
+    resources: dict[str, Any], kind: str, which: str, *, substitute: Callable[[str], str]
+) -> float | None:
+    """`resourceCpuLimit` (a quantity string) else `cpuLimit` (a number; memory in GB, deprecated)."""
+    text = resources.get(f"resource{kind}{which}")
+    if text:
+        return parse_quantity(substitute(str(text)), what=f"{kind.lower()} {which.lower()}")
+    number = resources.get(f"{kind.lower()}{which}")
+    if not number:
+        return None
+    return float(number) * (1e9 if kind == "Memory" else 1)  # the deprecated memory fields count GB

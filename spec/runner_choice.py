@@ -15,7 +15,7 @@ from typing import Any
 from spec.errors import OptionError
 
 # Names the launcher's registry (launcher/runners/__init__.py) knows; a test keeps the two in step.
-KNOWN_RUNNERS = ("host", "docker")
+KNOWN_RUNNERS = ("host", "docker", "ray")
 DEFAULT_RUNNER = "host"
 
 

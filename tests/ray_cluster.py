@@ -38,6 +38,14 @@ FAST_HEALTH_CHECKS = {
 }
 
 
+# Prints {lpl-node label: node id} of the alive nodes (run inside the namespace).
+_NODE_IDS = """
+import json, ray
+ray.init(address=ADDRESS, logging_level="ERROR", log_to_driver=False)
+print(json.dumps({n["Labels"].get("lpl-node", ""): n["NodeID"] for n in ray.nodes() if n["Alive"]}))
+"""
+
+
 class ClusterError(RuntimeError):
     """The cluster could not be started (the message says which step and shows its output)."""
 
@@ -123,7 +131,8 @@ class RayCluster:
             argv.append(f"--resources={json.dumps(resources)}")
         argv.append("--labels=" + ",".join(f"{key}={value}" for key, value in labels.items()))
         if hide is not None:
-            argv = ["unshare", "-m", "sh", "-c", 'mount -t tmpfs lpl-hidden "$0" && exec "$@"', str(hide), *argv]
+            mount = 'mount -t tmpfs lpl-hidden "$0" && exec "$@"'
+            argv = ["unshare", "-m", "sh", "-c", mount, str(hide), *argv]
         before = self.processes()
         started = subprocess.run(
             self.in_namespace(argv),
@@ -143,10 +152,7 @@ class RayCluster:
 
     def node_ids(self) -> dict[str, str]:
         """The id of each alive node, by the name it was started with (its `lpl-node` label)."""
-        script = (
-            "import json, ray; ray.init(address=%r, logging_level='ERROR', log_to_driver=False);"
-            "print(json.dumps({n['Labels'].get('lpl-node', ''): n['NodeID'] for n in ray.nodes() if n['Alive']}))"
-        ) % self.address
+        script = _NODE_IDS.replace("ADDRESS", repr(self.address))
         completed = self.run([sys.executable, "-c", script])
         if completed.returncode != 0:
             raise ClusterError(f"cannot list the nodes: {completed.stderr}")

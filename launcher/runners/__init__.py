@@ -1,4 +1,4 @@
-"""Runners by name: `host` (the default), `docker`; another engine registers here (see base.py)."""
+"""Runners by name: `host` (the default), `docker`, `ray`; another engine registers here (see base.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ __all__ = ["RUNNERS", "Attempt", "Mount", "Runner", "Started", "clean_after_laun
 RUNNERS = {
     "host": "launcher.runners.host:HostRunner",
     "docker": "launcher.runners.docker:DockerRunner",
+    "ray": "launcher.runners.ray:RayRunner",
 }
 
 

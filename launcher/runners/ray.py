@@ -5,8 +5,9 @@ This side (in the launcher, which does not import Ray) hands the attempt to the 
 side (ray_node.py) builds the environment and runs the component as the host runner does. The launcher
 then collects the outputs from the shared pipeline root and publishes them, as for any runner.
 
-Runner options (from the task contract): `ray_address` (empty: Ray's own resolution), `owner_pid` (the
-process whose Ray gateway this attempt uses), `node_selector`, `cpu_request`, `memory_request`.
+Runner options (the task contract's `runner_options`): `ray_address` (empty: Ray's own resolution). The
+gateway belongs to the task's driver (`driver_pid`), or to this process for a `launcher replay`; the node
+selector comes from the task's kfp-kubernetes settings.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from launcher.runners.base import Attempt
-
 from launcher.runners.ray_gateway import gateway_name, receive_message, send_message
 from launcher.runners.ray_request import RayRequest, ray_request
 from spec.errors import RunnerError
@@ -53,10 +53,12 @@ class RayRunner:
         return attempt
 
     def start(self, attempt: Attempt) -> RayStarted:
-        options = attempt.options
-        address = str(options.get("ray_address") or "")
-        owner = int(options.get("owner_pid") or os.getpid())
-        conn = connect_gateway(owner=owner, address=address, log_dir=attempt.cwd.parent)
+        address = str(attempt.options.get("ray_address") or "")
+        owner = (attempt.task.driver_pid if attempt.task is not None else None) or os.getpid()
+        started_by_driver = attempt.task is not None and attempt.task.driver_pid is not None
+        conn = connect_gateway(
+            owner=owner, address=address, log_dir=attempt.cwd.parent, start=not started_by_driver
+        )
         send_message(
             conn,
             {
@@ -70,40 +72,40 @@ class RayRunner:
 
 
 def request_of(attempt: Attempt) -> RayRequest:
-    options = attempt.options
-    cpu, memory = options.get("cpu_request"), options.get("memory_request")
-    return ray_request(
-        attempt.resources,
-        cpu_request=float(cpu) if cpu is not None else None,
-        memory_request=float(memory) if memory is not None else None,
-        node_selector={str(k): str(v) for k, v in dict(options.get("node_selector") or {}).items()},
-    )
+    kubernetes = attempt.task.kubernetes if attempt.task is not None else {}
+    selector = dict(kubernetes.get("node_selector") or {})
+    return ray_request(attempt.resources, node_selector={str(k): str(v) for k, v in selector.items()})
 
 
-def connect_gateway(*, owner: int, address: str, log_dir: Path) -> socket.socket:
-    """A connection to the owner's gateway, started now if it does not run yet."""
+def connect_gateway(*, owner: int, address: str, log_dir: Path, start: bool) -> socket.socket:
+    """A connection to the owner's gateway. A driver starts its run's gateway itself (driver/launchers.py);
+    without one (`launcher replay`) this process starts it, as its own child, when it does not run yet."""
     name = gateway_name(owner=owner, address=address)
     conn = _try_connect(name)
     if conn is not None:
         return conn
     log_path = log_dir / "ray-gateway.log"
-    with open(log_path, "ab") as log:
-        gateway = subprocess.Popen(
-            [*_python_module("launcher.runners.ray_gateway"), "--owner", str(owner), "--address", address],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # it outlives this launcher; it ends with its owner
-        )
+    gateway = _start_gateway(owner=owner, address=address, log_path=log_path) if start else None
     deadline = time.monotonic() + GATEWAY_START_SECONDS
     while time.monotonic() < deadline:
         conn = _try_connect(name)
         if conn is not None:
             return conn
-        if gateway.poll() not in (None, 0):
+        if gateway is not None and gateway.poll() not in (None, 0):
             break
         time.sleep(0.05)
     raise RunnerError(f"the Ray gateway did not start; see {log_path}: {_tail(log_path)}")
+
+
+def _start_gateway(*, owner: int, address: str, log_path: Path) -> subprocess.Popen[bytes]:
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(
+            [*_python_module("launcher.runners.ray_gateway"), "--owner", str(owner), "--address", address],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def _python_module(module: str) -> list[str]:

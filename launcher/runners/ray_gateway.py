@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import pickle
 import select
@@ -92,7 +93,7 @@ class Gateway:
         try:
             ray.init(
                 address=self.address or os.environ.get("RAY_ADDRESS") or "auto",
-                logging_level="ERROR",
+                logging_level=logging.ERROR,
                 log_to_driver=False,
                 configure_logging=False,
             )
@@ -100,8 +101,7 @@ class Gateway:
             where = self.address or os.environ.get("RAY_ADDRESS") or "the local default (ray start --head)"
             self.failure = f"cannot connect to the Ray cluster at {where}: {exc}"
             return
-        # Ray retries nothing: the task's retry policy decides, in the driver.
-        self.remote = ray.remote(max_retries=0, retry_exceptions=False)(attempt_on_node)
+        self.remote = ray.remote(attempt_on_node)
 
     def serve(self, conn: socket.socket) -> None:
         with conn:
@@ -136,8 +136,12 @@ class Gateway:
 
         ray_request: RayRequest = request["request"]
         generator = self.remote.options(
-            num_returns="streaming", name=f"lpl:{request['label']}"[:100], **ray_request.options()
-        ).remote(request["attempt"], shared=tuple(request["shared"]))
+            num_returns="streaming",
+            name=f"lpl:{request['label']}"[:100],
+            max_retries=0,  # Ray retries nothing: the task's retry policy decides, in the driver
+            retry_exceptions=False,
+            **ray_request.options(),
+        ).remote(request["attempt"], tuple(request["shared"]))
         with self.lock:
             self.running.add(generator)
         threading.Thread(target=self._watch_launcher, args=(conn, generator), daemon=True).start()
@@ -213,7 +217,7 @@ def alive_nodes() -> list[NodeInfo]:
             resources={str(key): float(value) for key, value in node.get("Resources", {}).items()},
             labels={str(key): str(value) for key, value in (node.get("Labels") or {}).items()},
         )
-        for node in ray.nodes()
+        for node in ray.nodes()  # type: ignore[no-untyped-call]  # Ray leaves it unannotated
         if node.get("Alive")
     ]
 
@@ -239,10 +243,12 @@ def check_shared(shared: tuple[str, ...], nodes: list[NodeInfo]) -> str:
     token = uuid.uuid4().hex
     probe.write_text(token)
     try:
-        checker = ray.remote(num_cpus=0, max_retries=0)(_sees)
+        checker = ray.remote(_sees)
         refs = {
             node.node_id: checker.options(
-                scheduling_strategy=NodeAffinitySchedulingStrategy(node.node_id, soft=False)
+                num_cpus=0,
+                max_retries=0,
+                scheduling_strategy=NodeAffinitySchedulingStrategy(node.node_id, soft=False),
             ).remote(str(probe), token, shared[1:])
             for node in nodes
         }

@@ -26,7 +26,6 @@ from typing import Any
 
 from launcher.runners.base import Attempt, Started
 from launcher.runners.host import HostRunner
-
 from spec.errors import LplError
 
 CHUNK_BYTES = 64 * 1024
@@ -34,13 +33,13 @@ STOP_GRACE_SECONDS = 8.0
 DRAIN_SECONDS = 1.0  # output still arriving after the component ended (as the launcher allows)
 
 
-def attempt_on_node(attempt: Attempt, *, shared: tuple[str, ...]) -> Iterator[tuple[str, Any]]:
+def attempt_on_node(attempt: Attempt, shared: tuple[str, ...]) -> Iterator[tuple[str, Any]]:
     """The Ray task's body (a generator); `shared` are the directories every node must see."""
     import ray
 
     yield "node", {
         "node_id": ray.get_runtime_context().get_node_id(),
-        "address": ray.util.get_node_ip_address(),
+        "address": ray.util.get_node_ip_address(),  # type: ignore[no-untyped-call]  # unannotated in Ray
         "hostname": socket.gethostname(),
     }
     missing = [path for path in shared if not os.path.isdir(path)]

@@ -75,16 +75,10 @@ class NodeInfo:
         return f"{name} at {self.address} ({offered})"
 
 
-def ray_request(
-    resources: ResourceSpec,
-    *,
-    cpu_request: float | None = None,
-    memory_request: float | None = None,
-    node_selector: dict[str, str] | None = None,
-) -> RayRequest:
-    """The Ray request for a task's resources (`*_request` win over the limits in `resources`)."""
-    cpu = cpu_request if cpu_request is not None else resources.cpu_limit
-    memory = memory_request if memory_request is not None else resources.memory_limit
+def ray_request(resources: ResourceSpec, *, node_selector: dict[str, str] | None = None) -> RayRequest:
+    """The Ray request for a task's resources: requests, else limits."""
+    cpu = resources.cpu_request if resources.cpu_request is not None else resources.cpu_limit
+    memory = resources.memory_request if resources.memory_request is not None else resources.memory_limit
     gpus, custom = _accelerator(resources.accelerator_type, resources.accelerator_count)
     return RayRequest(
         num_cpus=float(cpu) if cpu is not None else 1.0,

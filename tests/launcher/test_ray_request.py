@@ -21,7 +21,7 @@ def test_nothing_asked_is_one_cpu_as_ray_defaults() -> None:
 
 def test_requests_win_over_limits() -> None:
     request = ray_request(
-        ResourceSpec(cpu_limit=4.0, memory_limit=4 * GIB), cpu_request=0.5, memory_request=GIB
+        ResourceSpec(cpu_limit=4.0, memory_limit=4 * GIB, cpu_request=0.5, memory_request=GIB)
     )
     assert (request.num_cpus, request.memory) == (0.5, GIB)
 

@@ -23,7 +23,6 @@ from tests.cli import REPO_ROOT
 from tests.e2e.conftest import seed_pipeline  # the seed example compiled now (a session fixture)
 from tests.ray_cluster import RayCluster, namespace_supported, ray_installed, start_cluster
 
-
 __all__ = ["RunInCluster", "prebuild", "ray_cluster", "run_in_cluster", "seed_pipeline"]
 
 

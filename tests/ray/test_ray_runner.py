@@ -8,7 +8,6 @@ Where an attempt ran is read from its log: the Ray runner's first line there is 
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
@@ -80,8 +79,9 @@ def test_seed_pipeline_runs_on_the_cluster_as_on_the_host(
     completed = _run(run_in_cluster, seed, lpl_home, "--no-cache")
     assert completed.returncode == 0, completed.stdout + completed.stderr
     host_home = tmp_path / "host"
+    argv = [sys.executable, "-m", "driver", str(seed), "--home", str(host_home), "--run-id", "host"]
     host = subprocess.run(
-        [sys.executable, "-m", "driver", str(seed), "--home", str(host_home), "--run-id", "host", "--no-cache"],
+        [*argv, "--no-cache"],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -239,7 +239,8 @@ def test_replay_runs_a_recorded_task_on_the_cluster(
 
 
 def _start_driver(cluster: RayCluster, pipeline: Path, home: Path, *args: str) -> subprocess.Popen[str]:
-    argv = [sys.executable, "-m", "driver", str(pipeline), "--home", str(home), *RAY, "--run-id", "ray", *args]
+    argv = [sys.executable, "-m", "driver", str(pipeline), "--home", str(home), *RAY, "--run-id", "ray"]
+    argv += args
     return subprocess.Popen(
         cluster.in_namespace(argv),
         cwd=REPO_ROOT,
