@@ -212,7 +212,7 @@ class ForkServer:
                 os.close(self._control_fd)
 
 
-def start_ray_gateway(*, address: str, log_path: Path) -> None:
+def start_ray_gateway(*, address: str, pipeline_root: str, log_path: Path) -> None:
     """Start the run's Ray gateway (launcher/runners/ray_gateway.py) beside the fork server.
 
     The driver never talks to Ray: the launchers hand their attempts to this process. It is started here,
@@ -223,7 +223,7 @@ def start_ray_gateway(*, address: str, log_path: Path) -> None:
     with open(log_path, "ab") as log:
         argv = [*python_module("launcher.runners.ray_gateway"), "--owner", str(os.getpid())]
         subprocess.Popen(
-            [*argv, "--address", address],
+            [*argv, "--address", address, "--pipeline-root", pipeline_root],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -81,6 +81,7 @@ class Gateway:
         self.running: set[Any] = set()
         self.lock = threading.Lock()
         self.root_checks: dict[str, str] = {}  # pipeline root -> "" (every node sees it) or the problem
+        self.root_lock = threading.Lock()
 
     def connect(self) -> None:
         try:
@@ -125,11 +126,15 @@ class Gateway:
         reason = unsatisfiable(request["request"], nodes)
         if reason:
             return reason
-        # Once per pipeline root (with the first task's directories); each attempt checks its own on its node.
-        shared = tuple(request["shared"])
-        if shared[0] not in self.root_checks:
-            self.root_checks[shared[0]] = check_shared(shared, nodes)
-        return self.root_checks[shared[0]]
+        # Once per pipeline root; each attempt checks its own directories on its node.
+        return self.check_root(request["shared"][0], nodes=nodes)
+
+    def check_root(self, root: str, *, nodes: list[NodeInfo] | None = None) -> str:
+        """"" when every alive node sees the pipeline root, else the problem; checked once per root."""
+        with self.root_lock:
+            if root not in self.root_checks:
+                self.root_checks[root] = check_shared((root,), nodes if nodes is not None else alive_nodes())
+            return self.root_checks[root]
 
     def _run(self, conn: socket.socket, request: dict[str, Any]) -> None:
         import ray
@@ -292,6 +297,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m launcher.runners.ray_gateway", description=__doc__)
     parser.add_argument("--address", default="", help="the Ray cluster (default: Ray's own resolution)")
     parser.add_argument("--owner", type=int, required=True, help="the process this gateway serves")
+    parser.add_argument(
+        "--pipeline-root", default="", help="check now that every node sees it (and start their workers)"
+    )
     args = parser.parse_args(argv)
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
@@ -303,6 +311,9 @@ def main(argv: list[str] | None = None) -> int:
     threading.Thread(target=_watch_owner, args=(args.owner, gateway, server), daemon=True).start()
     gateway.connect()
     print(f"gateway for owner {args.owner}: {gateway.failure or 'connected'}", flush=True)
+    if args.pipeline_root and not gateway.failure:
+        # Before the first attempt asks: it overlaps with the driver's start, and warms a worker per node.
+        threading.Thread(target=gateway.check_root, args=(args.pipeline_root,), daemon=True).start()
     while True:
         try:
             conn, _ = server.accept()
