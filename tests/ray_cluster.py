@@ -89,23 +89,15 @@ class RayCluster:
 
     def __init__(self) -> None:
         self.temp_dir = Path(tempfile.mkdtemp(prefix="lplray-", dir="/tmp"))  # socket paths must stay short
-        self._holder = subprocess.Popen(
-            ["unshare", "-n", "sh", "-c", "ip link set lo up && echo up && exec sleep 86400"],
-            stdout=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
-        assert self._holder.stdout is not None
-        if self._holder.stdout.readline().strip() != "up":
-            self._holder.kill()
-            raise ClusterError("could not create a loopback-only network namespace (unshare -n)")
-        self.namespace = os.readlink(f"/proc/{self._holder.pid}/ns/net")
+        self.holder = _start_holder()
+        self.namespace = os.readlink(f"/proc/{self.holder}/ns/net")
         self.nodes: dict[str, Node] = {}
         self.address = ADDRESS
+        self.stopped = False
 
     def in_namespace(self, argv: list[str]) -> list[str]:
         """`argv` as a command that runs inside the cluster's network namespace."""
-        return ["nsenter", f"--net=/proc/{self._holder.pid}/ns/net", *argv]
+        return ["nsenter", f"--net=/proc/{self.holder}/ns/net", *argv]
 
     def start_node(
         self,
@@ -171,7 +163,7 @@ class RayCluster:
         """Every process in the namespace but the holder."""
         found: set[int] = set()
         for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit() or int(entry.name) == self._holder.pid:
+            if not entry.name.isdigit() or int(entry.name) == self.holder:
                 continue
             with contextlib.suppress(OSError):
                 if os.readlink(entry / "ns" / "net") == self.namespace:
@@ -186,8 +178,9 @@ class RayCluster:
 
     def stop(self) -> None:
         """Stop every process in the namespace (SIGTERM, then SIGKILL after a grace), then the holder."""
-        if self._holder.poll() is not None:
+        if self.stopped:
             return
+        self.stopped = True
         for sig, grace in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 5.0)):
             for pid in self.processes():
                 with contextlib.suppress(ProcessLookupError):
@@ -197,9 +190,32 @@ class RayCluster:
                 time.sleep(0.1)
             if not self.processes():
                 break
-        self._holder.kill()
-        self._holder.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.holder, signal.SIGKILL)
         shutil.rmtree(self.temp_dir, ignore_errors=True)
+
+
+def _start_holder() -> int:
+    """The pid of a `sleep` in a new network namespace with `lo` up. It is no descendant of this process (its
+    parent shell exits at once), so a test that stops this process's descendants cannot take the namespace."""
+    started = subprocess.run(
+        ["sh", "-c", 'unshare -n sh -c "ip link set lo up && exec sleep 86400" </dev/null >/dev/null 2>&1 &'
+         " echo $!"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    pid = int(started.stdout.strip())
+    own = os.readlink("/proc/self/ns/net")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            in_namespace = os.readlink(f"/proc/{pid}/ns/net") != own
+            # `exec sleep` runs once `lo` is up
+            if in_namespace and Path(f"/proc/{pid}/comm").read_text().strip() == "sleep":
+                return pid
+        if not Path(f"/proc/{pid}").exists():
+            break
+        time.sleep(0.02)
+    raise ClusterError("could not create a loopback-only network namespace (unshare -n)")
 
 
 def _parent(pid: int) -> int:
