@@ -8,6 +8,7 @@ Where an attempt ran is read from its log: the Ray runner's first line there is 
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import subprocess
@@ -303,3 +304,25 @@ def test_a_node_that_does_not_see_the_pipeline_root_fails_the_run_with_a_clear_m
     assert pinned.state == FAILED
     error = str(pinned.properties["error"])
     assert "do not see the pipeline root" in error and "blind" in error, error
+
+
+_API_RUN = """
+import json, sys
+from driver import run_pipeline
+result = run_pipeline(sys.argv[1], home=sys.argv[2], runner="ray", cache=False, echo=False,
+                      cli_args=["--ray-address", sys.argv[3]])
+print(json.dumps({"state": result.state, "tasks": {k: t.state for k, t in result.tasks.items()}}))
+"""
+
+
+def test_the_python_api_runs_on_the_cluster(seed: Path, ray_cluster: RayCluster, lpl_home: Path) -> None:
+    completed = ray_cluster.run([sys.executable, "-c", _API_RUN, str(seed), str(lpl_home), ADDRESS])
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    report = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert report["state"] == COMPLETE and set(report["tasks"].values()) == {COMPLETE}, report
+    assert all(_nodes_of(e) for e in _containers(_view(lpl_home, _only_run(lpl_home))))
+
+
+def _only_run(home: Path) -> str:
+    (run_id,) = [path.stem for path in (home / "ledger" / "runs").glob("*.jsonl")]
+    return run_id
