@@ -126,7 +126,7 @@ def prepare_walk(options: ExplainOptions) -> ExplainHandlers:
 
 def read_recorded_run(home: Path, run_id: str) -> RunView:
     # Opening a Ledger creates a missing store; explain must not, so look before opening.
-    if not (home / "ledger" / "store.json").exists():
+    if not Ledger.exists_in(home):
         raise OptionError(f"--from-run {run_id}: there is no ledger in {home}")
     try:
         ledger = Ledger(home)

@@ -67,7 +67,7 @@ def replay(options: ReplayOptions) -> int:
 
 
 def _open_run(home: Path, run_id: str) -> RunLedger:
-    if not (home / "ledger" / "store.json").exists():  # opening a Ledger would create an empty store
+    if not Ledger.exists_in(home):  # opening a Ledger would create an empty store
         raise OptionError(f"there is no ledger in {home}")
     try:
         ledger = Ledger(home)

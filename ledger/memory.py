@@ -14,21 +14,22 @@ from spec.errors import RunBusy
 
 
 class MemoryLedger(Ledger):
-    """A `Ledger` whose journals are lists of encoded lines; `RunLedger` works on it unchanged.
-
-    Records go through the same JSON encoding as on disk, so a test sees what a reader of the files
-    would (tuples become lists, keys become strings). Not shared between processes.
-    """
+    """A `Ledger` composed with a `MemoryStorage`; `RunLedger` works on it unchanged. Nothing is written to
+    disk, not even under `home`; not shared between processes."""
 
     def __init__(self, home: Path = Path("/memory")) -> None:
-        # Deliberately not `super().__init__`: that opens (and creates) a store on disk.
-        self.home = home
-        self.root = home / "ledger"
-        self._lock = self.root / "lock"
-        self._runs_index = self.root / "runs.jsonl"
+        self.memory = MemoryStorage(home / "ledger")
+        super().__init__(home, storage=self.memory)
+
+
+class MemoryStorage:
+    """`Storage` as lists of encoded lines: records go through the same JSON encoding as on disk, so a test
+    sees what a reader of the files would (tuples become lists, keys become strings)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
         self.journals: dict[Path, list[bytes]] = {}
-        self._run_locks: dict[str, int] = {}
-        self.index_damage = ""
+        self._run_locks: set[str] = set()
         self._last_id = 0
 
     def locked(self) -> contextlib.AbstractContextManager[None]:
@@ -43,9 +44,13 @@ class MemoryLedger(Ledger):
     def lock_run(self, run_id: str) -> None:
         if run_id in self._run_locks:
             raise RunBusy(f"run {run_id!r} is still running (another driver holds it); stop it first")
-        self._run_locks[run_id] = -1
+        self._run_locks.add(run_id)
 
-    def _append_batch(self, build: BatchBuilder, *, ids: int) -> list[int]:
+    def remove_run(self, run_id: str) -> None:
+        self.journals.pop(self.root / "runs" / f"{run_id}.jsonl", None)
+        self._run_locks.discard(run_id)
+
+    def append_batch(self, build: BatchBuilder, *, ids: int) -> list[int]:
         now = time.time()
         allocated = list(range(self._last_id + 1, self._last_id + ids + 1))
         self._last_id += ids
@@ -53,16 +58,16 @@ class MemoryLedger(Ledger):
             self.journals.setdefault(path, []).extend(journal.encode({"time": now, **r}) for r in records)
         return allocated
 
-    def _read(self, path: Path) -> list[dict[str, Any]]:
+    def read(self, path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in self.journals.get(path, [])]
 
-    def _exists(self, path: Path) -> bool:
+    def exists(self, path: Path) -> bool:
         return path in self.journals
 
-    def _run_ids(self) -> set[str]:
+    def run_ids(self) -> set[str]:
         return {path.stem for path in self.journals if path.parent == self.root / "runs"}
 
-    def _reader(self, path: Path) -> RecordReader:
+    def reader(self, path: Path) -> RecordReader:
         return _MemoryReader(self.journals, path)
 
 

@@ -71,6 +71,7 @@ BatchBuilder = Callable[[list[int]], dict[Path, list[dict[str, Any]]]]
 
 
 RUN_DELETED = "run_deleted"  # an index record: the run was pruned
+RUNS_INDEX = "runs.jsonl"
 LAST_RUN = "last"  # the alias of the newest run wherever a run id is taken
 
 
@@ -80,20 +81,47 @@ def check_run_id(run_id: str) -> str:
     return run_id
 
 
-class Ledger:
-    """A home's store; cheap to open, safe to share between processes.
+class Storage(Protocol):
+    """Where a ledger's journals and locks live: files under `<home>/ledger/` (`FileStorage`), or memory
+    (`ledger.memory.MemoryStorage`). Paths name journals whatever the storage keeps them in."""
 
-    Reads and writes go through five storage methods (`_append_batch`, `_read`, `_exists`, `_run_ids`
-    and `_reader`) so that `ledger.memory.MemoryLedger` can keep the same records in memory.
-    """
+    def append_batch(self, build: BatchBuilder, *, ids: int) -> list[int]:
+        """Allocate `ids` fresh ids and append the records `build` makes from them, as one write."""
+        ...
 
-    def __init__(self, home: Path, *, create: bool = True) -> None:
+    def read(self, path: Path) -> list[dict[str, Any]]: ...
+
+    def exists(self, path: Path) -> bool: ...
+
+    def run_ids(self) -> set[str]: ...
+
+    def reader(self, path: Path) -> RecordReader: ...
+
+    def locked(self) -> contextlib.AbstractContextManager[None]:
+        """Hold the store-wide writer lock (a reader that must tell damage from a write in progress)."""
+        ...
+
+    def lock_run(self, run_id: str) -> None: ...
+
+    def remove_run(self, run_id: str) -> None:
+        """Remove a run's journal and its lock (the run index has already recorded the deletion)."""
+        ...
+
+    def hold_as_launcher(self, run_id: str) -> None: ...
+
+    def wait_for_launchers(self, run_id: str, *, timeout: float) -> None: ...
+
+
+class FileStorage:
+    """The journals as JSON Lines files under `<home>/ledger/`, written under one store-wide lock; run locks
+    as flocks on files beside the run journals."""
+
+    def __init__(self, home: Path, *, create: bool) -> None:
         self.home = home
         self.root = home / "ledger"
         self._lock = self.root / "lock"
-        self._runs_index = self.root / "runs.jsonl"
+        self._runs_index = self.root / RUNS_INDEX
         self._run_locks: dict[str, int] = {}
-        self.index_damage = ""  # set by `list_runs` when the run index is damaged
         try:
             self._open(create=create)
         except OSError as exc:  # a home that is a file, an unreadable store: one line, not a traceback
@@ -149,14 +177,9 @@ class Ledger:
             raise RunBusy(f"run {run_id!r} is still running (another driver holds it); stop it first")
         self._run_locks[run_id] = fd
 
-    def delete_run(self, run_id: str) -> None:
-        """Forget a run (`python -m ledger prune`): a `run_deleted` index record, then its journal and lock.
-
-        The caller holds the run (`lock_run`), so no driver writes it meanwhile; a crash between the two steps
-        leaves a journal nobody lists, never a listed run without its journal.
-        """
-        self.append(self._runs_index, [{"kind": RUN_DELETED, "run_id": check_run_id(run_id)}])
-        for path in (self.run_path(run_id), self.root / "runs" / f"{run_id}.lock"):
+    def remove_run(self, run_id: str) -> None:
+        runs = self.root / "runs"
+        for path in (runs / f"{check_run_id(run_id)}.jsonl", runs / f"{run_id}.lock"):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
         fd = self._run_locks.pop(run_id, None)
@@ -188,26 +211,7 @@ class Ledger:
         finally:
             os.close(fd)  # releases it: only the absence of launchers was to be seen
 
-    def run_path(self, run_id: str) -> Path:
-        return self.root / "runs" / f"{check_run_id(run_id)}.jsonl"
-
-    # Storage --------------------------------------------------------------------------------------------
-
-    def append(
-        self,
-        path: Path,
-        records: list[dict[str, Any]] | Callable[[list[int]], list[dict[str, Any]]],
-        *,
-        ids: int = 0,
-    ) -> list[int]:
-        """Append records under the store lock as one write.
-
-        With `ids`, that many fresh ids are allocated under the same lock and `records` is a function
-        that builds the records from them, so a record can refer to an id allocated with it.
-        """
-        return self._append_batch(lambda allocated: {path: _build(records, allocated)}, ids=ids)
-
-    def _append_batch(self, build: BatchBuilder, *, ids: int) -> list[int]:
+    def append_batch(self, build: BatchBuilder, *, ids: int) -> list[int]:
         """Allocate ids and append to one or more journals under one hold of the lock, stamping the time."""
         try:
             with journal.store_lock(self._lock):
@@ -219,20 +223,20 @@ class Ledger:
             raise LedgerError(f"cannot write the ledger in {self.home}: {exc}") from exc
         return allocated
 
-    def _read(self, path: Path) -> list[dict[str, Any]]:
+    def read(self, path: Path) -> list[dict[str, Any]]:
         return journal.read_all(path)
 
     def locked(self) -> contextlib.AbstractContextManager[None]:
         """Hold the store-wide writer lock (a reader that must tell damage from a write in progress)."""
         return journal.store_lock(self._lock)
 
-    def _exists(self, path: Path) -> bool:
+    def exists(self, path: Path) -> bool:
         return path.exists()
 
-    def _run_ids(self) -> set[str]:
+    def run_ids(self) -> set[str]:
         return {path.stem for path in (self.root / "runs").glob("*.jsonl")}
 
-    def _reader(self, path: Path) -> RecordReader:
+    def reader(self, path: Path) -> RecordReader:
         return journal.JournalReader(path)
 
     def _allocate_ids(self, count: int) -> list[int]:
@@ -249,6 +253,78 @@ class Ledger:
         journals = [*(self.root / "runs").glob("*.jsonl"), *(self.root / "cache").glob("*/*.jsonl")]
         return max((_max_id(record) for path in journals for record in journal.read_all(path)), default=0)
 
+
+class Ledger:
+    """A home's store; cheap to open, safe to share between processes.
+
+    What it records and how it reads it back is here; where the journals and locks live is its `storage`
+    (`FileStorage` by default; `ledger.memory.MemoryLedger` composes a `MemoryStorage`).
+    """
+
+    def __init__(self, home: Path, *, create: bool = True, storage: Storage | None = None) -> None:
+        self.home = home
+        self.root = home / "ledger"
+        self._runs_index = self.root / RUNS_INDEX
+        self.index_damage = ""  # set by `list_runs` when the run index is damaged
+        self.storage: Storage = storage if storage is not None else FileStorage(home, create=create)
+
+    @staticmethod
+    def exists_in(home: Path) -> bool:
+        """Whether `home` holds a ledger: callers that must not create one ask this first."""
+        return (home / "ledger" / "store.json").exists()
+
+    def lock_run(self, run_id: str) -> None:
+        """Take the run exclusively for this process's lifetime (a driver running or resuming it).
+
+        On files an flock on `runs/<run_id>.lock`: the kernel releases it when the process dies, however it
+        dies, so a killed driver never blocks a resume and a recycled pid never looks like a live driver.
+        """
+        self.storage.lock_run(run_id)
+
+    def delete_run(self, run_id: str) -> None:
+        """Forget a run (`python -m ledger prune`): a `run_deleted` index record, then its journal and lock.
+
+        The caller holds the run (`lock_run`), so no driver writes it meanwhile; a crash between the two steps
+        leaves a journal nobody lists, never a listed run without its journal.
+        """
+        self.append(self._runs_index, [{"kind": RUN_DELETED, "run_id": check_run_id(run_id)}])
+        self.storage.remove_run(run_id)
+
+    def hold_as_launcher(self, run_id: str) -> None:
+        """A launcher holds its run's task lock (shared) for its lifetime, so that a resume can wait until
+        the launchers of an earlier driver have stopped and recorded their attempts (`wait_for_launchers`)."""
+        self.storage.hold_as_launcher(run_id)
+
+    def wait_for_launchers(self, run_id: str, *, timeout: float) -> None:
+        """Wait until no launcher holds the run's task lock; RunBusy if one still does after `timeout`."""
+        self.storage.wait_for_launchers(run_id, timeout=timeout)
+
+    def locked(self) -> contextlib.AbstractContextManager[None]:
+        """Hold the store-wide writer lock (a reader that must tell damage from a write in progress)."""
+        return self.storage.locked()
+
+    def run_path(self, run_id: str) -> Path:
+        return self.root / "runs" / f"{check_run_id(run_id)}.jsonl"
+
+    def append(
+        self,
+        path: Path,
+        records: list[dict[str, Any]] | Callable[[list[int]], list[dict[str, Any]]],
+        *,
+        ids: int = 0,
+    ) -> list[int]:
+        """Append records under the store lock as one write.
+
+        With `ids`, that many fresh ids are allocated under the same lock and `records` is a function
+        that builds the records from them, so a record can refer to an id allocated with it.
+        """
+        return self.storage.append_batch(lambda allocated: {path: _build(records, allocated)}, ids=ids)
+
+
+    def append_run_end(self, path: Path, record: dict[str, Any], summary: dict[str, Any]) -> None:
+        """A run's end in its journal and, in the same write, its summary in the run index."""
+        self.storage.append_batch(lambda _: {path: [record], self._runs_index: [summary]}, ids=0)
+
     # Runs ---------------------------------------------------------------------------------------------
 
     def create_run(self, header: dict[str, Any]) -> RunLedger:
@@ -257,17 +333,17 @@ class Ledger:
         record = {"kind": "run", "schema_version": SCHEMA_VERSION, **header}
 
         def build(_: list[int]) -> dict[Path, list[dict[str, Any]]]:
-            if self._exists(path):  # checked under the lock: two drivers cannot both create one run
+            if self.storage.exists(path):  # checked under the lock: two drivers cannot both create one run
                 raise LedgerError(f"run {run_id!r} already exists in {self.home}")
             # The run's own journal first: a crash between the two writes leaves a run that
             # `list_runs` still finds by its journal.
             return {path: [record], self._runs_index: [_index_record(record)]}
 
-        self._append_batch(build, ids=0)
+        self.storage.append_batch(build, ids=0)
         return RunLedger(self, run_id)
 
     def open_run(self, run_id: str) -> RunLedger:
-        if not self._exists(self.run_path(run_id)):
+        if not self.storage.exists(self.run_path(run_id)):
             raise LedgerError(f"no run {run_id!r} in {self.home}")
         return RunLedger(self, run_id)
 
@@ -276,7 +352,7 @@ class Ledger:
 
         A run actually named `last` keeps that name; every command that takes a run id goes through here.
         """
-        if ref and self._exists(self.run_path(ref)):
+        if ref and self.storage.exists(self.run_path(ref)):
             return ref
         runs = self.list_runs()
         if ref == LAST_RUN and runs:
@@ -297,7 +373,7 @@ class Ledger:
         runs: dict[str, dict[str, Any]] = {}
         self.index_damage = ""
         try:
-            index = self._read(self._runs_index)
+            index = self.storage.read(self._runs_index)
         except LedgerCorrupt as exc:
             self.index_damage, index = str(exc), []
         deleted: set[str] = set()
@@ -313,7 +389,7 @@ class Ledger:
                 entry["state"] = record.get("state")
                 entry["end_time"] = record.get("time")
                 entry["task_counts"] = record.get("task_counts")
-        for run_id in sorted(self._run_ids() - runs.keys() - deleted):
+        for run_id in sorted(self.storage.run_ids() - runs.keys() - deleted):
             runs[run_id] = self._unindexed_run(run_id)
         for run_id, entry in runs.items():
             if entry.get("state", RUNNING) == RUNNING:
@@ -331,7 +407,8 @@ class Ledger:
     def _journal_end(self, run_id: str) -> dict[str, Any]:
         """The run's final state from its journal, when the index missed it (a driver killed between the
         two writes of `finish_run`): the journal's last record is then that `run_update`."""
-        last = journal.read_last_line(self.run_path(run_id)) if self._exists(self.run_path(run_id)) else None
+        path = self.run_path(run_id)
+        last = journal.read_last_line(path) if self.storage.exists(path) else None
         record = journal.decode(last) if last is not None else None
         if record is None or record.get("kind") != "run_update" or record.get("state") == RUNNING:
             return {}
@@ -363,7 +440,7 @@ class Ledger:
         """Entries for this fingerprint, newest first."""
         path = self._cache_path(pipeline_name, fingerprint)
         entries = []
-        for line, record in self._reader(path).read_numbered():
+        for line, record in self.storage.reader(path).read_numbered():
             if record.get("fingerprint") == fingerprint and record.get("pipeline_name") == pipeline_name:
                 try:
                     entries.append(_cache_entry(record))
@@ -379,7 +456,7 @@ class RunLedger:
         self.ledger = ledger
         self.run_id = run_id
         self.path = ledger.run_path(run_id)
-        self._reader = ledger._reader(self.path)
+        self._reader = ledger.storage.reader(self.path)
         self._view = RunView(run_id=run_id)
         self._damage: LedgerCorrupt | None = None
 
@@ -486,7 +563,7 @@ class RunLedger:
         record = {"kind": "run_update", "run_id": self.run_id, "state": state}
         # The index keeps the task counts, so that listing runs needs no journal but the index.
         summary = record | {"task_counts": count_tasks(self.view())}
-        self.ledger._append_batch(lambda _: {self.path: [record], self.ledger._runs_index: [summary]}, ids=0)
+        self.ledger.append_run_end(self.path, record, summary)
 
 
 def _link_records(

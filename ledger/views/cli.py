@@ -201,7 +201,7 @@ def command_prune(home: Path, args: argparse.Namespace) -> Result:
     if options.keep is not None and options.keep < 0:
         raise UsageError(f"prune: --keep must be 0 or more, not {options.keep}")
     # Environments can be pruned from a home where nothing ran: no store is created for that.
-    ledger = Ledger(home, create=False) if (home / "ledger" / "store.json").exists() else None
+    ledger = Ledger(home, create=False) if Ledger.exists_in(home) else None
     result = prune.prune(ledger, options)
     return result.to_json(dry_run=options.dry_run), prune.render_prune, EXIT_OK
 
