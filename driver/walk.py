@@ -189,18 +189,9 @@ async def _walk_sub_dag(handlers: Handlers[T], task: T, node: Node) -> TaskResul
     opened = handlers.open_dag(task)
     if opened.skipped is not None:
         return opened.skipped
-    child = DagScope(
-        execution_id=opened.execution_id,
-        component=node.component,
-        component_name=node.spec.component_ref.name,
-        task_path=node.task_path,
-        place=labels.child_label(node.scope.place, node.key),
-        parameters=opened.resolved.parameters,
-        artifacts=opened.resolved.artifacts,
-        nulled_by_driver=opened.resolved.nulled_by_driver,
-        iterations=node.scope.iterations,
-        would_not_run=node.scope.would_not_run or opened.would_not_run,
-    )
+    child = _inner_scope(node, opened)
+    child.artifacts = opened.resolved.artifacts
+    child.nulled_by_driver = opened.resolved.nulled_by_driver
     state = await walk_dag(handlers, child, retry=node.retry)
     return handlers.close_dag(task, opened, child, state)
 
@@ -209,16 +200,7 @@ async def _walk_loop(handlers: Handlers[T], task: T, node: Node) -> TaskResult:
     opened = handlers.open_loop(task)
     if opened.skipped is not None:
         return opened.skipped
-    loop_scope = DagScope(
-        execution_id=opened.execution_id,
-        component=node.component,
-        component_name=node.spec.component_ref.name,
-        task_path=node.task_path,
-        place=labels.child_label(node.scope.place, node.key),
-        parameters=opened.resolved.parameters,
-        iterations=node.scope.iterations,
-        would_not_run=node.scope.would_not_run or opened.would_not_run,
-    )
+    loop_scope = _inner_scope(node, opened)  # its artifacts go to each iteration's scope
     iterator = node.spec.parameter_iterator
     if opened.items is None:  # explain only: the body once, its item a stand-in, at no index
         assert opened.unknown_item is not None
@@ -247,6 +229,20 @@ async def _walk_loop(handlers: Handlers[T], task: T, node: Node) -> TaskResult:
 
     states = await handlers.run_iterations(task, opened, [call(scope) for scope in iterations])
     return handlers.close_loop(task, opened, iterations, states)
+
+
+def _inner_scope(node: Node, opened: Opened) -> DagScope:
+    """The scope of the DAG a sub-DAG or loop task opens: its execution, its inputs, its place."""
+    return DagScope(
+        execution_id=opened.execution_id,
+        component=node.component,
+        component_name=node.spec.component_ref.name,
+        task_path=node.task_path,
+        place=labels.child_label(node.scope.place, node.key),
+        parameters=opened.resolved.parameters,
+        iterations=node.scope.iterations,
+        would_not_run=node.scope.would_not_run or opened.would_not_run,
+    )
 
 
 async def _walk_iteration(
