@@ -20,6 +20,7 @@ from launcher.needs import diagnose
 from launcher.outputs import OutputError, collect_outputs
 from launcher.runners import Attempt, Mount, Runner, Started, runner_named
 from ledger.model import CANCELED, COMPLETE, FAILED, RUNNING
+from ledger.properties import AttemptOutcome
 from ledger.store import CacheEntry, Ledger, RunLedger
 from spec.contracts import EXECUTOR_LOGS, TaskFiles
 from spec.errors import LplError
@@ -312,13 +313,14 @@ def _publish(
     }
     new_artifacts = dict(outcome.artifacts) if outcome.state == COMPLETE else {}
     new_artifacts[EXECUTOR_LOGS] = [log_draft]
-    properties: dict[str, Any] = {"log": str(files.log_path), "error": outcome.error}
-    if outcome.state == COMPLETE:
-        properties["outputs"] = outcome.parameters
-        # The artifact files it wrote: a resume trusts this execution only while they are all there.
-        properties["output_files"] = list(outcome.present_files)
-    if outcome.command is not None:
-        properties["command"] = outcome.command
+    completed = outcome.state == COMPLETE
+    properties = AttemptOutcome(
+        log=str(files.log_path),
+        error=outcome.error,
+        command=outcome.command,
+        outputs=outcome.parameters if completed else None,
+        output_files=list(outcome.present_files) if completed else None,
+    ).to_json()
     record = {
         "number": attempt,
         "start": started,

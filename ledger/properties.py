@@ -1,9 +1,10 @@
-"""An execution's custom properties as the driver writes them: one record per group, one writer each.
+"""An execution's custom properties as the driver and the launcher write them: one record per group.
 
 MLMD's names where KFP writes them (`task_name`, `display_name`, `parent_dag_id`, `iteration_index`,
 `iteration_count`, `total_dag_tasks`, `inputs`) and ours beside them (`task_path`, `parent_iteration_index`,
-`dag_kind`); docs/ledger.md lists them all. A writer builds the record and stores `to_json()`; a reader asks
-`Execution` (`kind_of` reads `dag_kind`, so a loop is no longer told by the presence of a key).
+`dag_kind`, and what a launcher publishes when an attempt ends); docs/ledger.md lists them all. A writer
+builds the record and stores `to_json()`; `kind_of` reads `dag_kind`, so a loop is no longer told by the
+presence of a key.
 """
 
 from __future__ import annotations
@@ -57,4 +58,26 @@ class DagRecord:
             found["iteration_count"] = self.iteration_count
         if self.iteration_index is not None:
             found["iteration_index"] = self.iteration_index
+        return found
+
+
+@dataclass(frozen=True)
+class AttemptOutcome:
+    """What a launcher publishes on a container execution when an attempt ends."""
+
+    log: str  # the task's log file
+    error: str  # the failure message, or ""
+    command: list[str] | None = None  # the command line run, once planned
+    outputs: dict[str, Any] | None = None  # output parameters (a COMPLETE attempt)
+    # The artifact files it wrote (a COMPLETE attempt): a resume trusts the execution while all are there.
+    output_files: list[str] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"log": self.log, "error": self.error}
+        if self.outputs is not None:
+            found["outputs"] = self.outputs
+        if self.output_files is not None:
+            found["output_files"] = self.output_files
+        if self.command is not None:
+            found["command"] = self.command
         return found
