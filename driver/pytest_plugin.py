@@ -4,7 +4,8 @@ Each test that asks for `lpl` gets a fresh home (its own ledger and pipeline roo
 environments stay cached across tests in the user cache directory, so only the first test pays for them.
 `lpl.run(pipeline, arguments, **options)` is `driver.run_pipeline` with that home and the session's runner;
 it raises `PipelineFailed` (the failed tasks' errors and log tails in its message) unless `check=False`.
-A failed test also gets a report section per failed run with its home and failure report.
+A failed test also gets a report section per failed run: the command to inspect it, and its failure report
+unless that run's `PipelineFailed` is what failed the test (its message holds the report already).
 
 Options: `--lpl-runner NAME` (the runner of every run), `--lpl-home DIR` (keep each test's home in
 `DIR/<test>`, emptied when the test starts, to inspect after the session).
