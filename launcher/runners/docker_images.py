@@ -252,7 +252,10 @@ def _local_paths(value: str) -> set[str]:
     """Existing absolute local paths named in a pip setting (`/opt/wheels`, `file:///opt/pypi/simple`)."""
     found = set()
     for token in value.split():
-        path = token.removeprefix("file://")
+        path = os.path.normpath(token.removeprefix("file://"))
+        if token.startswith("file://") and os.path.basename(path) == "simple":
+            # A local index's pages link to the files beside it (`../../files/x.whl`): mount its root.
+            path = os.path.dirname(path)
         if path.startswith("/") and path != "/" and Path(path).exists():
-            found.add(os.path.normpath(path))
+            found.add(path)
     return found
