@@ -22,8 +22,10 @@ Workloads (issue 5 goals in brackets):
             committed) and cold (that image removed first, so the pip preamble runs in the image again),
             beside the host runner's seed and cold rows. Needs a Docker daemon and a local `python:3.11`
             image (no registry here: tagged from scripts/test-images' lpl-test/python:3.11 when missing).
-            kfp.local's DockerRunner is not measured: it pulls its images from a registry and pip-installs
-            the packages in every task container.
+            kfp.local's DockerRunner is not measured here: it pulls missing images from a registry, uses the
+            default (bridge) network unless given `network_mode="host"`, and pip-installs the components'
+            packages in every task container (by hand on 2026-12-02, with network_mode="host" and the CA
+            bundle mounted, the seed took 106 s on a loaded machine; docs/runners.md).
 
 The floor is one process per task doing exactly what the component does and nothing else: each task's
 compiled program (`sh -ec … python3 -m kfp.dsl.executor_main …`, the part after the pip preamble) run with the
