@@ -169,3 +169,35 @@ def test_a_missing_image_fails_the_task_naming_the_image_and_how_to_provide_it(
     error = run.execution("absent").properties["error"]
     assert "image 'lpl-test/absent:404' is not on this machine and cannot be pulled" in error, error
     assert "docker import" in error and "docker build" in error
+
+
+def test_run_pipeline_runs_in_containers_with_runner_docker(
+    compile_pipeline: CompilePipeline, tmp_path: Path, docker_client: Any
+) -> None:
+    from driver import run_pipeline
+
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "marker").touch()
+    run_id = f"api-{os.getpid()}-{time.time_ns()}"
+    since = int(time.time()) - 1
+    result = run_pipeline(
+        compile_pipeline("docker_lifecycle"),
+        {"marker": str(root / "marker")},
+        home=tmp_path / "home",
+        pipeline_root=root,
+        runner="docker",
+        run_id=run_id,
+        echo=False,
+    )
+    assert result.succeeded, result
+    created = docker_client.events(
+        since=since,
+        until=int(time.time()) + 1,
+        decode=True,
+        filters={"type": "container", "event": "create", "label": f"{RUN_LABEL}={run_id}"},
+    )
+    assert sorted(event["Actor"]["Attributes"]["io.local-pipelines.task"] for event in created) == [
+        "greet",
+        "sleeper",
+    ]
