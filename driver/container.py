@@ -238,7 +238,7 @@ def _warn_ignored_settings(ctx: RunContext, container: ContainerSpec, *, runner:
     if container.HasField("resources"):
         ctx.warn_once(
             "resources",
-            "CPU, memory and accelerator settings have no effect on the host runner and are ignored"
+            "CPU, memory and accelerator settings have no local effect on the host runner and are ignored"
             " (`--runner docker` applies cpu and memory limits)",
         )
     if container.image and container.image.startswith("{{"):
