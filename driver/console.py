@@ -151,7 +151,7 @@ class Console:
             import structlog
 
             self._logger = structlog.wrap_logger(
-                structlog.PrintLogger(self.stream),
+                structlog.WriteLogger(self.stream),
                 processors=[structlog.processors.add_log_level, structlog.processors.TimeStamper(fmt="iso"),
                             structlog.processors.JSONRenderer()],
             )
@@ -170,7 +170,7 @@ class Console:
         if self.verbosity == "quiet" and event not in _QUIET_EVENTS:
             return
         tag = self._paint(_EVENT_COLORS.get(event, "2"), "[lpl]")
-        print(f"{tag} {message}", file=self.stream, flush=True)
+        self._line(f"{tag} {message}")
         if self.status is not None:
             if event in ("run_finished", "run_failed"):
                 self.status.close()
@@ -188,12 +188,18 @@ class Console:
         if self.status is not None:
             self.status.close()
         for line in summary_table(rows, paint=self._paint):
-            print(line, file=self.stream, flush=True)
+            self._line(line)
 
     def close(self) -> None:
         """Give the terminal its last row back (also done at exit)."""
         if self.status is not None:
             self.status.close()
+
+    def _line(self, text: str) -> None:
+        # One write per line: launchers write to the same stream, and with PYTHONUNBUFFERED `print` sends the
+        # text and its newline as two writes, between which a launcher's line could land.
+        self.stream.write(text + "\n")
+        self.stream.flush()
 
     def _paint(self, code: str, text: str) -> str:
         return f"\033[{code}m{text}\033[0m" if self.color and code else text
