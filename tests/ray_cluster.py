@@ -148,7 +148,9 @@ class RayCluster:
         completed = self.run([sys.executable, "-c", script])
         if completed.returncode != 0:
             raise ClusterError(f"cannot list the nodes: {completed.stderr}")
-        ids: dict[str, str] = json.loads(completed.stdout.strip().splitlines()[-1])
+        # Ray may print its own warnings on stdout too: ours is the line holding a JSON object.
+        line = next(line for line in reversed(completed.stdout.splitlines()) if line.startswith("{"))
+        ids: dict[str, str] = json.loads(line)
         return ids
 
     def kill_node(self, name: str) -> None:
@@ -158,6 +160,10 @@ class RayCluster:
         for pid in victims:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+        # Until the head has noticed, the node is still listed as alive (and gets work).
+        deadline = time.monotonic() + 60
+        while name in self.node_ids() and time.monotonic() < deadline:
+            time.sleep(0.2)
 
     def processes(self) -> set[int]:
         """Every process in the namespace but the holder."""

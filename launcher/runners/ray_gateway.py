@@ -257,7 +257,7 @@ def check_shared(shared: tuple[str, ...], nodes: list[NodeInfo]) -> str:
             ).remote(str(probe), token, shared[1:])
             for node in nodes
         }
-        blind = [node for node in nodes if not ray.get(refs[node.node_id], timeout=120)]
+        blind = [node for node in nodes if not _probe_result(refs[node.node_id])]
     finally:
         probe.unlink(missing_ok=True)
     if not blind:
@@ -267,6 +267,16 @@ def check_shared(shared: tuple[str, ...], nodes: list[NodeInfo]) -> str:
         f"Ray node(s) {names} do not see the pipeline root {shared[0]} as this machine does: the pipeline"
         " root and the home must be one shared directory, mounted at the same path on every node"
     )
+
+
+def _probe_result(ref: Any) -> bool:
+    """Whether the node saw the probe; a node that left the cluster meanwhile is no longer asked."""
+    import ray
+
+    try:
+        return bool(ray.get(ref, timeout=120))
+    except ray.exceptions.RayError:
+        return True  # gone (or going): it runs no attempt, and an attempt checks its own node again
 
 
 def _sees(probe: str, token: str, directories: tuple[str, ...]) -> bool:

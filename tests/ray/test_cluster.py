@@ -25,7 +25,7 @@ print(json.dumps({
 def test_two_nodes_on_loopback_and_a_resource_only_b_has(ray_cluster: RayCluster) -> None:
     completed = ray_cluster.run([sys.executable, "-c", _PROBE])
     assert completed.returncode == 0, completed.stderr
-    report = json.loads(completed.stdout.strip().splitlines()[-1])
+    report = json.loads(next(x for x in reversed(completed.stdout.splitlines()) if x.startswith("{")))
     assert len(report["nodes"]) == 2
     assert {address for _, address, _ in report["nodes"]} == {"127.0.0.1"}
     holder_of_b = [node_id for node_id, _, b in report["nodes"] if b]

@@ -8,6 +8,7 @@ Where an attempt ran is read from its log: the Ray runner's first line there is 
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import signal
@@ -119,6 +120,27 @@ def test_a_task_asking_for_a_resource_only_one_node_has_runs_there(
     assert completed.returncode == 0, completed.stdout + completed.stderr
     (pinned,) = [e for e in _containers(_view(lpl_home, "ray")) if e.task_name == "pinned"]
     assert _nodes_of(pinned) == [ray_cluster.node_ids()["b"][:12]]
+
+
+def test_a_node_selector_places_the_task_on_the_labelled_node(
+    compiled: CompilePipeline, run_in_cluster: RunInCluster, ray_cluster: RayCluster, lpl_home: Path
+) -> None:
+    completed = _run(run_in_cluster, compiled("ray_node_selector"), lpl_home)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    (task,) = _containers(_view(lpl_home, "ray"))
+    assert _nodes_of(task) == [ray_cluster.node_ids()["b"][:12]]
+
+
+def test_parallelism_still_bounds_the_attempts_in_flight(
+    compiled: CompilePipeline, run_in_cluster: RunInCluster, lpl_home: Path
+) -> None:
+    completed = _run(run_in_cluster, compiled("ray_spread"), lpl_home, "--parallelism", "1")
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    spans = sorted(
+        (a["start"], a["end"]) for e in _containers(_view(lpl_home, "ray")) for a in e.attempts
+    )
+    assert len(spans) == 4
+    assert all(later[0] >= earlier[1] for earlier, later in itertools.pairwise(spans)), spans
 
 
 def test_a_request_no_node_can_satisfy_fails_at_once(
@@ -318,7 +340,7 @@ print(json.dumps({"state": result.state, "tasks": {k: t.state for k, t in result
 def test_the_python_api_runs_on_the_cluster(seed: Path, ray_cluster: RayCluster, lpl_home: Path) -> None:
     completed = ray_cluster.run([sys.executable, "-c", _API_RUN, str(seed), str(lpl_home), ADDRESS])
     assert completed.returncode == 0, completed.stdout + completed.stderr
-    report = json.loads(completed.stdout.strip().splitlines()[-1])
+    report = json.loads(next(x for x in reversed(completed.stdout.splitlines()) if x.startswith("{")))
     assert report["state"] == COMPLETE and set(report["tasks"].values()) == {COMPLETE}, report
     assert all(_nodes_of(e) for e in _containers(_view(lpl_home, _only_run(lpl_home))))
 
