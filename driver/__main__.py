@@ -315,14 +315,19 @@ def _main(args: argparse.Namespace, *, early: ForkServer | None) -> int:
         return execute(options, early=early)
     except SpecErrors as exc:
         for problem in exc.problems:
-            print(f"error: {problem.render()}", file=sys.stderr)
+            print(f"error: {_one_line(problem.render())}", file=sys.stderr)
         return EXIT_USAGE
     except LplError as exc:
         # Anything of ours raised before tasks run is about the input, the options or the store.
         if args.debug:
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def _one_line(text: str) -> str:
+    """An error is one line even when it quotes a name holding line breaks (a hostile spec key)."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 def _exit_now(code: int) -> None:

@@ -34,7 +34,7 @@ EXAMPLES = settings(
     database=None,
 )
 
-HOSTILE_KEYS = ["", ".", "..", "../../escape", "a/b", "back\\slash", "nul\0", "k" * 300, "é" * 150, "$"]
+HOSTILE_KEYS = ["", ".", "..", "../../escape", "a/b", "back\\slash", "nul\0", "k" * 300, "é" * 150, "$", "line\nbreak"]
 
 json_values = st.recursive(
     st.none()
@@ -221,3 +221,18 @@ def test_a_malformed_parameter_option_is_refused_with_one_line(
     if refusal is not None:
         _assert_refused(refusal, home=home)
         assert len(refusal[1]) == 1, refusal[1]
+
+
+def test_a_key_with_a_line_break_is_refused_in_one_line(
+    base: dict[str, Any], workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    document = json.loads(json.dumps(base))
+    executors = document["deploymentSpec"]["executors"]
+    executors["exec\nbroken"] = executors.pop(next(iter(executors)))
+    spec = workdir / "line-break.json"
+    spec.write_text(json.dumps(document))
+    home = workdir / "line-break-home"
+    refusal = _refusal([str(spec), "--home", str(home)], capsys)
+    assert refusal is not None
+    _assert_refused(refusal, home=home)
+    assert any("exec\\nbroken" in line for line in refusal[1]), refusal
