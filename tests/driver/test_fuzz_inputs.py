@@ -235,4 +235,4 @@ def test_a_key_with_a_line_break_is_refused_in_one_line(
     refusal = _refusal([str(spec), "--home", str(home)], capsys)
     assert refusal is not None
     _assert_refused(refusal, home=home)
-    assert any("exec\\nbroken" in line for line in refusal[1]), refusal
+    assert len(refusal[1]) == 1, refusal
