@@ -34,7 +34,9 @@ EXAMPLES = settings(
     database=None,
 )
 
-HOSTILE_KEYS = ["", ".", "..", "../../escape", "a/b", "back\\slash", "nul\0", "k" * 300, "é" * 150, "$", "line\nbreak"]
+HOSTILE_KEYS = [
+    "", ".", "..", "../../escape", "a/b", "back\\slash", "nul\0", "k" * 300, "é" * 150, "$", "line\nbreak"
+]
 
 json_values = st.recursive(
     st.none()
