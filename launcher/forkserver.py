@@ -28,7 +28,11 @@ from spec.errors import LplError
 def serve(*, home: Path, control_fd: int) -> int:
     # Importing the launcher here, once, is the whole point: every fork starts with it loaded.
     from launcher.launch import die_with_parent, launch
+    from launcher.runners import runner_named
 
+    # The default runner too: the launch imports runners by name, and each fork would import this one
+    # (subprocess, socket, the environment cache) again for every task.
+    runner_named("host")
     die_with_parent()
     # A launcher killed outright leaves its component's processes to us, not to init: see `reap`.
     process_tree.become_subreaper()
