@@ -225,15 +225,13 @@ def _runner_choice(args: argparse.Namespace) -> RunnerChoice | None:
 
 
 def _runner_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The runner settings given on the command line (docs/runners.md)."""
-    options: dict[str, Any] = {}
-    if args.ignore_accelerators:
-        options["ignore_accelerators"] = True
-    if args.docker_network:
-        options["docker_network"] = args.docker_network
-    if args.ray_address:
-        options["ray_address"] = args.ray_address
-    return options
+    from spec.runner_choice import runner_options
+
+    return runner_options(
+        ignore_accelerators=args.ignore_accelerators,
+        docker_network=args.docker_network,
+        ray_address=args.ray_address,
+    )
 
 
 def _explain(args: argparse.Namespace) -> int:

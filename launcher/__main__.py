@@ -76,15 +76,8 @@ def _replay_args(argv: list[str]) -> argparse.Namespace | None:
 def _replay(args: argparse.Namespace) -> int:
     from launcher.replay import ReplayOptions, replay
     from spec.errors import LplError
-    from spec.runner_choice import parse_runner_choice
+    from spec.runner_choice import parse_runner_choice, runner_options
 
-    runner_options: dict[str, object] = {}
-    if args.ignore_accelerators:
-        runner_options["ignore_accelerators"] = True
-    if args.docker_network:
-        runner_options["docker_network"] = args.docker_network
-    if args.ray_address:
-        runner_options["ray_address"] = args.ray_address
     try:
         runner = parse_runner_choice(args.runner, []).default if args.runner else None
         return replay(
@@ -94,7 +87,11 @@ def _replay(args: argparse.Namespace) -> int:
                 task=args.task,
                 iteration=args.iteration,
                 runner=runner,
-                runner_options=runner_options,
+                runner_options=runner_options(
+                    ignore_accelerators=args.ignore_accelerators,
+                    docker_network=args.docker_network,
+                    ray_address=args.ray_address,
+                ),
             )
         )
     except LplError as exc:

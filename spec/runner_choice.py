@@ -69,3 +69,17 @@ def _known(name: str, *, option: str) -> str:
     if name not in KNOWN_RUNNERS:
         raise OptionError(f"{option}: no runner {name!r}; choose one of {', '.join(KNOWN_RUNNERS)}")
     return name
+
+
+def runner_options(
+    *, ignore_accelerators: bool, docker_network: str | None, ray_address: str | None
+) -> dict[str, Any]:
+    """The runner settings given on a command line (the driver's and `launcher replay`'s; docs/runners.md)."""
+    options: dict[str, Any] = {}
+    if ignore_accelerators:
+        options["ignore_accelerators"] = True
+    if docker_network:
+        options["docker_network"] = docker_network
+    if ray_address:
+        options["ray_address"] = ray_address
+    return options
