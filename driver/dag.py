@@ -89,15 +89,7 @@ class RunHandlers:
         return Opened(resolved=resolved, execution_id=execution_id, skipped=skipped)
 
     def close_dag(self, node: Node, opened: Opened, child: DagScope, state: str) -> TaskResult:
-        result = TaskResult(
-            task_key=node.key,
-            state=state,
-            execution_id=opened.execution_id,
-            scope=child,
-            error=first_error(child),
-        )
-        close_dag(self.ctx, result, node.component)
-        return result
+        return self._close(node, execution_id=opened.execution_id, scope=child, state=state)
 
     def open_loop(self, node: Node) -> Opened:
         resolved, triggered = _dag_inputs(self.ctx, node, skip=loop_unchecked_inputs(node.spec))
@@ -153,14 +145,15 @@ class RunHandlers:
         )
 
     def close_iteration(self, node: Node, scope: DagScope, state: str) -> None:
+        self._close(node, execution_id=scope.execution_id, scope=scope, state=state)
+
+    def _close(self, node: Node, *, execution_id: int, scope: DagScope, state: str) -> TaskResult:
+        """Record the end of a sub-DAG or an iteration: its state, outputs and first error."""
         result = TaskResult(
-            task_key=node.key,
-            state=state,
-            execution_id=scope.execution_id,
-            scope=scope,
-            error=first_error(scope),
+            task_key=node.key, state=state, execution_id=execution_id, scope=scope, error=first_error(scope)
         )
         close_dag(self.ctx, result, node.component)
+        return result
 
     def close_loop(
         self, node: Node, opened: Opened, iterations: list[DagScope] | None, states: list[str]
