@@ -267,7 +267,9 @@ def main(argv: list[str] | None = None) -> int:
     explaining = args.explain or args.task or args.from_run or args.json
     early = None
     if not explaining and (args.pipeline is not None or args.resume):
-        # Start the launcher fork server now: its start-up overlaps with the driver's imports and checks.
+        # Fork the launcher fork server now, with the driver's modules imported and nothing opened yet: it
+        # imports only the launcher's own modules while the driver reads the pipeline and opens the run.
+        import driver.run  # noqa: F401 - loaded here so that the server starts with it
         from driver.launchers import ForkServer
 
         early = ForkServer.start(args.home.resolve())

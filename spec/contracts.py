@@ -138,6 +138,50 @@ class TaskFiles:
         return Path(self.executor_input.outputs.artifacts[EXECUTOR_LOGS].artifacts[0].uri)
 
 
+def warm_up() -> None:
+    """Protobuf builds a message type's descriptor options and JSON tables when first used. A process that
+    forks launchers calls this once, so that every fork inherits them instead of building them again."""
+    from google.protobuf import descriptor_pb2  # noqa: F401 - the first parse imports it otherwise
+
+    kind = {"schemaTitle": "system.Artifact", "schemaVersion": "0.0.1"}
+    artifact = {"name": "a", "uri": "/a", "type": kind, "metadata": {"k": 1}}
+    executor_input = json_format.ParseDict(
+        {
+            "inputs": {
+                "parameterValues": {"p": 1, "s": "x", "l": [1], "d": {"k": None}, "b": True},
+                "artifacts": {"a": {"artifacts": [artifact]}},
+            },
+            "outputs": {
+                "parameters": {"p": {"outputFile": "/p"}},
+                "artifacts": {"a": {"artifacts": [artifact]}},
+                "outputFile": "/o",
+            },
+        },
+        pipeline_spec_pb2.ExecutorInput(),
+    )
+    json_format.ParseDict(
+        {
+            "inputDefinitions": {
+                "parameters": {"p": {"parameterType": "STRING", "defaultValue": "", "isOptional": True}},
+                "artifacts": {"a": {"artifactType": kind}},
+            },
+            "outputDefinitions": {
+                "parameters": {"p": {"parameterType": "STRING"}},
+                "artifacts": {"a": {"artifactType": kind, "isArtifactList": False}},
+            },
+            "executorLabel": "exec",
+        },
+        pipeline_spec_pb2.ComponentSpec(),
+        ignore_unknown_fields=True,
+    )
+    json_format.ParseDict(
+        {"parameterValues": {"p": 1}, "artifacts": {"a": {"artifacts": [artifact]}}},
+        pipeline_spec_pb2.ExecutorOutput(),
+        ignore_unknown_fields=True,
+    )
+    protojson.render_protojson(executor_input)
+
+
 @dataclass(frozen=True)
 class LaunchRequest:
     """One line to the fork server: start a launcher for this attempt (`token` pairs it with the answer)."""
