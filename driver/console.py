@@ -18,6 +18,7 @@ from typing import Any, TextIO
 from ledger import model
 from ledger.model import DAG_EXECUTION, FAILED, STATE_REASON, Execution, RunView, is_current
 from spec.ir import pipeline_spec_pb2
+from spec.outline import DAG, LOOP, OutlineTask
 
 SummaryRow = tuple[str, str, float | None, str]
 Paint = Callable[[str, str], str]
@@ -205,21 +206,15 @@ class Console:
         return f"\033[{code}m{text}\033[0m" if self.color and code else text
 
 
-def count_tasks(pipeline_spec: pipeline_spec_pb2.PipelineSpec) -> tuple[int, bool]:
-    """Container and importer tasks the run will execute, and whether that is exact (no conditions and
-    no loop over a runtime value) or an estimate."""
-    return _count_dag(pipeline_spec, pipeline_spec.root)
-
-
-def _count_dag(pipeline_spec: pipeline_spec_pb2.PipelineSpec,
-               component: pipeline_spec_pb2.ComponentSpec) -> tuple[int, bool]:
+def count_tasks(tasks: tuple[OutlineTask, ...]) -> tuple[int, bool]:
+    """Container and importer tasks the run will execute (of the pipeline's `spec.outline.outline`), and
+    whether that is exact (no conditions and no loop over a runtime value) or an estimate."""
     total, exact = 0, True
-    for task in component.dag.tasks.values():
-        child = pipeline_spec.components[task.component_ref.name]
-        count, child_exact = _count_dag(pipeline_spec, child) if child.HasField("dag") else (1, True)
-        times, times_exact = _iterations(task)
+    for task in tasks:
+        count, body_exact = count_tasks(task.body) if task.kind in (DAG, LOOP) else (1, True)
+        times, times_exact = _iterations(task.spec)
         total += count * times
-        exact = exact and child_exact and times_exact and not task.trigger_policy.condition
+        exact = exact and body_exact and times_exact and not task.spec.trigger_policy.condition
     return total, exact
 
 

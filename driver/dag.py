@@ -15,7 +15,7 @@ from driver.context import RunContext
 from driver.provision import parameters_to_python
 from driver.resolve import ResolvedInputs, TaskContext, output_artifacts, output_parameter, resolve_inputs
 from driver.state import DagScope, TaskResult
-from driver.walk import CONTAINER, DAG, IMPORTER, LOOP, Node, Opened, loop_items, loop_unchecked_inputs
+from driver.walk import Node, Opened, loop_items, loop_unchecked_inputs
 from ledger.model import (
     CANCELED,
     COMPLETE,
@@ -30,6 +30,7 @@ from ledger.properties import KIND_DAG, KIND_ITERATION, KIND_LOOP, DagRecord, Ta
 from spec import protojson, values
 from spec.errors import ResolutionError
 from spec.ir import pipeline_spec_pb2
+from spec.outline import CONTAINER, DAG, IMPORTER, LOOP
 
 TaskSpec: TypeAlias = pipeline_spec_pb2.PipelineTaskSpec
 _ALL_COMPLETED = TaskSpec.TriggerPolicy.TriggerStrategy.Value("ALL_UPSTREAM_TASKS_COMPLETED")

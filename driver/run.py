@@ -38,6 +38,7 @@ from spec.errors import LedgerError, LplError, OptionError
 from spec.ir import pipeline_spec_pb2
 from spec.kubernetes import KUBERNETES, ExecutorSettings, load_kubernetes_settings
 from spec.load import LoadedPipeline, load_deployment_config, load_pipeline
+from spec.outline import outline
 from spec.runner_choice import RunnerChoice
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -219,7 +220,8 @@ def execute(options: RunOptions, *, early: ForkServer | None = None) -> int:
     ledger.lock_run(prepared.run_id)
     if options.resume:  # launchers of a killed driver record their attempts before the resume reads them
         ledger.wait_for_launchers(prepared.run_id, timeout=LAUNCHER_STOP_SECONDS)
-    total, exact = count_tasks(prepared.pipeline_spec)
+    deployment = load_deployment_config(prepared.pipeline_spec)
+    total, exact = count_tasks(outline(prepared.pipeline_spec, deployment))
     console.set_total(total, exact=exact)
     name = prepared.pipeline_spec.pipeline_info.name
     run_root = f"{prepared.pipeline_root}/{name}/{prepared.run_id}"
@@ -251,7 +253,9 @@ def execute(options: RunOptions, *, early: ForkServer | None = None) -> int:
         resource_name=resource,
     )
     try:
-        return _run_recorded(options, prepared, run_ledger, run=run, console=console, early=early)
+        return _run_recorded(
+            options, prepared, run_ledger, run=run, console=console, early=early, deployment=deployment
+        )
     except (LplError, OSError) as exc:
         # The run is recorded: whatever stopped it (a full disk, an unwritable directory), it ends FAILED.
         return _record_crash(run_ledger, exc)
@@ -265,6 +269,7 @@ def _run_recorded(
     run: RunInfo,
     console: Console,
     early: ForkServer | None,
+    deployment: pipeline_spec_pb2.PipelineDeploymentConfig,
 ) -> int:
     run_ledger.add_note({"driver_pid": os.getpid()})  # who ran it, for people reading the journal
     run_root, name = run.run_root, run.pipeline_name
@@ -277,7 +282,7 @@ def _run_recorded(
         )
     ctx = RunContext(
         pipeline_spec=prepared.pipeline_spec,
-        deployment=load_deployment_config(prepared.pipeline_spec),
+        deployment=deployment,
         run=run,
         ledger=run_ledger.ledger,
         run_ledger=run_ledger,

@@ -33,11 +33,11 @@ from spec import labels, values
 from spec.dependencies import task_dependencies
 from spec.errors import ResolutionError
 from spec.ir import pipeline_spec_pb2
+from spec.outline import CONTAINER, DAG, IMPORTER, node_kind
 
 TaskSpec: TypeAlias = pipeline_spec_pb2.PipelineTaskSpec
 ComponentSpec: TypeAlias = pipeline_spec_pb2.ComponentSpec
 RetryPolicy: TypeAlias = pipeline_spec_pb2.PipelineTaskSpec.RetryPolicy
-CONTAINER, IMPORTER, DAG, LOOP = "container", "importer", "dag", "loop"
 
 T = TypeVar("T")
 
@@ -110,17 +110,6 @@ class Handlers(Protocol[T]):
     def close_loop(
         self, task: T, opened: Opened, iterations: list[DagScope] | None, states: list[str]
     ) -> TaskResult: ...
-
-
-def node_kind(
-    task_spec: TaskSpec, component: ComponentSpec, deployment: pipeline_spec_pb2.PipelineDeploymentConfig
-) -> str:
-    if task_spec.HasField("parameter_iterator") or task_spec.HasField("artifact_iterator"):
-        return LOOP
-    if component.WhichOneof("implementation") == "dag":
-        return DAG
-    executor = deployment.executors[component.executor_label]
-    return IMPORTER if executor.WhichOneof("spec") == "importer" else CONTAINER
 
 
 async def walk_dag(handlers: Handlers[Any], scope: DagScope, *, retry: RetryPolicy | None = None) -> str:

@@ -13,8 +13,10 @@ from typing import Any
 from google.protobuf import json_format
 
 from ledger.model import Execution, RunView
-from spec.dependencies import task_dependencies
+from spec.errors import LplError
 from spec.ir import pipeline_spec_pb2
+from spec.load import load_deployment_config
+from spec.outline import DAG, LOOP, OutlineTask, outline
 
 LEAF_WIDTH, LEAF_HEIGHT = 160, 44
 GAP_X, GAP_Y = 18, 34
@@ -70,42 +72,44 @@ class RunIndex:
 
 
 def build_tree(pipeline_spec: dict[str, Any], index: RunIndex, *, root_id: int | None) -> Node:
-    """The root DAG with every task of the spec, each matched to the execution that ran it, if any."""
+    """The root DAG with every task of the spec (its `spec.outline`), each matched to the execution that
+    ran it, if any. A spec the store holds but that no longer parses is drawn as its root alone."""
     name = str(pipeline_spec.get("pipelineInfo", {}).get("name", "pipeline"))
     root = Node(key="root", label=name, kind="dag")
-    root.children = _dag_children(pipeline_spec, pipeline_spec.get("root", {}), index, parent_id=root_id)
+    try:
+        spec = pipeline_spec_pb2.PipelineSpec()
+        json_format.ParseDict(pipeline_spec, spec, ignore_unknown_fields=True)
+        tasks = outline(spec, load_deployment_config(spec))
+    except (json_format.ParseError, LplError):
+        return root
+    root.children = _dag_children(tasks, index, parent_id=root_id)
     return root
 
 
-def _dag_children(pipeline_spec: dict[str, Any], component: dict[str, Any], index: RunIndex, *,
-                  parent_id: int | None) -> list[Node]:
-    tasks: dict[str, Any] = component.get("dag", {}).get("tasks", {})
+def _dag_children(tasks: tuple[OutlineTask, ...], index: RunIndex, *, parent_id: int | None) -> list[Node]:
     nodes = []
-    for key in sorted(tasks):
-        task = tasks[key]
-        execution = index.tasks.get((parent_id, key)) if parent_id is not None else None
-        node = _task_node(key, task, execution, index)
-        node.deps = sorted(_dependencies(task) & tasks.keys() - {key})
-        component_name = task.get("componentRef", {}).get("name", "")
-        child_component = pipeline_spec.get("components", {}).get(component_name, {})
-        if "parameterIterator" in task or "artifactIterator" in task:
+    for task in tasks:
+        execution = index.tasks.get((parent_id, task.key)) if parent_id is not None else None
+        node = _task_node(task, execution, index)
+        node.deps = sorted(task.upstream)
+        if task.kind == LOOP:
             node.kind = "loop"
-            node.children = _iterations(pipeline_spec, child_component, execution, index)
+            node.children = _iterations(task.body, execution, index)
             count = execution.properties.get("iteration_count") if execution else None
             node.note = f"loop · {count} iterations" if count is not None else "loop"
-        elif "dag" in child_component:
+        elif task.kind == DAG:
             node.kind = "dag"
-            node.children = _dag_children(pipeline_spec, child_component, index,
-                                          parent_id=execution.id if execution else None)
-            condition = task.get("triggerPolicy", {}).get("condition", "")
+            node.children = _dag_children(task.body, index, parent_id=execution.id if execution else None)
+            condition = task.spec.trigger_policy.condition
             node.note = f"if {readable_condition(condition)}" if condition else "pipeline"
         nodes.append(node)
     return nodes
 
 
-def _task_node(key: str, task: dict[str, Any], execution: Execution | None, index: RunIndex) -> Node:
-    condition = task.get("triggerPolicy", {}).get("condition", "")
-    label = str(task.get("taskInfo", {}).get("name") or key)
+def _task_node(task: OutlineTask, execution: Execution | None, index: RunIndex) -> Node:
+    key = task.key
+    condition = task.spec.trigger_policy.condition
+    label = task.spec.task_info.name or key
     title = key + (f"\nif {readable_condition(condition)}" if condition else "")
     if execution is None:
         return Node(key=key, label=label, kind="task", title=title + "\n(not run)")
@@ -113,19 +117,18 @@ def _task_node(key: str, task: dict[str, Any], execution: Execution | None, inde
                 note=_timing(index.durations.get(execution.id)), title=f"{title}\n{execution.state}")
 
 
-def _iterations(pipeline_spec: dict[str, Any], body: dict[str, Any], loop: Execution | None,
-                index: RunIndex) -> list[Node]:
+def _iterations(body: tuple[OutlineTask, ...], loop: Execution | None, index: RunIndex) -> list[Node]:
     recorded = index.iterations.get(loop.id, {}) if loop is not None else {}
     if not recorded:
         placeholder = Node(key="body", label="(no iteration ran)", kind="iteration")
-        placeholder.children = _dag_children(pipeline_spec, body, index, parent_id=None)
+        placeholder.children = _dag_children(body, index, parent_id=None)
         return [placeholder]
     nodes = []
     for number in sorted(recorded)[:MAX_ITERATIONS_DRAWN]:
         iteration = recorded[number]
         node = Node(key=f"[{number}]", label=_item_label(iteration), kind="iteration", state=iteration.state,
                     anchor=f"x{iteration.id}", title=_item_title(iteration))
-        node.children = _dag_children(pipeline_spec, body, index, parent_id=iteration.id)
+        node.children = _dag_children(body, index, parent_id=iteration.id)
         nodes.append(node)
     hidden = len(recorded) - MAX_ITERATIONS_DRAWN
     if hidden > 0:
@@ -148,12 +151,6 @@ def _item_title(iteration: Execution) -> str:
     inputs = iteration.properties.get("inputs", {})
     items = [f"{k.removeprefix('pipelinechannel--')} = {v!r}" for k, v in inputs.items() if "loop-item" in k]
     return "\n".join([f"iteration {iteration.iteration_index}", *items])
-
-
-def _dependencies(task: dict[str, Any]) -> set[str]:
-    """The driver's own rule (spec/dependencies.py), on the task as the run header holds it (JSON)."""
-    task_spec = json_format.ParseDict(task, pipeline_spec_pb2.PipelineTaskSpec(), ignore_unknown_fields=True)
-    return set(task_dependencies(task_spec)) - {""}
 
 
 def _timing(seconds: float | None) -> str:

@@ -14,6 +14,7 @@ from driver.console import Console, Progress, count_tasks, failure_report, summa
 from ledger.memory import MemoryLedger
 from ledger.model import COMPLETE, CONTAINER_EXECUTION, DAG_EXECUTION, FAILED, RUNNING, RunView
 from spec.ir import pipeline_spec_pb2
+from spec.outline import outline
 
 
 class FakeTerminal(io.StringIO):
@@ -104,9 +105,10 @@ def test_count_tasks_multiplies_static_loops_and_flags_estimates() -> None:
                        "comp-loop": {"dag": {"tasks": {"b": {"componentRef": {"name": "comp-a"}},
                                                        "c": {"componentRef": {"name": "comp-a"}}}}}},
     }, pipeline_spec_pb2.PipelineSpec())
-    assert count_tasks(spec) == (7, True)
+    deployment = pipeline_spec_pb2.PipelineDeploymentConfig()
+    assert count_tasks(outline(spec, deployment)) == (7, True)
     spec.components["comp-loop"].dag.tasks["c"].trigger_policy.condition = "true"
-    assert count_tasks(spec) == (7, False)
+    assert count_tasks(outline(spec, deployment)) == (7, False)
 
 
 def recorded_failure(tmp_path: Path) -> RunView:
