@@ -21,13 +21,13 @@ def fingerprint(
     pvc_names: tuple[str, ...] = (),
 ) -> str:
     """sha256 of the CacheKey JSON (sorted keys, compact), or of the task's custom cache key; the names of
-    the PVCs the task mounts are part of it, as in the backend's key."""
+    the PVCs the task mounts are part of it, as in the backend's key (`containerSpec.pvcNames`)."""
     custom = getattr(task_spec.caching_options, "cache_key", "")
     if custom:
         return hashlib.sha256(f"{task_spec.component_ref.name}\0{custom}".encode()).hexdigest()
     key = _cache_key(executor_input=executor_input, component_spec=component_spec, container=container)
     if pvc_names:
-        key["pvcNames"] = list(pvc_names)
+        key["containerSpec"]["pvcNames"] = list(pvc_names)
     return _sha256(key)
 
 

@@ -21,7 +21,52 @@ def _celpy() -> Any:
 
 
 def _parse_json(text: Any) -> Any:
-    return _celpy().json_to_cel(json.loads(str(text)))
+    """The backend's parseJson: Go's JSON decoder makes every number a double."""
+    return _celpy().json_to_cel(_as_go_cel(json.loads(str(text))))
+
+
+def _equal(left: Any, right: Any) -> Any:
+    """CEL's heterogeneous equality, as cel-go (the backend's CEL) has it: numbers are equal across int, uint
+    and double when their values are (`inputs.parameter_values['num'] == 1` holds for a number 1, as the
+    backend's own test says), lists and maps compare element by element, and values of different kinds are
+    unequal rather than an error. cel-python's `==` refuses mixed numeric types."""
+    celpy = _celpy()
+    celtypes = celpy.celtypes
+    for side in (left, right):
+        if isinstance(side, celpy.CELEvalError):
+            return side
+    if isinstance(left, (bool, celtypes.BoolType)) or isinstance(right, (bool, celtypes.BoolType)):
+        same = isinstance(left, (bool, celtypes.BoolType)) and isinstance(right, (bool, celtypes.BoolType))
+        return celtypes.BoolType(same and bool(left) == bool(right))
+    if isinstance(left, (int, float)) and isinstance(right, (int, float)):
+        return celtypes.BoolType(_number(left) == _number(right))
+    if isinstance(left, list) and isinstance(right, list):
+        return celtypes.BoolType(
+            len(left) == len(right) and all(bool(_equal(a, b)) for a, b in zip(left, right, strict=True))
+        )
+    if isinstance(left, dict) and isinstance(right, dict):
+        return celtypes.BoolType(
+            left.keys() == right.keys() and all(bool(_equal(left[key], right[key])) for key in left)
+        )
+    if _kind(left) != _kind(right):
+        return celtypes.BoolType(False)
+    return celtypes.BoolType(left == right)
+
+
+def _not_equal(left: Any, right: Any) -> Any:
+    equal = _equal(left, right)
+    return equal if isinstance(equal, _celpy().CELEvalError) else _celpy().celtypes.BoolType(not equal)
+
+
+def _number(value: int | float) -> int | float:
+    return float(value) if isinstance(value, float) else int(value)
+
+
+def _kind(value: Any) -> str:
+    for kind, types in (("string", str), ("bytes", bytes), ("null", type(None))):
+        if isinstance(value, types):
+            return kind
+    return type(value).__name__
 
 
 @lru_cache(maxsize=256)
@@ -32,7 +77,9 @@ def _program(expression: str) -> Any:
         ast = environment.compile(expression)
     except celpy.CELParseError as exc:
         raise ResolutionError(f"cannot parse CEL expression {expression!r}: {exc}") from exc
-    return environment.program(ast, functions={"parseJson": _parse_json})
+    return environment.program(
+        ast, functions={"parseJson": _parse_json, "_==_": _equal, "_!=_": _not_equal}
+    )
 
 
 def _evaluate(expression: str, activation: dict[str, Any]) -> Any:
@@ -93,13 +140,14 @@ def select(expression: str, value: struct_pb2.Value) -> struct_pb2.Value:
 
 def _from_cel(result: Any) -> Any:
     celtypes = _celpy().celtypes
-    if isinstance(result, celtypes.BoolType):
+    # cel-python's arithmetic may give plain Python numbers (2.0 + 1.0 is a float, not a DoubleType).
+    if isinstance(result, (celtypes.BoolType, bool)):
         return bool(result)
-    if isinstance(result, (celtypes.IntType, celtypes.UintType)):
+    if isinstance(result, (celtypes.IntType, celtypes.UintType, int)):
         return int(result)
-    if isinstance(result, celtypes.DoubleType):
+    if isinstance(result, (celtypes.DoubleType, float)):
         return float(result)
-    if isinstance(result, celtypes.StringType):
+    if isinstance(result, (celtypes.StringType, str)):
         return str(result)
     if isinstance(result, (celtypes.ListType, list)):
         return [_from_cel(item) for item in result]
