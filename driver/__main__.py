@@ -272,7 +272,11 @@ def main(argv: list[str] | None = None) -> int:
         import driver.run  # noqa: F401 - loaded here so that the server starts with it
         from driver.launchers import ForkServer
 
-        early = ForkServer.start(args.home.resolve())
+        try:
+            early = ForkServer.start(args.home.resolve())
+        except OSError as exc:  # no process or pipe left on this machine: nothing has been recorded
+            print(f"error: cannot start the launcher fork server: {exc.strerror or exc}", file=sys.stderr)
+            return 2
     try:
         return _main(args, early=early)
     finally:
