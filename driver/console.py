@@ -258,7 +258,7 @@ def summary_rows(view: RunView) -> list[SummaryRow]:
         skipped_group = execution.type == DAG_EXECUTION and execution.properties.get(STATE_REASON)
         if (execution.type == DAG_EXECUTION and not skipped_group) or not is_current(execution):
             continue
-        outputs = ", ".join(f"{k}={v!r}" for k, v in execution.properties.get("outputs", {}).items())
+        outputs = ", ".join(f"{k}={v!r}" for k, v in execution.outputs.items())
         reason = execution.properties.get(STATE_REASON)
         outputs = outputs or (f"({reason})" if reason else "")
         duration = model.span(*model.execution_times(execution))
@@ -300,7 +300,7 @@ def _explain_options(view: RunView, *, home: Path | None) -> str:
 
 def _failure_lines(execution: Execution, *, label: str, explain: str) -> list[str]:
     lines = [f"failed task: {label}: {execution.properties.get('error') or 'no error recorded'}"]
-    log = str(execution.properties.get("log") or "")
+    log = execution.log
     tail = read_log_tail(Path(log), lines=_LOG_TAIL_LINES) if log else []
     if tail:
         lines.append(f"  last {len(tail)} lines of its log:")

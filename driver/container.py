@@ -54,7 +54,7 @@ def restore_result(ctx: RunContext, execution: Execution) -> TaskResult:
         task_key=execution.task_name,
         state=execution.state,
         execution_id=execution.id,
-        parameters=parameters_from_python(execution.properties.get("outputs", {})),
+        parameters=parameters_from_python(execution.outputs),
         artifacts=view.artifacts_of(execution.id, "OUTPUT"),
     )
 
@@ -193,7 +193,7 @@ def _kept_from_earlier_run(
     if earlier is None or earlier.state not in SUCCESS_STATES:
         return None
     # Runs recorded before the definition was noted keep what succeeded, as resume always did.
-    if earlier.properties.get("definition_fingerprint", definition) != definition:
+    if (earlier.definition_fingerprint or definition) != definition:
         return None
     missing = missing_output_files(earlier)
     if missing:  # a resume trusts a completed task only while the files it wrote are there
@@ -219,7 +219,7 @@ def create_task_execution(ctx: RunContext, scope: DagScope, key: str, **record: 
 
 def missing_output_files(execution: Execution) -> list[str]:
     """Artifact files a completed execution wrote (or a cache hit reused) that are gone now."""
-    files = execution.properties.get("output_files") or []
+    files = execution.output_files
     return [str(path) for path in files if not os.path.exists(str(path))]
 
 
@@ -363,7 +363,7 @@ async def _launch_with_retries(
         state=state,
         execution_id=execution_id,
         error=error,
-        parameters=parameters_from_python(execution.properties.get("outputs", {})),
+        parameters=parameters_from_python(execution.outputs),
         artifacts=view.artifacts_of(execution_id, "OUTPUT"),
     )
 

@@ -354,7 +354,7 @@ class ExplainHandlers:
             task_key=node.key,
             state=recorded.state,
             execution_id=recorded.id,
-            parameters=parameters_from_python(recorded.properties.get("outputs", {})),
+            parameters=parameters_from_python(recorded.outputs),
             artifacts=self.recorded.view.artifacts_of(recorded.id, "OUTPUT"),
             error=error,
         )
@@ -423,7 +423,7 @@ def _dag_state(task: _Task) -> str:
 
 
 def _dag_error(task: _Task) -> str:
-    return str(task.recorded.properties.get("error", "")) if task.recorded is not None else ""
+    return task.recorded.error if task.recorded is not None else ""
 
 
 def _inputs_only(resolved: ResolvedInputs) -> dict[str, Any]:

@@ -40,15 +40,14 @@ def describe_result(view: RunView) -> dict[str, Any]:
     # A resume's superseded executions and side replays are not part of the run's outcome.
     tasks = [_task(view, execution, label=labels[execution.id]) for _, execution in model.tree_order(view)
              if kind_of(execution) not in ("root", "loop", "iteration") and is_current(execution)]
-    properties = root.properties if root is not None else {}
     report = failure_report(view, str(view.header.get("source", ""))) if view.state == FAILED else []
     return {
         "run_id": view.run_id,
         "state": view.state,
         "pipeline_name": str(view.header.get("pipeline_name", "")),
         "pipeline_root": str(view.header.get("pipeline_root", "")),
-        "error": str(properties.get("error") or ""),
-        "outputs": dict(properties.get("outputs") or {}),
+        "error": root.error if root is not None else "",
+        "outputs": root.outputs if root is not None else {},
         "artifact_outputs": _dag_artifact_outputs(view, root) if root is not None else {},
         "tasks": tasks,
         "failure_report": "\n".join(report),
@@ -60,7 +59,6 @@ def _task(view: RunView, execution: Execution, *, label: str) -> dict[str, Any]:
     from ledger.views import describe
     from spec.contracts import EXECUTOR_LOGS
 
-    properties = execution.properties
     produced = _artifacts_by_name(view, execution.id, "OUTPUT")
     if execution.type == DAG_EXECUTION:
         artifact_outputs = _dag_artifact_outputs(view, execution)
@@ -71,19 +69,19 @@ def _task(view: RunView, execution: Execution, *, label: str) -> dict[str, Any]:
         "execution_id": execution.id,
         "label": label,
         "name": execution.task_name,
-        "path": str(properties.get("task_path") or execution.task_name),
+        "path": execution.task_path,
         "iterations": _iterations(view, execution),
         "state": execution.state,
         "type": execution.type,
-        "inputs": properties.get("inputs") or {},
-        "outputs": properties.get("outputs") or {},
+        "inputs": execution.inputs,
+        "outputs": execution.outputs,
         "artifact_outputs": artifact_outputs,
         "input_artifacts": _artifacts_by_name(view, execution.id, "INPUT"),
         "output_artifacts": produced,
-        "executor_input": describe.describe_executor_input(properties.get("task_dir"))["executor_input"],
+        "executor_input": describe.describe_executor_input(execution.task_dir)["executor_input"],
         "log": _log_text(view, execution),
-        "error": str(properties.get("error") or ""),
-        "cached_execution_id": properties.get("cached_execution_id"),
+        "error": execution.error,
+        "cached_execution_id": execution.cached_execution_id,
         "attempts": len(execution.attempts),
     }
 

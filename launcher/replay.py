@@ -116,15 +116,15 @@ def find_execution(view: RunView, *, task: str, iteration: int | None) -> Execut
         for e in view.executions.values()
         if e.type == CONTAINER_EXECUTION and "replay_of" not in e.properties
     ]
-    matched = [e for e in originals if task in (e.task_name, e.properties.get("task_path"))]
+    matched = [e for e in originals if task in (e.task_name, e.task_path)]
     if not matched:
-        known = ", ".join(sorted({str(e.properties.get("task_path", e.task_name)) for e in originals}))
+        known = ", ".join(sorted({e.task_path for e in originals}))
         raise OptionError(
             f"run {view.run_id} has no execution of a container task {task!r};"
             f" tasks that ran: {known or 'none'}"
         )
     if iteration is not None:
-        matched = [e for e in matched if e.properties.get("parent_iteration_index") == iteration]
+        matched = [e for e in matched if e.parent_iteration_index == iteration]
         if not matched:
             raise OptionError(f"task {task!r} has no iteration {iteration} in run {view.run_id}")
     # A resumed run may hold several executions of one task instance; the newest is the one that counts.
@@ -137,7 +137,7 @@ def find_execution(view: RunView, *, task: str, iteration: int | None) -> Execut
 def _ambiguity(task: str, executions: Iterable[Execution], *, iteration_given: bool) -> str:
     found = sorted(executions, key=lambda e: e.id)
     if not iteration_given:
-        indexes = sorted({e.properties.get("parent_iteration_index") for e in found}, key=str)
+        indexes = sorted({e.parent_iteration_index for e in found}, key=str)
         if None not in indexes:
             shown = ", ".join(str(i) for i in indexes)
             return f"task {task!r} ran in {len(found)} iterations ({shown}): pass --iteration N"
@@ -146,12 +146,12 @@ def _ambiguity(task: str, executions: Iterable[Execution], *, iteration_given: b
 
 
 def _replayable(execution: Execution) -> Execution:
-    if execution.properties.get("cached_execution_id") is not None:
+    if execution.cached_execution_id is not None:
         raise OptionError(
             f"execution {execution.id} was a cache hit of execution "
             f"{execution.properties['cached_execution_id']}: replay that one, in the run that ran it"
         )
-    if not execution.properties.get("task_dir"):
+    if not execution.task_dir:
         raise OptionError(
             f"execution {execution.id} ({execution.task_name}) never started a launcher"
             f" ({execution.state}: {execution.properties.get('error') or 'skipped'}); nothing to replay"
@@ -160,7 +160,7 @@ def _replayable(execution: Execution) -> Execution:
 
 
 def read_task_files(execution: Execution) -> TaskFiles:
-    task_dir = Path(str(execution.properties["task_dir"]))
+    task_dir = Path(str(execution.task_dir))
     try:
         return TaskFiles.read(task_dir)
     except (OSError, ValueError, ContractError, json_format.ParseError) as exc:
@@ -202,7 +202,7 @@ def _moved(uri: str, *, old_root: str, new_root: str, name: str) -> str:
 
 
 def _report(execution: Execution, files: TaskFiles) -> None:
-    error = execution.properties.get("error")
+    error = execution.error
     print(
         f"[lpl] replay execution {execution.id} {execution.state}" + (f": {error}" if error else ""),
         file=sys.stderr,

@@ -29,6 +29,10 @@ PIPELINE_CONTEXT = "system.Pipeline"
 PIPELINE_RUN_CONTEXT = "system.PipelineRun"
 
 
+def _optional_int(value: Any) -> int | None:
+    return int(value) if value is not None else None
+
+
 @dataclass
 class Execution:
     """One MLMD execution: a DAG, a container task or an importer."""
@@ -48,13 +52,69 @@ class Execution:
 
     @property
     def parent_dag_id(self) -> int | None:
-        parent = self.properties.get("parent_dag_id")
-        return int(parent) if parent is not None else None
+        return _optional_int(self.properties.get("parent_dag_id"))
 
     @property
     def iteration_index(self) -> int | None:
-        index = self.properties.get("iteration_index")
-        return int(index) if index is not None else None
+        return _optional_int(self.properties.get("iteration_index"))
+
+    # Typed reads of the properties ledger/properties.py writes (TaskPlace, DagRecord, AttemptOutcome) and
+    # of the driver's own (task_dir, fingerprints, cache hits): every reader goes through these.
+
+    @property
+    def task_path(self) -> str:
+        return str(self.properties.get("task_path") or self.task_name)
+
+    @property
+    def display_name(self) -> str:
+        return str(self.properties.get("display_name") or "")
+
+    @property
+    def parent_iteration_index(self) -> int | None:
+        return _optional_int(self.properties.get("parent_iteration_index"))
+
+    @property
+    def iteration_count(self) -> int | None:
+        return _optional_int(self.properties.get("iteration_count"))
+
+    @property
+    def inputs(self) -> dict[str, Any]:
+        return dict(self.properties.get("inputs") or {})
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        return dict(self.properties.get("outputs") or {})
+
+    @property
+    def output_files(self) -> list[str]:
+        return [str(path) for path in self.properties.get("output_files") or []]
+
+    @property
+    def error(self) -> str:
+        return str(self.properties.get("error") or "")
+
+    @property
+    def log(self) -> str:
+        return str(self.properties.get("log") or "")
+
+    @property
+    def task_dir(self) -> str | None:
+        task_dir = self.properties.get("task_dir")
+        return str(task_dir) if task_dir else None
+
+    @property
+    def cache_fingerprint(self) -> str | None:
+        fingerprint = self.properties.get("cache_fingerprint")
+        return str(fingerprint) if fingerprint is not None else None
+
+    @property
+    def cached_execution_id(self) -> int | None:
+        return _optional_int(self.properties.get("cached_execution_id"))
+
+    @property
+    def definition_fingerprint(self) -> str | None:
+        fingerprint = self.properties.get("definition_fingerprint")
+        return str(fingerprint) if fingerprint is not None else None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -355,8 +415,8 @@ def execution_times(execution: Execution) -> tuple[float, float | None]:
 def log_path(execution: Execution, outputs: dict[str, list[Artifact]]) -> Path | None:
     """The task's log, given its OUTPUT artifacts: a cache hit links the log of the execution it reused as its
     `executor-logs` output."""
-    if execution.properties.get("log"):
-        return Path(str(execution.properties["log"]))
+    if execution.log:
+        return Path(execution.log)
     logs = outputs.get(EXECUTOR_LOGS, [])
     return Path(logs[-1].uri) if logs else None
 

@@ -141,7 +141,7 @@ def command_execution(ledger: Ledger, args: argparse.Namespace) -> Result:
     labels = model.label_executions(view)
     execution = describe.find_execution(view, args.task, labels=labels)
     document = {"run_id": view.run_id, **describe.describe_execution(view, execution, labels=labels)}
-    document |= describe.describe_executor_input(execution.properties.get("task_dir"))
+    document |= describe.describe_executor_input(execution.task_dir)
     return document, render.render_execution, EXIT_OK
 
 

@@ -78,8 +78,8 @@ def describe_execution(view: RunView, execution: Execution, *, labels: dict[int,
         "kind": kind_of(execution),
         "label": labels.get(execution.id, ""),
         "task_name": execution.task_name,
-        "display_name": str(properties.get("display_name", "")),
-        "task_path": str(properties.get("task_path", "")),
+        "display_name": execution.display_name,
+        "task_path": execution.task_path,
         "state": execution.state,
         "state_reason": str(properties.get(STATE_REASON) or ""),
         "state_text": state_text(execution),
@@ -87,15 +87,15 @@ def describe_execution(view: RunView, execution: Execution, *, labels: dict[int,
         "superseded_by": properties.get(SUPERSEDED_BY),
         "parent_dag_id": execution.parent_dag_id,
         "iteration_index": execution.iteration_index,
-        "parent_iteration_index": properties.get("parent_iteration_index"),
-        "iteration_count": properties.get("iteration_count"),
-        "inputs": properties.get("inputs", {}),
-        "outputs": properties.get("outputs", {}),
-        "cache_fingerprint": properties.get("cache_fingerprint"),
-        "cached_execution_id": properties.get("cached_execution_id"),
+        "parent_iteration_index": execution.parent_iteration_index,
+        "iteration_count": execution.iteration_count,
+        "inputs": execution.inputs,
+        "outputs": execution.outputs,
+        "cache_fingerprint": execution.cache_fingerprint,
+        "cached_execution_id": execution.cached_execution_id,
         "attempts": execution.attempts,
-        "log": properties.get("log"),
-        "error": str(properties.get("error") or ""),
+        "log": execution.log or None,
+        "error": execution.error,
         "input_artifacts": describe_artifacts(view, execution.id, "INPUT"),
         "output_artifacts": describe_artifacts(view, execution.id, "OUTPUT"),
         "start_time": start,
@@ -137,15 +137,15 @@ def _candidates(view: RunView, ref: str, *, labels: dict[int, str]) -> list[list
     executions = list(view.executions.values())
     return [
         [e for e in executions if labels[e.id] == ref],
-        [e for e in executions if _driver_label(e) == ref or e.properties.get("task_path") == ref],
+        [e for e in executions if _driver_label(e) == ref or e.task_path == ref],
         [e for e in executions if e.task_name == ref],
     ]
 
 
 def _driver_label(execution: Execution) -> str:
     """The label the driver's console prints: `task_path[parent_iteration_index]`."""
-    path = str(execution.properties.get("task_path", execution.task_name))
-    index = execution.properties.get("parent_iteration_index")
+    path = execution.task_path
+    index = execution.parent_iteration_index
     return path if index is None else f"{path}[{index}]"
 
 

@@ -95,7 +95,7 @@ def _dag_children(tasks: tuple[OutlineTask, ...], index: RunIndex, *, parent_id:
         if task.kind == LOOP:
             node.kind = "loop"
             node.children = _iterations(task.body, execution, index)
-            count = execution.properties.get("iteration_count") if execution else None
+            count = execution.iteration_count if execution else None
             node.note = f"loop · {count} iterations" if count is not None else "loop"
         elif task.kind == DAG:
             node.kind = "dag"
@@ -142,13 +142,13 @@ def readable_condition(condition: str) -> str:
 
 
 def _item_label(iteration: Execution) -> str:
-    items = [v for k, v in iteration.properties.get("inputs", {}).items() if "loop-item" in k]
+    items = [v for k, v in iteration.inputs.items() if "loop-item" in k]
     shown = json.dumps(items[0], ensure_ascii=False) if len(items) == 1 else ""
     return f"iteration {iteration.iteration_index}" + (f" · item {_clip(shown, 16)}" if shown else "")
 
 
 def _item_title(iteration: Execution) -> str:
-    inputs = iteration.properties.get("inputs", {})
+    inputs = iteration.inputs
     items = [f"{k.removeprefix('pipelinechannel--')} = {v!r}" for k, v in inputs.items() if "loop-item" in k]
     return "\n".join([f"iteration {iteration.iteration_index}", *items])
 

@@ -122,7 +122,7 @@ def _run_header(view: RunView, *, root: Execution | None) -> str:
         ("pipeline root", str(header.get("run_root", ""))),
         ("tasks", ", ".join(f"{n} {state.lower()}" for state, n in sorted(counts.items())) or "none"),
     ]
-    error = str(root.properties.get("error", "")) if root else ""
+    error = root.error if root else ""
     return (
         f'<header><h1>{_esc(str(header.get("pipeline_name", "pipeline")))}'
         f' <span class="badge s-{_esc(view.state)}">{_esc(view.state)}</span></h1>'
@@ -146,7 +146,7 @@ def _failures(view: RunView, labels: dict[int, str]) -> str:
         return ""
     items = "".join(
         f'<li><a href="#x{e.id}">{_esc(labels[e.id])}</a>: <span class="error">'
-        f'{_esc(str(e.properties.get("error") or "failed"))}</span></li>'
+        f'{_esc(e.error or "failed")}</span></li>'
         for e in sorted(failed, key=lambda e: e.id)
     )
     return f'<section id="failures"><h2>Failed tasks</h2><ul>{items}</ul></section>'
@@ -157,7 +157,7 @@ def _task_table(executions: list[Execution], *, labels: dict[int, str],
     rows = []
     for e in executions:
         kind = describe.kind_of(e)
-        outputs = ", ".join(f"{k}={_compact(v)}" for k, v in e.properties.get("outputs", {}).items())
+        outputs = ", ".join(f"{k}={_compact(v)}" for k, v in e.outputs.items())
         rows.append(
             f'<tr data-state="{_esc(e.state)}" data-kind="{kind}">'
             f'<td><a href="#x{e.id}">{_esc(labels[e.id])}</a></td>'
@@ -174,19 +174,18 @@ def _task_table(executions: list[Execution], *, labels: dict[int, str],
 def _task_section(page: _Page, execution: Execution) -> str:
     label, duration = page.labels[execution.id], page.durations[execution.id]
     kind = describe.kind_of(execution)
-    properties = execution.properties
     about = f"{kind} · execution {execution.id} · {_seconds(duration)}"
     summary = (f"<summary>{_badge(execution.state)} <strong>{_esc(label)}</strong>"
                f' <span class="muted">{about}</span></summary>')
     parts = [_facts(execution, duration=duration)]
-    if properties.get("error"):
-        parts.append(f'<p class="error">{_esc(str(properties["error"]))}</p>')
-    parts.append(f'<div class="io"><div><h4>Inputs</h4>{_values_table(properties.get("inputs", {}))}'
+    if execution.error:
+        parts.append(f'<p class="error">{_esc(execution.error)}</p>')
+    parts.append(f'<div class="io"><div><h4>Inputs</h4>{_values_table(execution.inputs)}'
                  f'{_artifacts(page.artifacts(execution, "INPUT"))}</div>'
-                 f'<div><h4>Outputs</h4>{_values_table(properties.get("outputs", {}))}'
+                 f'<div><h4>Outputs</h4>{_values_table(execution.outputs)}'
                  f'{_artifacts(page.artifacts(execution, "OUTPUT"))}</div></div>')
     if kind in ("container", "importer"):
-        parts.append(_executor_input(properties.get("task_dir")))
+        parts.append(_executor_input(execution.task_dir))
         parts.append(_log(page, execution))
     is_open = " open" if execution.state == FAILED and kind != "dag" else ""
     return (f'<details class="task k-{kind}" id="x{execution.id}"'
