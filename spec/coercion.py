@@ -8,10 +8,10 @@ import json
 import math
 import re
 from collections.abc import Callable
-from typing import Any
 
 from google.protobuf.struct_pb2 import Value
 
+from spec import documents
 from spec.errors import ParameterError, ValueConversionError
 from spec.values import KIND_NAMES, kind_name, parameter_type_name, python_to_value, value_to_text
 
@@ -149,41 +149,16 @@ _TEXT_PARSERS: dict[str, Callable[[str], Value]] = {
 
 
 def load_json_value(text: str) -> Value:
-    """Parse JSON text into a Value as protojson does: no NaN, no duplicate keys, no out-of-range numbers."""
+    """Parse JSON text into a Value as protojson does (no NaN or infinite numbers, no duplicate keys), with
+    the same limits as a pipeline file (spec/documents.py)."""
     try:
-        obj = json.loads(
-            text,
-            parse_float=_parse_json_float,
-            parse_constant=_refuse_json_constant,
-            object_pairs_hook=_refuse_duplicate_keys,
-        )
-        return python_to_value(obj)
+        return python_to_value(documents.load_json(text))
     except json.JSONDecodeError as exc:
         raise ValueConversionError(
             f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from exc
-    except RecursionError as exc:
-        raise ValueConversionError("nested too deeply") from exc
-
-
-def _parse_json_float(text: str) -> float:
-    number = float(text)
-    if math.isinf(number):
-        raise ValueConversionError(f"number {text} is out of range for a double")
-    return number
-
-
-def _refuse_json_constant(text: str) -> Any:
-    raise ValueConversionError(f"{text} is not valid JSON")
-
-
-def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, item in pairs:
-        if key in result:
-            raise ValueConversionError(f"duplicate key {key!r}")
-        result[key] = item
-    return result
+    except documents.DocumentError as exc:
+        raise ValueConversionError(str(exc)) from exc
 
 
 def _abbreviate(text: str, *, limit: int = 60) -> str:
@@ -235,7 +210,10 @@ def _parse_cli_number(text: str) -> Value:
     stripped = text.strip()
     if not _JSON_NUMBER.fullmatch(stripped):
         raise ValueConversionError("not a number")
-    return Value(number_value=_parse_json_float(stripped))
+    number = float(stripped)
+    if math.isinf(number):
+        raise ValueConversionError(f"number {stripped} is out of range for a double")
+    return Value(number_value=number)
 
 
 def _parse_cli_bool(text: str) -> Value:
