@@ -8,7 +8,7 @@ import os
 from typing import Any
 
 from ledger.store import CacheEntry
-from spec import protojson, values
+from spec import gojson, protojson, values
 from spec.ir import pipeline_spec_pb2
 
 
@@ -46,7 +46,9 @@ def definition_fingerprint(
 
 
 def _sha256(key: dict[str, Any]) -> str:
-    text = json.dumps(key, sort_keys=True, separators=(",", ":"))
+    """As the backend's GenerateFingerPrint: the key's JSON as Go's json.Marshal writes it (sorted keys,
+    compact, UTF-8 with <, > and & escaped, Go's float format), hashed."""
+    text = gojson.encode_json(key, sort_keys=True, escape_html=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -4,6 +4,7 @@ TestGenerateFingerPrint_ConsidersPVCNames)."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -173,3 +174,11 @@ def test_a_hit_whose_files_are_gone_is_not_usable(tmp_path: Path) -> None:
     assert cache.usable(entry)
     kept.unlink()
     assert not cache.usable(entry)
+
+
+def test_the_key_is_written_as_gos_json_marshal_writes_it() -> None:
+    # encoding/json: UTF-8 kept, <, > and & escaped, float64 in Go's format (1e+21, 1e-7), keys sorted.
+    key = {"b": "é <&>", "a": [1e21, 1e-07, 0.5, 3]}
+    assert cache._sha256(key) == hashlib.sha256(
+        '{"a":[1e+21,1e-7,0.5,3],"b":"é \\u003c\\u0026\\u003e"}'.encode()
+    ).hexdigest()
