@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ledger import model
-from ledger.model import DAG_EXECUTION, FAILED, STATE_REASON, Execution, RunView, is_current
+from ledger.model import DAG_EXECUTION, FAILED, Execution, RunView, is_current
 from spec.ir import pipeline_spec_pb2
 from spec.outline import DAG, LOOP, OutlineTask
 
@@ -255,11 +255,11 @@ def summary_rows(view: RunView) -> list[SummaryRow]:
     labels = model.label_executions(view)
     rows: list[SummaryRow] = []
     for execution in sorted(view.executions.values(), key=lambda e: e.id):
-        skipped_group = execution.type == DAG_EXECUTION and execution.properties.get(STATE_REASON)
+        skipped_group = execution.type == DAG_EXECUTION and execution.state_reason
         if (execution.type == DAG_EXECUTION and not skipped_group) or not is_current(execution):
             continue
         outputs = ", ".join(f"{k}={v!r}" for k, v in execution.outputs.items())
-        reason = execution.properties.get(STATE_REASON)
+        reason = execution.state_reason
         outputs = outputs or (f"({reason})" if reason else "")
         duration = model.span(*model.execution_times(execution))
         rows.append((labels[execution.id], execution.state, duration, outputs))

@@ -101,7 +101,7 @@ def _iterations(view: RunView, execution: Execution) -> list[int]:
 def _dag_artifact_outputs(view: RunView, dag: Execution) -> dict[str, Any]:
     """A finished DAG's output artifacts as its `output_artifact_ids` property recorded them."""
     shaped: dict[str, Any] = {}
-    for name, ids in dict(dag.properties.get("output_artifact_ids") or {}).items():
+    for name, ids in dag.output_artifact_ids.items():
         if isinstance(ids, list):
             shaped[name] = [_artifact(view, i, name=name) for i in ids if i in view.artifacts]
         elif ids in view.artifacts:

@@ -112,6 +112,19 @@ class Execution:
         return _optional_int(self.properties.get("cached_execution_id"))
 
     @property
+    def state_reason(self) -> str:
+        return str(self.properties.get(STATE_REASON) or "")
+
+    @property
+    def superseded_by(self) -> int | None:
+        return _optional_int(self.properties.get(SUPERSEDED_BY))
+
+    @property
+    def output_artifact_ids(self) -> dict[str, Any]:
+        """A finished DAG's output artifacts: name -> artifact id, or a list of ids (a collected output)."""
+        return dict(self.properties.get("output_artifact_ids") or {})
+
+    @property
     def definition_fingerprint(self) -> str | None:
         fingerprint = self.properties.get("definition_fingerprint")
         return str(fingerprint) if fingerprint is not None else None
@@ -328,7 +341,7 @@ REPLAY_OF = "replay_of"  # set on a `python -m launcher replay` execution
 
 def state_text(execution: Execution) -> str:
     """The state as users read it everywhere: `CANCELED (skipped: condition false)`."""
-    reason = execution.properties.get(STATE_REASON)
+    reason = execution.state_reason
     return f"{execution.state} ({reason})" if reason else execution.state
 
 

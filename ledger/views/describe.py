@@ -10,8 +10,6 @@ from typing import Any
 from google.protobuf import json_format
 
 from ledger.model import (
-    STATE_REASON,
-    SUPERSEDED_BY,
     Execution,
     RunView,
     count_tasks,
@@ -81,10 +79,10 @@ def describe_execution(view: RunView, execution: Execution, *, labels: dict[int,
         "display_name": execution.display_name,
         "task_path": execution.task_path,
         "state": execution.state,
-        "state_reason": str(properties.get(STATE_REASON) or ""),
+        "state_reason": execution.state_reason,
         "state_text": state_text(execution),
         "current": is_current(execution),
-        "superseded_by": properties.get(SUPERSEDED_BY),
+        "superseded_by": execution.superseded_by,
         "parent_dag_id": execution.parent_dag_id,
         "iteration_index": execution.iteration_index,
         "parent_iteration_index": execution.parent_iteration_index,
