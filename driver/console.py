@@ -299,7 +299,7 @@ def _explain_options(view: RunView, *, home: Path | None) -> str:
 
 
 def _failure_lines(execution: Execution, *, label: str, explain: str) -> list[str]:
-    lines = [f"failed task: {label}: {execution.properties.get('error') or 'no error recorded'}"]
+    lines = [f"failed task: {label}: {execution.error or 'no error recorded'}"]
     log = execution.log
     tail = read_log_tail(Path(log), lines=_LOG_TAIL_LINES) if log else []
     if tail:

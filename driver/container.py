@@ -347,12 +347,12 @@ async def _launch_with_retries(
         await asyncio.sleep(wait)
         attempt += 1
     state = execution.state
-    error = f"task {label!r}: {execution.properties.get('error', '')}" if state == FAILED else ""
+    error = f"task {label!r}: {execution.error}" if state == FAILED else ""
     # The recorded time (first attempt's start to last attempt's end), as the summary and `ledger` show it.
     took = model.span(*model.execution_times(execution)) or took
     ctx.console.event(
         "task_failed" if state == FAILED else "task_finished",
-        f"{label} {state} in {took:.2f}s" + (f": {execution.properties.get('error')}" if error else ""),
+        f"{label} {state} in {took:.2f}s" + (f": {execution.error}" if error else ""),
         task=key,
         state=state,
         duration=took,

@@ -348,7 +348,7 @@ class ExplainHandlers:
         # a downstream task ignoring the failure gets its default, as it did), and the driver's wording
         # for a failure, which a PipelineTaskFinalStatus downstream carries.
         error = (
-            f"task {task.label!r}: {recorded.properties.get('error', '')}" if recorded.state == FAILED else ""
+            f"task {task.label!r}: {recorded.error}" if recorded.state == FAILED else ""
         )
         return TaskResult(
             task_key=node.key,
