@@ -18,7 +18,8 @@ MessageT = TypeVar("MessageT", bound=Message)
 # json_format prefixes the real reason with one "Failed to parse X field: " per level it went down.
 _FIELD_PREFIX = re.compile(r"^(?:Failed to parse \S+ field: )+")
 # Python's own wording leaks through json_format for a scalar of the wrong JSON type.
-_PYTHON_TYPE_ERROR = re.compile(r"expected string or bytes-like object, got '(\w+)'")
+# Python 3.11+ names the type it got; 3.10 does not, and the caller's value tells it instead.
+_PYTHON_TYPE_ERROR = re.compile(r"expected string or bytes-like object(?:, got '(\w+)')?")
 _PYTHON_INT_ERROR = re.compile(r"invalid literal for int\(\) with base 10: (.*)")
 _PYTHON_TYPE_NAMES = {
     "int": "a number",
@@ -58,7 +59,7 @@ def locate_refusal(obj: Any, descriptor: Descriptor, *, json_path: str) -> tuple
         field = fields.get(key) if isinstance(key, str) else None
         if field is None:
             return item_path, _unknown_field_reason(key, descriptor)
-        reason = _refusal({key: item}, descriptor)
+        reason = _refusal({key: item}, descriptor, value=item)
         if reason is not None:
             return _locate_in_field(item, field, json_path=item_path) or (item_path, reason)
     # Every field parses alone, so the refusal is about their combination (two fields of one oneof).
@@ -102,15 +103,18 @@ def _first_refusal(entries: Any, descriptor: Descriptor, *, json_path: str) -> t
     return None
 
 
-def _refusal(obj: dict[Any, Any], descriptor: Descriptor) -> str | None:
+_NO_VALUE = object()
+
+
+def _refusal(obj: dict[Any, Any], descriptor: Descriptor, *, value: Any = _NO_VALUE) -> str | None:
     try:
         json_format.ParseDict(obj, message_factory.GetMessageClass(descriptor)())
     except json_format.ParseError as exc:
-        return clean_reason(str(exc), message_name=descriptor.name)
+        return clean_reason(str(exc), message_name=descriptor.name, value=value)
     return None
 
 
-def clean_reason(text: str, *, message_name: str) -> str:
+def clean_reason(text: str, *, message_name: str, value: Any = _NO_VALUE) -> str:
     """json_format's reason for a refusal, on one line, without its chain of field names and location."""
     reason = _FIELD_PREFIX.sub("", text.splitlines()[0] if text else "")
     for marker in (f' at "{message_name}', f" at {message_name}"):
@@ -118,8 +122,10 @@ def clean_reason(text: str, *, message_name: str) -> str:
         if cut >= 0:
             reason = reason[:cut]
     match = _PYTHON_TYPE_ERROR.search(reason)
-    if match:
+    if match and match.group(1):
         reason = f"expected a string, got {_PYTHON_TYPE_NAMES.get(match.group(1), match.group(1))}"
+    elif match:
+        reason = "expected a string" + (f", got {describe_json(value)}" if value is not _NO_VALUE else "")
     match = _PYTHON_INT_ERROR.search(reason)
     if match:
         reason = f"expected an integer, got {match.group(1)}"
