@@ -75,7 +75,8 @@ def _parser() -> argparse.ArgumentParser:
         "--parallelism",
         type=int,
         help="at most N task attempts at once, loops included (default: a loop's own parallelism limit"
-        " is honoured and other work is capped at 16; see the README)",
+        " is honoured; other work runs one attempt per CPU, and up to 16 while a CPU is idle; see the"
+        " README)",
     )
     parser.add_argument(
         "--resume",
