@@ -86,7 +86,7 @@ async def run_container(
         )
         skipped = f"{task_label(scope, key)} {CANCELED} ({SKIPPED_CONDITION})"
         ctx.console.event("task_skipped", skipped, task=key)
-        return TaskResult(task_key=key, state=CANCELED, execution_id=execution_id)
+        return TaskResult(task_key=key, state=CANCELED, execution_id=execution_id, skipped=True)
     if platform.is_pvc_operation(container):
         return platform.run_pvc_operation(
             ctx,

@@ -312,4 +312,4 @@ def _open_dag_task(
     if triggered:
         return execution_id, None
     ctx.console.event("task_skipped", f"{_label(scope, key)} {CANCELED} ({SKIPPED_CONDITION})", task=key)
-    return execution_id, TaskResult(task_key=key, state=CANCELED, execution_id=execution_id)
+    return execution_id, TaskResult(task_key=key, state=CANCELED, execution_id=execution_id, skipped=True)

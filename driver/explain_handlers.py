@@ -242,6 +242,7 @@ class ExplainHandlers:
             execution_id=_execution_id(task),
             scope=child,
             error=_dag_error(task),
+            skipped=_condition_is_false(task),  # as a run records it: a Collected leaves it out
         )
 
     def open_loop(self, task: _Task) -> Opened:

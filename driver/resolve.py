@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
@@ -232,10 +233,13 @@ def output_parameter(result: TaskResult, key: str) -> struct_pb2.Value:
 
 def _collect(iterations: list[DagScope], key: str) -> list[struct_pb2.Value]:
     """dsl.Collected: one value per iteration in index order; a loop nested in the body contributes its
-    values one by one (a flat list, as the backend's breadth-first collection gives)."""
+    values one by one (a flat list, as the backend's breadth-first collection gives). An iteration whose
+    producer was skipped by a false condition (`ParallelFor` > `If` > task) contributes nothing."""
     collected: list[struct_pb2.Value] = []
     for iteration in iterations:
         producer, producer_key = _parameter_hop(iteration, key)
+        if _skipped(producer, producer_key, _parameter_hop):
+            continue
         value = output_parameter(producer, producer_key)
         if _is_loop(producer, producer_key):
             collected.extend(value.list_value.values)
@@ -251,10 +255,21 @@ def _is_loop(result: TaskResult, key: str) -> bool:
     return result.iterations is not None
 
 
+def _skipped(
+    result: TaskResult, key: str, hop: Callable[[DagScope, str], tuple[TaskResult, str]]
+) -> bool:
+    """Whether an output, followed through DAG mappings, ends at a task a false condition skipped."""
+    while not result.skipped and result.scope is not None and result.iterations is None:
+        result, key = hop(result.scope, key)
+    return result.skipped
+
+
 def output_artifacts(result: TaskResult, key: str) -> list[Artifact]:
-    """A task's output artifacts, following DAG output mappings, Collected loops and OneOf."""
+    """A task's output artifacts, following DAG output mappings, Collected loops and OneOf (an iteration
+    whose producer a false condition skipped contributes nothing, as in `_collect`)."""
     if result.iterations is not None:
-        return [a for s in result.iterations for a in output_artifacts(*_artifact_hop(s, key))]
+        hops = (_artifact_hop(scope, key) for scope in result.iterations)
+        return [a for hop in hops if not _skipped(*hop, _artifact_hop) for a in output_artifacts(*hop)]
     if result.scope is not None:
         return output_artifacts(*_artifact_hop(result.scope, key))
     if key not in result.artifacts:

@@ -27,6 +27,7 @@ class TaskResult:
     scope: DagScope | None = None  # a DAG task's own scope, for its output mapping
     iterations: list[DagScope] | None = None  # a loop task's iteration scopes, by index
     error: str = ""
+    skipped: bool = False  # CANCELED because its condition was false (it never ran)
 
     @property
     def succeeded(self) -> bool:

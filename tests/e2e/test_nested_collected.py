@@ -21,3 +21,16 @@ def test_values_collected_across_nested_loops_arrive_as_one_flat_list_of_ints(
     assert run.probe("none")["x"] == 60  # the optional artifact was absent; the pipeline output flowed on
     assert run.root().state == COMPLETE
     assert run.root().properties["outputs"] == {"Output": 60}
+
+
+def test_collected_leaves_out_the_iterations_whose_condition_was_false(
+    compile_pipeline: CompilePipeline, lpl_home: Path
+) -> None:
+    run = run_driver(compile_pipeline("collected_condition"), home=lpl_home)
+
+    assert run.returncode == 0, run.output
+    # x = 1 is below the threshold: its `double` never ran, so it adds neither a value nor an artifact.
+    assert run.probe("add")["nums"] == [4, 6]
+    assert run.probe("read")["values"] == [4, 6]
+    assert run.root().state == COMPLETE
+    assert run.root().properties["outputs"] == {"Output": [4, 6]}
