@@ -72,7 +72,6 @@ def resolve_inputs(
             raise ResolutionError(f"input artifact {name!r} comes from a task that did not succeed")
         resolved.artifacts[name] = artifacts
     _fill_f_strings(resolved, task_spec)
-    _drop_undeclared(resolved, definitions, keep=skip_type_check)
     nulled = _apply_defaults(resolved, definitions, for_dag=for_dag, skip=skip_type_check)
     resolved.nulled_by_driver = frozenset(nulled)
     _coerce_parameters(resolved, definitions, skip=skip_type_check | nulled)
@@ -82,7 +81,10 @@ def resolve_inputs(
 
 
 def _fill_f_strings(resolved: ResolvedInputs, task_spec: pipeline_spec_pb2.PipelineTaskSpec) -> None:
-    """An f-string argument compiles to a constant naming other task inputs; put their values in."""
+    """An f-string argument compiles to a constant naming other task inputs; put their values in. The
+    SDK's extra `pipelinechannel--` inputs stay in the ExecutorInput, as the backend keeps every task input
+    there: its launcher fills f-strings from them, and its driver resolves placeholders in the image and the
+    resource fields against them."""
     for name, spec in task_spec.inputs.parameters.items():
         value = resolved.parameters.get(name)
         if spec.WhichOneof("kind") != "runtime_value" or value is None:
@@ -98,15 +100,6 @@ def _channel_text(resolved: ResolvedInputs, channel: str, *, whole: str) -> str:
     if channel not in resolved.parameters:
         raise ResolutionError(f"f-string input {channel!r} was not resolved (in {whole})")
     return values.value_to_text(resolved.parameters[channel])
-
-
-def _drop_undeclared(
-    resolved: ResolvedInputs, definitions: pipeline_spec_pb2.ComponentInputsSpec, *, keep: frozenset[str]
-) -> None:
-    # The SDK's extra `pipelinechannel--` inputs only feed f-strings; the component never declared them.
-    for name in list(resolved.parameters):
-        if name not in definitions.parameters and name not in keep:
-            del resolved.parameters[name]
 
 
 def resolve_platform_name(

@@ -120,7 +120,7 @@ def test_a_selector_picks_a_field_of_the_value_with_cel() -> None:
     assert got == {"x": 5}
 
 
-def test_an_f_string_constant_is_filled_from_the_other_inputs_and_those_are_dropped() -> None:
+def test_an_f_string_constant_is_filled_from_the_other_inputs_which_stay_as_in_the_backend() -> None:
     task = {
         "inputs": {
             "parameters": {
@@ -136,7 +136,7 @@ def test_an_f_string_constant_is_filled_from_the_other_inputs_and_those_are_drop
         task, inputs(text="STRING"), in_scope=scope(parameters={"name": "ann"}), for_dag=False
     )
 
-    assert got == {"text": "hi ann!"}
+    assert got == {"text": "hi ann!", "pipelinechannel--name": "ann"}
 
 
 def test_the_task_placeholders_in_a_constant_name_the_run_and_the_tasks_own_uuid() -> None:

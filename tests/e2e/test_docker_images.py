@@ -39,7 +39,7 @@ def test_a_tool_that_exists_only_in_the_image_runs_with_the_tasks_env(docker_run
 def test_cpu_and_memory_limits_are_the_containers_limits(docker_run: FinishedRun) -> None:
     probe = docker_run.probe("limits")
     assert int(probe["quota"]) / int(probe["period"]) == 0.5  # set_cpu_limit("500m")
-    assert int(probe["memory"]) == 64 * 2**20  # set_memory_limit("64Mi")
+    assert int(probe["memory"]) == 64 * 2**20  # set_memory_limit(memory), the pipeline input "64Mi"
 
 
 def test_a_python_component_imports_what_only_its_base_image_has(docker_run: FinishedRun) -> None:

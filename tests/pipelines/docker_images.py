@@ -54,12 +54,12 @@ def tabulated(said: str) -> str:
 
 
 @dsl.pipeline(name="docker-images")
-def pipeline(word: str = "hello"):
+def pipeline(word: str = "hello", memory: str = "64Mi"):
     tool = image_tool(word=word)
     tool.set_env_variable("GREETING", "from-the-task")
     tool.set_caching_options(False)
     limited = limits()
     limited.set_cpu_limit("500m")
-    limited.set_memory_limit("64Mi")
+    limited.set_memory_limit(memory)  # from a pipeline input: a placeholder the driver resolves
     limited.set_caching_options(False)
     tabulated(said=tool.outputs["said"])
