@@ -1,8 +1,7 @@
 """Starting launcher processes through a fork server, so a task does not wait for Python to start.
 
-Once its own modules are imported, and before it opens the store, the driver forks the fork server: the
-server starts with protobuf, the spec and the store's modules already loaded, imports only the launcher's
-own, and forks one launcher process per task attempt (see launcher/forkserver.py for the protocol). A
+The driver starts `python -m launcher --serve FD` before its own imports; the server imports the launcher
+once and forks one launcher process per task attempt (see launcher/forkserver.py for the protocol). A
 launcher is still a separate process per attempt, meeting the driver only through files and the ledger.
 """
 
@@ -14,12 +13,10 @@ import itertools
 import os
 import signal
 import subprocess
-import sys
-import traceback
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import BinaryIO, NoReturn, Protocol
+from typing import Protocol
 
 from driver.entry import python_module
 from spec.contracts import LaunchRequest
@@ -121,11 +118,9 @@ async def _settle_when_gone(pid: int, exited: asyncio.Future[int]) -> None:
 class ForkServer:
     """The driver's side of the fork server."""
 
-    def __init__(self, pid: int, tasks: BinaryIO, control_fd: int) -> None:
-        self.pid = pid
-        self._tasks = tasks
+    def __init__(self, popen: subprocess.Popen[bytes], control_fd: int) -> None:
+        self.popen = popen
         self._control_fd = control_fd
-        self._status: int | None = None
         self._tokens = itertools.count(1)
         self._started: dict[int, asyncio.Future[Launched]] = {}
         self._exits: dict[int, asyncio.Future[int]] = {}
@@ -135,28 +130,15 @@ class ForkServer:
 
     @classmethod
     def start(cls, home: Path) -> ForkServer:
-        """Fork the server from this process. Call it before this process opens a file the server must not
-        hold (the store's locks) and before it starts a thread or an event loop."""
-        task_read, task_write = os.pipe()
         control_read, control_write = os.pipe()
-        driver_pid = os.getpid()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:
-            os.close(task_write)
-            os.close(control_read)
-            _serve(home, task_fd=task_read, control_fd=control_write, driver_pid=driver_pid)
-        os.close(task_read)
+        popen = subprocess.Popen(
+            [*python_module("launcher"), "--home", str(home), "--serve", str(control_write)],
+            stdin=subprocess.PIPE,
+            pass_fds=(control_write,),
+            start_new_session=True,
+        )
         os.close(control_write)
-        return cls(pid, os.fdopen(task_write, "wb"), control_read)
-
-    def wait(self) -> int:
-        """The server's exit status, once it has exited (it is this process's child)."""
-        if self._status is None:
-            _, status = os.waitpid(self.pid, 0)
-            self._status = os.waitstatus_to_exitcode(status)
-        return self._status
+        return cls(popen, control_read)
 
     async def launch(self, request: LaunchRequest) -> Launched:
         """Fork a launcher for this attempt; returns once it runs."""
@@ -166,10 +148,11 @@ class ForkServer:
         token = next(self._tokens)
         started: asyncio.Future[Launched] = loop.create_future()
         self._started[token] = started
+        assert self.popen.stdin is not None
         self._used = True
         try:
-            self._tasks.write(replace(request, token=token).to_line())
-            self._tasks.flush()
+            self.popen.stdin.write(replace(request, token=token).to_line())
+            self.popen.stdin.flush()
         except (BrokenPipeError, ValueError) as exc:
             del self._started[token]
             raise OSError("the launcher fork server is gone") from exc
@@ -211,38 +194,22 @@ class ForkServer:
     async def close(self) -> None:
         """No more tasks: the server exits once its launchers have."""
         self.dismiss()
-        await asyncio.to_thread(self.wait)
+        await asyncio.to_thread(self.popen.wait)
         if self._reader is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
 
     def dismiss(self) -> None:
         """Stop accepting tasks; a server that never got one is stopped outright (it has done nothing)."""
-        if not self._tasks.closed:
+        if self.popen.stdin is not None and not self.popen.stdin.closed:
             if not self._used:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(self.pid, signal.SIGTERM)
+                self.popen.terminate()
             with contextlib.suppress(BrokenPipeError):
-                self._tasks.close()
+                self.popen.stdin.close()
         if not self._used:
-            self.wait()
+            self.popen.wait()
             with contextlib.suppress(OSError):
                 os.close(self._control_fd)
-
-
-def _serve(home: Path, *, task_fd: int, control_fd: int, driver_pid: int) -> NoReturn:
-    """The forked child: become the fork server (its own session, so a Ctrl-C at the terminal is the
-    driver's to handle) and leave without running anything of the driver's."""
-    code = 1
-    try:
-        os.setsid()
-        from launcher.forkserver import serve
-
-        code = serve(home=home, task_fd=task_fd, control_fd=control_fd, parent_pid=driver_pid)
-    except BaseException:  # a child of a fork must never return into the driver's code
-        traceback.print_exc()
-    finally:
-        os._exit(code)
 
 
 def start_ray_gateway(*, address: str, pipeline_root: str, log_path: Path) -> None:

@@ -30,6 +30,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--execution-id", type=int)
     parser.add_argument("--task-dir", type=Path)
     parser.add_argument("--attempt", type=int, default=0)
+    parser.add_argument(
+        "--serve",
+        metavar="CONTROL_FD",
+        type=int,
+        help="run as the driver's fork server: tasks on stdin, answers on this file descriptor",
+    )
     return parser
 
 
@@ -100,8 +106,12 @@ def main(argv: list[str] | None = None) -> int:
         return _replay(replay_args)
     parser = _parser()
     args = parser.parse_args(arguments)
+    if args.serve is not None:
+        from launcher.forkserver import serve
+
+        return serve(home=args.home, control_fd=args.serve)
     if args.run_id is None or args.execution_id is None or args.task_dir is None:
-        parser.error("--run-id, --execution-id and --task-dir are required")
+        parser.error("--run-id, --execution-id and --task-dir are required (or --serve)")
     from launcher.launch import launch
 
     return launch(

@@ -1,10 +1,9 @@
 """A warm parent that forks one launcher process per task attempt, so no task pays Python's start-up.
 
-The driver forks the server from itself (driver/launchers.py, `ForkServer.start`) once its modules are
-imported. Protocol: the driver writes one JSON task per line on the task pipe; the server answers on a
-control pipe with `started TOKEN PID` when it has forked the launcher for a task and `exited PID CODE`
-when that launcher ends. End of the task pipe means no more tasks: the server exits once its launchers
-have. Each forked launcher is its own session (its pid is its process group) and dies with the
+Protocol: the driver writes one JSON task per line on the server's stdin; the server answers on a control
+pipe (the descriptor given to `--serve`) with `started TOKEN PID` when it has forked the launcher for a task
+and `exited PID CODE` when that launcher ends. End of stdin means no more tasks: the server exits once its
+launchers have. Each forked launcher is its own session (its pid is its process group) and dies with the
 server, which dies with the driver.
 """
 
@@ -26,7 +25,7 @@ from spec.contracts import LaunchRequest, warm_up
 from spec.errors import LplError
 
 
-def serve(*, home: Path, task_fd: int, control_fd: int, parent_pid: int) -> int:
+def serve(*, home: Path, control_fd: int) -> int:
     # Importing the launcher here, once, is the whole point: every fork starts with it loaded.
     from launcher.launch import die_with_parent, launch
     from launcher.runners import runner_named
@@ -36,8 +35,6 @@ def serve(*, home: Path, task_fd: int, control_fd: int, parent_pid: int) -> int:
     runner_named("host")
     warm_up()
     die_with_parent()
-    if os.getppid() != parent_pid:  # the driver died before we could ask to die with it
-        return 1
     # A launcher killed outright leaves its component's processes to us, not to init: see `reap`.
     process_tree.become_subreaper()
     # Everything allocated so far is shared with every fork; frozen, the collector never touches (and so
@@ -49,15 +46,15 @@ def serve(*, home: Path, task_fd: int, control_fd: int, parent_pid: int) -> int:
     signal.set_wakeup_fd(wake_write)
     signal.signal(signal.SIGCHLD, lambda signum, frame: None)  # the wakeup fd needs a Python handler
     server = _Server(
-        home=home, control=control, launch=launch, private_fds=(task_fd, control_fd, wake_read, wake_write)
+        home=home, control=control, launch=launch, private_fds=(control_fd, wake_read, wake_write)
     )
     selector = selectors.DefaultSelector()
-    selector.register(task_fd, selectors.EVENT_READ, "task")
+    selector.register(sys.stdin.fileno(), selectors.EVENT_READ, "task")
     selector.register(wake_read, selectors.EVENT_READ, "child")
     while server.accepting or server.children:
         for key, _ in selector.select():
-            if key.data == "task" and not server.read_tasks(task_fd):
-                selector.unregister(task_fd)
+            if key.data == "task" and not server.read_tasks(sys.stdin.fileno()):
+                selector.unregister(sys.stdin.fileno())
             elif key.data == "child":
                 os.read(wake_read, 4096)
         server.reap()
