@@ -11,8 +11,11 @@ import sys
 def python_module(module: str) -> list[str]:
     """`python -m MODULE` that a file or package of that name in the working directory cannot replace.
 
-    `-P` (Python 3.11+) keeps the working directory off sys.path; on 3.10 each of our `__main__` modules
-    drops it itself, which covers everything but a top-level `launcher`/`driver`/`ledger` in that directory.
+    `-P` (Python 3.11+) keeps the working directory off sys.path. Python 3.10 has no `-P`: there the module
+    is run from `-c`, which takes the working directory (`''`, sys.path's first entry) off before it imports
+    anything, so a user's own `launcher.py` or `driver/` cannot replace ours either.
     """
-    safe = ["-P"] if sys.version_info >= (3, 11) else []
-    return [sys.executable, *safe, "-m", module]
+    if sys.version_info >= (3, 11):
+        return [sys.executable, "-P", "-m", module]
+    run = f"runpy.run_module({module!r}, run_name='__main__', alter_sys=True)"
+    return [sys.executable, "-c", f"import runpy, sys; del sys.path[0]; {run}"]
