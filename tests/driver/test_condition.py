@@ -20,11 +20,10 @@ INPUTS: dict[str, Any] = {"type": "foo", "num": 1}
 
 def _condition(expression: str, parameters: dict[str, Any] | None = None,
                artifacts: dict[str, list[Artifact]] | None = None) -> bool:
-    if parameters == {}:
-        return evaluate_condition(expression, parameters={}, artifacts=artifacts or {})
+    given = INPUTS if parameters is None else parameters
     return evaluate_condition(
         expression,
-        parameters={k: values.python_to_value(v) for k, v in (parameters or INPUTS).items()},
+        parameters={k: values.python_to_value(v) for k, v in given.items()},
         artifacts={"model": [MODEL]} if artifacts is None else artifacts,
     )
 
