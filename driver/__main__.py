@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from driver.launchers import ForkServer
+    from driver.server_process import ServerProcess
     from spec.runner_choice import RunnerChoice
 
 # Our own modules are imported by every driver and launcher process: keep their bytecode even where
@@ -268,13 +268,13 @@ def main(argv: list[str] | None = None) -> int:
     explaining = args.explain or args.task or args.from_run or args.json
     early = None
     if not explaining and (args.pipeline is not None or args.resume):
-        # Start the launcher fork server now: its start-up overlaps with the driver's imports and checks.
-        # (Forking it from this process after the imports would save it ~160 ms of CPU and the first task
-        # ~70 ms, but the driver would then run the launcher's code: they meet only through files.)
-        from driver.launchers import ForkServer
+        # Start the launcher fork server now, before importing anything heavy: its start-up overlaps with
+        # the driver's imports and checks. (Forking it from this process after the imports would save it
+        # CPU, but the driver would then run the launcher's code: they meet only through files.)
+        from driver.server_process import ServerProcess
 
         try:
-            early = ForkServer.start(args.home.resolve())
+            early = ServerProcess.start(args.home.resolve())
         except OSError as exc:  # no process or pipe left on this machine: nothing has been recorded
             print(f"error: cannot start the launcher fork server: {exc.strerror or exc}", file=sys.stderr)
             return 2
@@ -285,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
             early.dismiss()
 
 
-def _main(args: argparse.Namespace, *, early: ForkServer | None) -> int:
+def _main(args: argparse.Namespace, *, early: ServerProcess | None) -> int:
     from driver.run import EXIT_USAGE, RunOptions, execute
     from spec.errors import LplError, SpecErrors
 

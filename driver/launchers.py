@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 from driver.entry import python_module
+from driver.server_process import ServerProcess
 from spec.contracts import LaunchRequest
 
 
@@ -116,29 +117,19 @@ async def _settle_when_gone(pid: int, exited: asyncio.Future[int]) -> None:
 
 
 class ForkServer:
-    """The driver's side of the fork server."""
+    """The driver's side of the fork server: task lines down, `started`/`exited` answers up."""
 
-    def __init__(self, popen: subprocess.Popen[bytes], control_fd: int) -> None:
-        self.popen = popen
-        self._control_fd = control_fd
+    def __init__(self, process: ServerProcess) -> None:
+        self.process = process
         self._tokens = itertools.count(1)
         self._started: dict[int, asyncio.Future[Launched]] = {}
         self._exits: dict[int, asyncio.Future[int]] = {}
         self._watchers: set[asyncio.Future[None]] = set()  # launchers outliving a dead server
         self._reader: asyncio.Task[None] | None = None
-        self._used = False
 
     @classmethod
     def start(cls, home: Path) -> ForkServer:
-        control_read, control_write = os.pipe()
-        popen = subprocess.Popen(
-            [*python_module("launcher"), "--home", str(home), "--serve", str(control_write)],
-            stdin=subprocess.PIPE,
-            pass_fds=(control_write,),
-            start_new_session=True,
-        )
-        os.close(control_write)
-        return cls(popen, control_read)
+        return cls(ServerProcess.start(home))
 
     async def launch(self, request: LaunchRequest) -> Launched:
         """Fork a launcher for this attempt; returns once it runs."""
@@ -148,22 +139,18 @@ class ForkServer:
         token = next(self._tokens)
         started: asyncio.Future[Launched] = loop.create_future()
         self._started[token] = started
-        assert self.popen.stdin is not None
-        self._used = True
         try:
-            self.popen.stdin.write(replace(request, token=token).to_line())
-            self.popen.stdin.flush()
-        except (BrokenPipeError, ValueError) as exc:
+            self.process.send(replace(request, token=token).to_line())
+        except OSError:
             del self._started[token]
-            raise OSError("the launcher fork server is gone") from exc
+            raise
         return await started
 
     async def _read_control(self) -> None:
         loop = asyncio.get_running_loop()
         reader = asyncio.StreamReader()
-        await loop.connect_read_pipe(
-            lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(self._control_fd, "rb", buffering=0)
-        )
+        control = os.fdopen(self.process.control_fd, "rb", buffering=0)
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), control)
         while line := await reader.readline():
             self._handle(line.decode().split())
         self._server_gone()
@@ -194,22 +181,13 @@ class ForkServer:
     async def close(self) -> None:
         """No more tasks: the server exits once its launchers have."""
         self.dismiss()
-        await asyncio.to_thread(self.popen.wait)
+        await asyncio.to_thread(self.process.wait)
         if self._reader is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
 
     def dismiss(self) -> None:
-        """Stop accepting tasks; a server that never got one is stopped outright (it has done nothing)."""
-        if self.popen.stdin is not None and not self.popen.stdin.closed:
-            if not self._used:
-                self.popen.terminate()
-            with contextlib.suppress(BrokenPipeError):
-                self.popen.stdin.close()
-        if not self._used:
-            self.popen.wait()
-            with contextlib.suppress(OSError):
-                os.close(self._control_fd)
+        self.process.dismiss()
 
 
 def start_ray_gateway(*, address: str, pipeline_root: str, log_path: Path) -> None:

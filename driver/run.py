@@ -21,6 +21,7 @@ from driver.context import RunContext
 from driver.launchers import LAUNCHER_STOP_SECONDS, ForkServer, start_ray_gateway
 from driver.params import build_root_parameters, read_params_file
 from driver.provision import parameters_from_python, parameters_to_python
+from driver.server_process import ServerProcess
 from driver.slots import DEFAULT_PARALLELISM, Slots
 from driver.state import DagScope, RunInfo, TaskResult
 from ledger.model import (
@@ -207,7 +208,7 @@ def _continuing_pipeline(path: Path, *, recorded: RecordedPipeline, view: RunVie
     )
 
 
-def execute(options: RunOptions, *, early: ForkServer | None = None) -> int:
+def execute(options: RunOptions, *, early: ServerProcess | None = None) -> int:
     """Run (or resume) a pipeline; return the process exit status."""
     prepared = prepare_run(options)
     console = Console(log_format=options.log_format, verbosity=options.verbosity)
@@ -268,7 +269,7 @@ def _run_recorded(
     *,
     run: RunInfo,
     console: Console,
-    early: ForkServer | None,
+    early: ServerProcess | None,
     deployment: pipeline_spec_pb2.PipelineDeploymentConfig,
 ) -> int:
     run_ledger.add_note({"driver_pid": os.getpid()})  # who ran it, for people reading the journal
@@ -293,7 +294,7 @@ def _run_recorded(
             options.parallelism or DEFAULT_PARALLELISM, fixed=options.parallelism is not None
         ),
         console=console,
-        launchers=early or ForkServer.start(options.home.resolve()),
+        launchers=ForkServer(early or ServerProcess.start(options.home.resolve())),
         mounts=dict(options.mounts),
         workspace=_workspace(options, run_root),
         platform_spec=prepared.platform_spec,
