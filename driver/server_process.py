@@ -56,7 +56,8 @@ class ServerProcess:
                 self.popen.terminate()
             with contextlib.suppress(BrokenPipeError):
                 self.popen.stdin.close()
-        if not self.used:
+        if not self.used and self.control_fd >= 0:
             self.popen.wait()
             with contextlib.suppress(OSError):
                 os.close(self.control_fd)
+            self.control_fd = -1  # a second dismiss must not close a descriptor opened since
