@@ -67,3 +67,34 @@ def test_lpl_without_a_command_prints_its_usage_and_exits_2(project_dir: Path) -
 
     assert completed.returncode == 2
     assert "lpl run PIPELINE" in completed.stdout
+
+
+def test_the_driver_starts_the_launcher_fork_server_before_its_heavy_imports(
+    compile_pipeline: Callable[[str], Path], lpl_home: Path
+) -> None:
+    """The fork server's start-up (~90 ms) runs beside the driver's imports only if nothing heavy precedes
+    it: `python -m driver` must not have imported asyncio or protobuf when it starts the server."""
+    script = """
+import json, sys
+import driver.__main__ as entry
+from driver import server_process
+
+seen = []
+
+class Recording(server_process.ServerProcess):
+    @classmethod
+    def start(cls, home):
+        seen.append(sorted(m for m in ("asyncio", "google.protobuf") if m in sys.modules))
+        return super().start(home)
+
+server_process.ServerProcess = Recording
+code = entry.main([sys.argv[1], "--home", sys.argv[2]])
+print(json.dumps({"code": code, "seen": seen}))
+"""
+    completed = subprocess.run(
+        [sys.executable, "-c", script, str(compile_pipeline("hello")), str(lpl_home)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    result = json.loads(completed.stdout.splitlines()[-1])
+    assert result == {"code": 0, "seen": [[]]}, result
