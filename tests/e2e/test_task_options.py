@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,16 @@ def test_a_workspace_the_user_names_is_used_and_kept_with_its_files(
     assert run.probe("read")["text"] == "shared through the workspace"
     assert (mine / "existing.txt").read_text() == "keep me"
     assert (mine / "note.txt").read_text() == "shared through the workspace"
+
+
+def test_a_component_taking_a_task_config_is_handed_it_empty_and_the_run_says_so(
+    compile_pipeline: CompilePipeline, tmp_path: Path
+) -> None:
+    run = run_driver(compile_pipeline("task_config"), home=tmp_path / "home")
+
+    assert run.returncode == 0, run.output
+    assert run.output.count("components taking a dsl.TaskConfig (comp-read-task-config)") == 1
+    handed = json.loads(run.execution("read-task-config").outputs["Output"])
+    assert handed == dict.fromkeys(
+        ("affinity", "env", "node_selector", "resources", "tolerations", "volume_mounts", "volumes")
+    )
