@@ -350,7 +350,8 @@ def _note_pipeline_change(run_ledger: RunLedger, prepared: PreparedRun) -> None:
 
 def _warn_platform_settings(ctx: RunContext) -> None:
     """Settings that only place a pod on a cluster (node selectors, tolerations, ...) have no local meaning;
-    other platforms than kubernetes have none at all."""
+    other platforms than kubernetes have none at all; a `dsl.TaskConfig` (the pod's settings handed to the
+    component) is not filled here."""
     ignored = sorted({name for settings in ctx.kubernetes.values() for name in settings.ignored})
     if ignored:
         ctx.warn_once(
