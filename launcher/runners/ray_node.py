@@ -31,6 +31,8 @@ from spec.errors import LplError
 CHUNK_BYTES = 64 * 1024
 STOP_GRACE_SECONDS = 8.0
 DRAIN_SECONDS = 1.0  # output still arriving after the component ended (as the launcher allows)
+# A failed exit is reported only once this worker has outlived its component by this long: see `_stream`.
+FAILED_EXIT_GRACE_SECONDS = 2.0
 
 
 def attempt_on_node(attempt: Attempt, shared: tuple[str, ...]) -> Iterator[tuple[str, Any]]:
@@ -89,6 +91,11 @@ def _stream(started: Started) -> Iterator[tuple[str, Any]]:
                 if time.monotonic() > drain_until:
                     break
         waiter.join()
+        if codes[0] != 0:
+            # A node going down kills its processes in no set order: its component may die (a signal, or a
+            # shell's 137) just before this worker does. Reported at once, that would read as the component's
+            # failure; held for a moment, a lost node takes this worker too and the gateway says it was lost.
+            time.sleep(FAILED_EXIT_GRACE_SECONDS)
         yield "exit", codes[0]
     except BaseException:  # Ray's cancellation (KeyboardInterrupt or TaskCancelledError): stop the component
         _stop(started, waiter)
