@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 from typing import Any, TypeAlias
 
-from driver import cache, condition, platform
+from driver import cache, condition, platform, task_config
 from driver.context import RunContext
 from driver.provision import build_executor_input, parameters_from_python, parameters_to_python
 from driver.resolve import TaskContext, resolve_inputs
@@ -131,6 +131,18 @@ async def run_container(
         hit = _cache_hit(ctx, scope, key, properties=properties, fingerprint=fingerprint, resolved=resolved)
         if hit is not None:
             return hit
+    # A dsl.TaskConfig is handed once the cache key is taken; what it alone carries stays off the task.
+    executor_input = task_config.with_task_config(
+        executor_input,
+        component=component,
+        container=container_json,
+        kubernetes=kubernetes,
+        workspace=ctx.workspace,
+        run_name=ctx.run.job_resource_name,
+    )
+    container_json, kubernetes = task_config.on_task(
+        task_config.Passthroughs.of(component), container=container_json, kubernetes=kubernetes
+    )
     properties |= {
         "cache_fingerprint": fingerprint,
         "task_dir": str(task_dir),

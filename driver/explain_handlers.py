@@ -15,7 +15,7 @@ from typing import Any, TypeAlias
 
 from google.protobuf import json_format, struct_pb2
 
-from driver import cache, platform
+from driver import cache, platform, task_config
 from driver.importer import map_remote_uri
 from driver.provision import build_executor_input, parameters_from_python, runtime_artifact
 from driver.resolve import ResolvedInputs, TaskContext
@@ -151,13 +151,6 @@ class ExplainHandlers:
         )
         blank_stand_in_names(executor_input)
         container_json = protojson.message_to_jsonable(container)
-        plan = plan_task(
-            executor_input,
-            component_spec=node.component,
-            container=container_json,
-            job=self._job_facts(node, uid),
-            kfp_package=self.kfp_package,
-        )
         context = TaskContext(run=self.run, task_key=node.key, workspace_path=self.workspace, task_uuid=uid)
         kubernetes = platform.task_kubernetes(
             self.kubernetes,
@@ -168,6 +161,24 @@ class ExplainHandlers:
             stand_in=lambda source: stand_in_for(
                 source, task_spec=node.spec, scope=node.scope, iterations=node.scope.iterations
             ),
+        )
+        # As the run does: the TaskConfig handed, and what it alone carries kept off the task.
+        on_task_container, on_task_kubernetes = task_config.on_task(
+            task_config.Passthroughs.of(node.component), container=container_json, kubernetes=kubernetes
+        )
+        plan = plan_task(
+            task_config.with_task_config(
+                executor_input,
+                component=node.component,
+                container=container_json,
+                kubernetes=kubernetes,
+                workspace=self.workspace,
+                run_name=self.run.job_resource_name,
+            ),
+            component_spec=node.component,
+            container=on_task_container,
+            job=self._job_facts(node, uid),
+            kfp_package=self.kfp_package,
         )
         if platform.is_pvc_operation(container):
             task.entry["notes"].append(f"{container.image}: the driver itself creates or deletes the volume")
@@ -183,10 +194,10 @@ class ExplainHandlers:
         task.entry |= {
             "executorInput": protojson.message_to_jsonable(plan.executor_input),
             "command": plan.argv,
-            "environment": self._environment(task, plan, container_json, kubernetes, task_dir),
+            "environment": self._environment(task, plan, on_task_container, on_task_kubernetes, task_dir),
             "cacheEnabled": self.cache_enabled and node.spec.caching_options.enable_cache,
             "cacheFingerprint": fingerprint,
-            "kubernetes": kubernetes.to_json() if kubernetes is not None else None,
+            "kubernetes": on_task_kubernetes.to_json() if on_task_kubernetes is not None else None,
         }
         return self._leaf_result(task)
 

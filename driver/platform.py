@@ -66,9 +66,67 @@ def task_kubernetes(
             return {"": values.value_to_text(standing)}  # labels not known yet
         return resolve_platform_json(ref.spec, task_spec=task_spec, scope=scope, context=context)
 
+    def resolve_known(ref: NameRef) -> object | None:
+        """The task input's JSON value; None when null, or not known yet (explain)."""
+        if stand_in is not None and stand_in(ref.spec) is not None:
+            return None
+        return resolve_platform_json(ref.spec, task_spec=task_spec, scope=scope, context=context)
+
     names = {ref.json_path: name(ref) for ref in settings.name_refs()}
 
-    return TaskKubernetes.build(settings, names=names, node_selector=_node_selector(settings, resolve))
+    return TaskKubernetes.build(
+        settings,
+        names=names,
+        node_selector=_node_selector(settings, resolve),
+        tolerations=_tolerations(settings, resolve_known),
+        node_affinity=_node_affinity(settings, resolve_known),
+    )
+
+
+def _tolerations(
+    settings: ExecutorSettings, resolve: Callable[[NameRef], object | None]
+) -> tuple[dict[str, Any], ...]:
+    """The tolerations as Kubernetes JSON: a task input may hold one or a list; null or empty adds none
+    (as the backend's driver)."""
+    found: list[dict[str, Any]] = []
+    for item in settings.tolerations:
+        if isinstance(item, dict):
+            found.append(item)
+            continue
+        value = resolve(item)
+        if isinstance(value, dict) and value:
+            found.append(value)
+        elif isinstance(value, list):
+            found.extend(entry for entry in value if isinstance(entry, dict))
+        elif value is not None and not isinstance(value, dict):
+            raise ResolutionError(f"the toleration at {item.json_path} is neither an object nor a list")
+    return tuple(found)
+
+
+def _node_affinity(settings: ExecutorSettings, resolve: Callable[[NameRef], object | None]) -> dict[str, Any]:
+    """A Kubernetes NodeAffinity gathered from the terms, as the backend's driver builds it: terms with a
+    weight are preferred, the others required; a task input's NodeAffinity adds its own terms."""
+    required: list[Any] = []
+    preferred: list[Any] = []
+    for term in settings.node_affinity:
+        if isinstance(term, dict):
+            required += [term["required"]] if "required" in term else []
+            preferred += [term["preferred"]] if "preferred" in term else []
+            continue
+        value = resolve(term)
+        if value is None:
+            continue
+        if not isinstance(value, dict):
+            raise ResolutionError(f"the node affinity at {term.json_path} is not an object")
+        strict = value.get("requiredDuringSchedulingIgnoredDuringExecution") or {}
+        required += list(strict.get("nodeSelectorTerms") or [])
+        preferred += list(value.get("preferredDuringSchedulingIgnoredDuringExecution") or [])
+    affinity: dict[str, Any] = {}
+    if required:
+        affinity["requiredDuringSchedulingIgnoredDuringExecution"] = {"nodeSelectorTerms": required}
+    if preferred:
+        affinity["preferredDuringSchedulingIgnoredDuringExecution"] = preferred
+    return affinity
 
 
 def _node_selector(

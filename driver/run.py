@@ -35,7 +35,6 @@ from ledger.model import (
 )
 from ledger.properties import KIND_ROOT, DagRecord
 from ledger.store import Ledger, RunLedger, check_run_id
-from spec import values
 from spec.errors import LedgerError, LplError, OptionError
 from spec.ir import pipeline_spec_pb2
 from spec.kubernetes import KUBERNETES, ExecutorSettings, load_kubernetes_settings
@@ -350,36 +349,17 @@ def _note_pipeline_change(run_ledger: RunLedger, prepared: PreparedRun) -> None:
 
 def _warn_platform_settings(ctx: RunContext) -> None:
     """Settings that only place a pod on a cluster (node selectors, tolerations, ...) have no local meaning;
-    other platforms than kubernetes have none at all; a `dsl.TaskConfig` (the pod's settings handed to the
-    component) is not filled here."""
+    other platforms than kubernetes have none at all."""
     ignored = sorted({name for settings in ctx.kubernetes.values() for name in settings.ignored})
     if ignored:
         ctx.warn_once(
             "kubernetes-ignored", f"kubernetes settings with no local effect, ignored: {', '.join(ignored)}"
-        )
-    components = ctx.pipeline_spec.components
-    taking = sorted(name for name, component in components.items() if _takes_task_config(component))
-    if taking:
-        ctx.warn_once(
-            "task-config",
-            f"components taking a dsl.TaskConfig ({', '.join(taking)}) are handed it empty here (the"
-            " backend fills it from the pod's settings), and their env, resources and volumes apply to the"
-            " task itself",
         )
     if ctx.platform_spec is None:
         return
     for platform in ctx.platform_spec.platforms:
         if platform != KUBERNETES:
             ctx.warn_once(f"platform-{platform}", f"{platform} settings have no local effect and are ignored")
-
-
-def _takes_task_config(component: pipeline_spec_pb2.ComponentSpec) -> bool:
-    """Whether a component declares task config passthroughs or a `dsl.TaskConfig` input (not implemented
-    here: docs/conformance.md). Older kfp-pipeline-spec versions have no passthrough field."""
-    if len(getattr(component, "task_config_passthroughs", ())) > 0:
-        return True
-    parameters = component.input_definitions.parameters.values()
-    return any(values.parameter_type_name(spec.parameter_type) == "TASK_CONFIG" for spec in parameters)
 
 
 def _with_recorded_sources(options: RunOptions, header: dict[str, Any]) -> RunOptions:

@@ -143,6 +143,11 @@ class ExecutorSettings:
     ignored: tuple[str, ...] = ()
     node_selector: dict[str, str] = field(default_factory=dict)  # `add_node_selector` labels
     node_selector_json: NameRef | None = None  # `add_node_selector_json`: a task input holding the labels
+    # `add_toleration` (a Kubernetes Toleration, as JSON) or `add_toleration_json` (a task input holding
+    # one or a list); `add_node_affinity` terms ({"required": term} or {"preferred": {weight, preference}})
+    # or `add_node_affinity_json` (a task input holding a NodeAffinity). Only a dsl.TaskConfig shows them.
+    tolerations: tuple[dict[str, Any] | NameRef, ...] = ()
+    node_affinity: tuple[dict[str, Any] | NameRef, ...] = ()
 
     def name_refs(self) -> list[NameRef]:
         """Every name the driver has to resolve for this executor."""
@@ -196,6 +201,10 @@ def _executor(label: str, raw: dict[str, Any], path: str) -> ExecutorSettings:
         image_pull_policy=_pull_policy(raw.get("imagePullPolicy", ""), join_path(path, "imagePullPolicy")),
         active_deadline_seconds=int(raw.get("activeDeadlineSeconds", 0) or 0),
         ignored=tuple(_IGNORED[key] for key in _IGNORED if raw.get(key)),
+        tolerations=tuple(_toleration(item, p) for item, p in _items(raw, "tolerations", path)),
+        node_affinity=tuple(
+            term for item, p in _items(raw, "nodeAffinity", path) if (term := _affinity_term(item, p))
+        ),
         node_selector=_strings(selector.get("labels", {}), join_path(path, "nodeSelector.labels")),
         node_selector_json=(
             _name(
@@ -322,6 +331,46 @@ def _field_path(raw: dict[str, Any], path: str) -> FieldPathEnv:
     return FieldPathEnv(name=_text(raw, "name", path), field_path=_text(raw, "fieldPath", path))
 
 
+def _toleration(raw: dict[str, Any], path: str) -> dict[str, Any] | NameRef:
+    """A Kubernetes Toleration as its JSON (empty fields left out, as Go writes it), or the task input
+    that holds one or a list."""
+    if "tolerationJson" in raw:
+        return _name(raw, parameter_key="tolerationJson", legacy_keys=(), path=path)
+    toleration: dict[str, Any] = {
+        key: _text(raw, key, path, required=False)
+        for key in ("key", "operator", "value", "effect")
+        if raw.get(key)
+    }
+    if "tolerationSeconds" in raw:  # an int64: a string in the IR's JSON
+        try:
+            toleration["tolerationSeconds"] = int(raw["tolerationSeconds"])
+        except (TypeError, ValueError) as exc:
+            where = join_path(path, "tolerationSeconds")
+            raise SpecError("expected a whole number", json_path=where) from exc
+    return toleration
+
+
+def _affinity_term(raw: dict[str, Any], path: str) -> dict[str, Any] | NameRef | None:
+    """A node affinity term as Kubernetes JSON, required or preferred (with a weight); the task input
+    holding a NodeAffinity; None for a term with nothing in it (the backend skips it)."""
+    if "nodeAffinityJson" in raw:
+        return _name(raw, parameter_key="nodeAffinityJson", legacy_keys=(), path=path)
+    term: dict[str, Any] = {}
+    for key in ("matchExpressions", "matchFields"):
+        requirements = [
+            {"key": _text(item, "key", p), "operator": _text(item, "operator", p)}
+            | ({"values": [str(value) for value in item["values"]]} if item.get("values") else {})
+            for item, p in _items(raw, key, path)
+        ]
+        if requirements:
+            term[key] = requirements
+    if not term:
+        return None
+    if "weight" in raw:
+        return {"preferred": {"weight": int(raw["weight"]), "preference": term}}
+    return {"required": term}
+
+
 def _pull_policy(value: Any, path: str) -> str:
     if value and value not in _PULL_POLICIES:
         raise SpecError(
@@ -366,6 +415,8 @@ class TaskKubernetes:
     active_deadline_seconds: int = 0
     ignored: tuple[str, ...] = ()
     node_selector: dict[str, str] = field(default_factory=dict)  # no meaning on the host; a Ray runner's
+    tolerations: tuple[dict[str, Any], ...] = ()  # Kubernetes JSON; only a dsl.TaskConfig shows them
+    node_affinity: dict[str, Any] = field(default_factory=dict)  # a Kubernetes NodeAffinity, likewise
 
     @classmethod
     def build(
@@ -374,10 +425,13 @@ class TaskKubernetes:
         *,
         names: dict[str, str | None],
         node_selector: dict[str, str] | None = None,
+        tolerations: tuple[dict[str, Any], ...] = (),
+        node_affinity: dict[str, Any] | None = None,
     ) -> TaskKubernetes:
         """`names` maps each NameRef's json_path to its resolved name; None (a null optional input) drops
         the setting, as the backend skips it. `node_selector` is the resolved `node_selector_json`, when
-        the settings have one (it replaces the constant labels, as in the backend)."""
+        the settings have one (it replaces the constant labels, as in the backend); `tolerations` and
+        `node_affinity` are the settings' own with their task inputs resolved."""
         env = [
             EnvFromObject(
                 env_var=key.env_var,
@@ -411,6 +465,8 @@ class TaskKubernetes:
             active_deadline_seconds=settings.active_deadline_seconds,
             ignored=settings.ignored,
             node_selector=dict(node_selector if node_selector is not None else settings.node_selector),
+            tolerations=tolerations,
+            node_affinity=dict(node_affinity or {}),
         )
 
     def objects(self) -> set[tuple[ObjectKind, str]]:
@@ -432,6 +488,8 @@ class TaskKubernetes:
             "active_deadline_seconds": self.active_deadline_seconds,
             "ignored": list(self.ignored),
             "node_selector": self.node_selector,
+            "tolerations": list(self.tolerations),
+            "node_affinity": self.node_affinity,
         }
 
     @classmethod
@@ -446,6 +504,8 @@ class TaskKubernetes:
             active_deadline_seconds=int(data.get("active_deadline_seconds", 0)),
             ignored=tuple(data.get("ignored", [])),
             node_selector=dict(data.get("node_selector", {})),
+            tolerations=tuple(data.get("tolerations", [])),
+            node_affinity=dict(data.get("node_affinity", {})),
         )
 
 

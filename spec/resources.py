@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from spec.errors import ValueConversionError
@@ -51,6 +53,35 @@ def parse_quantity(text: str, *, what: str) -> float:
     if match is None or match.group(2) not in _SUFFIXES:
         raise ValueConversionError(f"{what} {text!r} is not a quantity (e.g. 500m, 2, 512Mi, 1G)")
     return float(match.group(1)) * _SUFFIXES[match.group(2)]
+
+
+_BINARY = ("", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei")
+_DECIMAL = {-3: "m", 0: "", 3: "k", 6: "M", 9: "G", 12: "T", 15: "P", 18: "E"}
+
+
+def canonical_quantity(text: str, *, what: str) -> str:
+    """A quantity as Kubernetes writes it back (`resource.Quantity.String()`): `0.5` -> `500m`,
+    `1024Mi` -> `1Gi`, `1.5Gi` -> `1536Mi`, `1000m` -> `1`, `2000` -> `2k`. A binary suffix stays binary
+    while the value is a whole number of at least 1024; otherwise the value is rounded up to a thousandth and
+    written with the largest decimal suffix that keeps it whole."""
+    match = _QUANTITY.match(text)
+    if match is None or match.group(2) not in _SUFFIXES:
+        raise ValueConversionError(f"{what} {text!r} is not a quantity (e.g. 500m, 2, 512Mi, 1G)")
+    number, suffix = Decimal(match.group(1)), match.group(2)
+    if suffix.endswith("i"):
+        value = number * 2 ** (10 * _BINARY.index(suffix))
+        if value >= 1024 and value == value.to_integral_value():
+            whole, power = int(value), 0
+            while whole % 1024 == 0 and power < len(_BINARY) - 1:
+                whole, power = whole // 1024, power + 1
+            return f"{whole}{_BINARY[power]}"
+    else:
+        exponent = {"m": -3, "k": 3, "K": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}.get(suffix, 0)
+        value = number.scaleb(exponent)
+    milli, exponent = math.ceil(value * 1000), -3
+    while milli and milli % 1000 == 0 and exponent < 18:
+        milli, exponent = milli // 1000, exponent + 3
+    return f"{milli}{_DECIMAL[exponent]}" if milli else "0"
 
 
 def resource_spec(container: dict[str, Any], *, substitute: Callable[[str], str] = str) -> ResourceSpec:

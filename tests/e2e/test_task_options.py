@@ -110,14 +110,20 @@ def test_a_workspace_the_user_names_is_used_and_kept_with_its_files(
     assert (mine / "note.txt").read_text() == "shared through the workspace"
 
 
-def test_a_component_taking_a_task_config_is_handed_it_empty_and_the_run_says_so(
+def test_a_component_taking_a_task_config_is_handed_the_tasks_settings_and_keeps_them_off_itself(
     compile_pipeline: CompilePipeline, tmp_path: Path
 ) -> None:
     run = run_driver(compile_pipeline("task_config"), home=tmp_path / "home")
 
     assert run.returncode == 0, run.output
-    assert run.output.count("components taking a dsl.TaskConfig (comp-read-task-config)") == 1
-    handed = json.loads(run.execution("read-task-config").outputs["Output"])
-    assert handed == dict.fromkeys(
-        ("affinity", "env", "node_selector", "resources", "tolerations", "volume_mounts", "volumes")
-    )
+    seen = json.loads(run.execution("read-task-config").outputs["Output"])
+    assert seen["handed"] == {
+        "affinity": None,
+        "env": [{"name": "GREETING", "value": "hello"}],
+        "node_selector": None,
+        "resources": {"limits": {"cpu": "500m", "memory": "1536Mi"}},
+        "tolerations": None,
+        "volume_mounts": None,
+        "volumes": None,
+    }
+    assert seen["own_greeting"] is None  # ENV is passed through without apply_to_task

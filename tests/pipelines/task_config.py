@@ -1,5 +1,6 @@
-"""Covers: a component taking a `dsl.TaskConfig` with task config passthroughs (not implemented here; see
-docs/conformance.md): the run says so once, and the component is handed an empty TaskConfig."""
+"""Covers: a component taking a `dsl.TaskConfig` with task config passthroughs. It is handed the task's
+env and resources as Kubernetes JSON (a memory limit from a pipeline input, a cpu limit written as a
+number of cores), and, without `apply_to_task`, its own process gets neither the variable nor the limits."""
 
 from kfp import dsl
 
@@ -11,11 +12,14 @@ from kfp import dsl
 def read_task_config(task_config: dsl.TaskConfig) -> str:
     import dataclasses
     import json
+    import os
 
-    return json.dumps(dataclasses.asdict(task_config), sort_keys=True)
+    handed = dataclasses.asdict(task_config)
+    return json.dumps({"handed": handed, "own_greeting": os.environ.get("GREETING")}, sort_keys=True)
 
 
 @dsl.pipeline(name="task-config")
-def pipeline() -> str:
-    task = read_task_config().set_cpu_limit("1").set_env_variable(name="GREETING", value="hello")
+def pipeline(memory: str = "1536Mi") -> str:
+    task = read_task_config().set_cpu_limit("0.5").set_memory_limit(memory)
+    task.set_env_variable(name="GREETING", value="hello")
     return task.output
