@@ -105,7 +105,8 @@ async def run_container(
     runner = ctx.runner.for_task(
         task_key=key, task_path="/".join((*scope.task_path, key)), image=container.image
     )
-    _warn_ignored_settings(ctx, container, runner=runner)
+    passthroughs = task_config.Passthroughs.of(component)
+    _warn_ignored_settings(ctx, container, runner=runner, passthroughs=passthroughs)
     task_root = f"{ctx.run.run_root}/{key}/{uid}"
     task_dir = ctx.run_dir / f"{key}-{uid[:12]}"
     executor_input = build_executor_input(
@@ -141,7 +142,7 @@ async def run_container(
         run_name=ctx.run.job_resource_name,
     )
     container_json, kubernetes = task_config.on_task(
-        task_config.Passthroughs.of(component), container=container_json, kubernetes=kubernetes
+        passthroughs, container=container_json, kubernetes=kubernetes
     )
     properties |= {
         "cache_fingerprint": fingerprint,
@@ -244,10 +245,12 @@ def _fail_unlaunched(
     return TaskResult(task_key=key, state=FAILED, execution_id=execution_id, error=f"task {label!r}: {error}")
 
 
-def _warn_ignored_settings(ctx: RunContext, container: ContainerSpec, *, runner: str) -> None:
+def _warn_ignored_settings(
+    ctx: RunContext, container: ContainerSpec, *, runner: str, passthroughs: task_config.Passthroughs
+) -> None:
     if runner != "host":
         return
-    if container.HasField("resources"):
+    if container.HasField("resources") and task_config.RESOURCES not in passthroughs.off_task:
         ctx.warn_once(
             "resources",
             "CPU, memory and accelerator settings have no local effect on the host runner and are ignored"

@@ -127,3 +127,4 @@ def test_a_component_taking_a_task_config_is_handed_the_tasks_settings_and_keeps
         "volumes": None,
     }
     assert seen["own_greeting"] is None  # ENV is passed through without apply_to_task
+    assert RESOURCES_WARNING not in run.output  # so are the resources: nothing of the task's is ignored
