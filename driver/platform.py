@@ -116,17 +116,29 @@ def _node_affinity(settings: ExecutorSettings, resolve: Callable[[NameRef], obje
         value = resolve(term)
         if value is None:
             continue
-        if not isinstance(value, dict):
-            raise ResolutionError(f"the node affinity at {term.json_path} is not an object")
-        strict = value.get("requiredDuringSchedulingIgnoredDuringExecution") or {}
-        required += list(strict.get("nodeSelectorTerms") or [])
-        preferred += list(value.get("preferredDuringSchedulingIgnoredDuringExecution") or [])
+        found = _affinity_terms(value)
+        if found is None:
+            raise ResolutionError(f"the node affinity at {term.json_path} is not a Kubernetes NodeAffinity")
+        required += found[0]
+        preferred += found[1]
     affinity: dict[str, Any] = {}
     if required:
         affinity["requiredDuringSchedulingIgnoredDuringExecution"] = {"nodeSelectorTerms": required}
     if preferred:
         affinity["preferredDuringSchedulingIgnoredDuringExecution"] = preferred
     return affinity
+
+
+def _affinity_terms(value: object) -> tuple[list[Any], list[Any]] | None:
+    """A NodeAffinity's required and preferred terms; None when it is not shaped like one."""
+    if not isinstance(value, dict):
+        return None
+    strict = value.get("requiredDuringSchedulingIgnoredDuringExecution") or {}
+    preferred = value.get("preferredDuringSchedulingIgnoredDuringExecution") or []
+    required = strict.get("nodeSelectorTerms") or [] if isinstance(strict, dict) else None
+    if not isinstance(required, list) or not isinstance(preferred, list):
+        return None
+    return required, preferred
 
 
 def _node_selector(

@@ -359,7 +359,7 @@ def _affinity_term(raw: dict[str, Any], path: str) -> dict[str, Any] | NameRef |
     for key in ("matchExpressions", "matchFields"):
         requirements = [
             {"key": _text(item, "key", p), "operator": _text(item, "operator", p)}
-            | ({"values": [str(value) for value in item["values"]]} if item.get("values") else {})
+            | ({"values": _string_list(item["values"], join_path(p, "values"))} if item.get("values") else {})
             for item, p in _items(raw, key, path)
         ]
         if requirements:
@@ -367,8 +367,17 @@ def _affinity_term(raw: dict[str, Any], path: str) -> dict[str, Any] | NameRef |
     if not term:
         return None
     if "weight" in raw:
-        return {"preferred": {"weight": int(raw["weight"]), "preference": term}}
+        weight = raw["weight"]  # an int32, read back from the platform spec's Struct as a float
+        if not isinstance(weight, (int, float)) or isinstance(weight, bool) or not float(weight).is_integer():
+            raise SpecError("expected a whole number", json_path=join_path(path, "weight"))
+        return {"preferred": {"weight": int(weight), "preference": term}}
     return {"required": term}
+
+
+def _string_list(raw: Any, path: str) -> list[str]:
+    if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+        raise SpecError("expected a list of strings", json_path=path)
+    return list(raw)
 
 
 def _pull_policy(value: Any, path: str) -> str:

@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from google.protobuf import json_format
 
 from driver.task_config import Passthroughs, build_task_config, on_task, with_task_config
-from spec.errors import ValueConversionError
+from spec.errors import SpecErrors, ValueConversionError
 from spec.ir import pipeline_spec_pb2
-from spec.kubernetes import EnvFromObject, FieldPathEnv, TaskKubernetes, VolumeMount
+from spec.kubernetes import EnvFromObject, FieldPathEnv, TaskKubernetes, VolumeMount, load_kubernetes_settings
 from spec.resources import canonical_quantity
 from tests.driver.specs import component_spec
 
@@ -186,3 +187,45 @@ def test_the_task_config_input_carries_the_config_and_other_inputs_are_untouched
     config = handed.inputs.parameter_values["config"].struct_value
     assert [item["name"] for item in config["env"]] == ["A", "EMPTY"]
     assert handed.inputs.parameter_values["other"].string_value == "x"
+
+
+def _settings(executor: dict[str, Any]) -> Any:
+    platform = json_format.ParseDict(
+        {"platforms": {"kubernetes": {"deploymentSpec": {"executors": {"exec-a": executor}}}}},
+        pipeline_spec_pb2.PlatformSpec(),
+    )
+    return load_kubernetes_settings(platform)["exec-a"]
+
+
+def test_tolerations_and_node_affinity_are_read_in_kubernetes_shapes() -> None:
+    settings = _settings(
+        {
+            "tolerations": [{"key": "k", "operator": "Equal", "value": "v", "tolerationSeconds": "30"}],
+            "nodeAffinity": [
+                {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]},
+                {"matchFields": [{"key": "name", "operator": "Exists"}], "weight": 5},
+                {},
+            ],
+        }
+    )
+    assert settings.tolerations == ({"key": "k", "operator": "Equal", "value": "v", "tolerationSeconds": 30},)
+    assert settings.node_affinity == (
+        {"required": {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]}},
+        {"preferred": {"weight": 5, "preference": {"matchFields": [{"key": "name", "operator": "Exists"}]}}},
+    )
+
+
+@pytest.mark.parametrize(
+    ("executor", "where"),
+    [
+        ({"nodeAffinity": [{"matchFields": [{"key": "k", "operator": "In"}], "weight": "heavy"}]}, "weight"),
+        ({"nodeAffinity": [{"matchExpressions": [{"key": "k", "operator": "In", "values": 3}]}]}, "values"),
+        ({"tolerations": [{"key": "k", "tolerationSeconds": "soon"}]}, "tolerationSeconds"),
+    ],
+)
+def test_a_malformed_placement_setting_is_refused_naming_its_json_path(
+    executor: dict[str, Any], where: str
+) -> None:
+    with pytest.raises(SpecErrors) as caught:
+        _settings(executor)
+    assert where in caught.value.problems[0].render()
