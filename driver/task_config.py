@@ -17,11 +17,10 @@ from typing import Any
 from google.protobuf import struct_pb2
 
 from spec import values
-from spec.gojson import format_float_f
 from spec.ir import pipeline_spec_pb2
 from spec.kubernetes import TaskKubernetes
 from spec.placeholders import INPUT_PARAMETER
-from spec.resources import canonical_quantity
+from spec.resources import canonical_quantity, quantity_text
 
 ENV, RESOURCES, VOLUMES = "ENV", "RESOURCES", "KUBERNETES_VOLUMES"
 NODE_SELECTOR, TOLERATIONS, AFFINITY = (
@@ -175,14 +174,8 @@ def _resources(container: dict[str, Any], executor_input: pipeline_spec_pb2.Exec
         return INPUT_PARAMETER.sub(value, text)
 
     def quantity(kind: str, which: str) -> str | None:
-        text = resources.get(f"resource{kind}{which}")
-        if text:
-            return canonical_quantity(substitute(str(text)), what=f"{kind.lower()} {which.lower()}")
-        number = resources.get(f"{kind.lower()}{which}")
-        if not number:
-            return None
-        written = format_float_f(float(number)) + ("G" if kind == "Memory" else "")
-        return canonical_quantity(written, what=f"{kind.lower()} {which.lower()}")
+        text = quantity_text(resources, kind, which, substitute=substitute)
+        return canonical_quantity(text, what=f"{kind.lower()} {which.lower()}") if text is not None else None
 
     limits = {
         name: q for name, kind in (("memory", "Memory"), ("cpu", "Cpu")) if (q := quantity(kind, "Limit"))

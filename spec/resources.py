@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from spec.errors import ValueConversionError
+from spec.gojson import format_float_f
 
 _QUANTITY = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*([a-zA-Z]*)\s*$")
 _SUFFIXES = {
@@ -108,11 +109,20 @@ def resource_spec(container: dict[str, Any], *, substitute: Callable[[str], str]
 def _quantity(
     resources: dict[str, Any], kind: str, which: str, *, substitute: Callable[[str], str]
 ) -> float | None:
-    """`resourceCpuLimit` (a quantity string) else `cpuLimit` (a number; memory in GB, deprecated)."""
+    text = quantity_text(resources, kind, which, substitute=substitute)
+    return parse_quantity(text, what=f"{kind.lower()} {which.lower()}") if text is not None else None
+
+
+def quantity_text(
+    resources: dict[str, Any], kind: str, which: str, *, substitute: Callable[[str], str]
+) -> str | None:
+    """The quantity a container's `resources` ask for, as text, or None: `resourceCpuLimit` (a quantity
+    string, placeholders substituted) else `cpuLimit` (a number, deprecated; memory counts G), written as the
+    backend writes it (`%v`, `%vG`). `kind` is Cpu or Memory, `which` Limit or Request."""
     text = resources.get(f"resource{kind}{which}")
     if text:
-        return parse_quantity(substitute(str(text)), what=f"{kind.lower()} {which.lower()}")
+        return substitute(str(text))
     number = resources.get(f"{kind.lower()}{which}")
     if not number:
         return None
-    return float(number) * (1e9 if kind == "Memory" else 1)  # the deprecated memory fields count GB
+    return format_float_f(float(number)) + ("G" if kind == "Memory" else "")
