@@ -127,10 +127,6 @@ class ForkServer:
         self._watchers: set[asyncio.Future[None]] = set()  # launchers outliving a dead server
         self._reader: asyncio.Task[None] | None = None
 
-    @classmethod
-    def start(cls, home: Path) -> ForkServer:
-        return cls(ServerProcess.start(home))
-
     async def launch(self, request: LaunchRequest) -> Launched:
         """Fork a launcher for this attempt; returns once it runs."""
         loop = asyncio.get_running_loop()
