@@ -17,7 +17,7 @@ from spec import values
 from spec.errors import ResolutionError
 from spec.ir import pipeline_spec_pb2
 from spec.names import under_mount
-from spec.placeholders import INPUT_PARAMETER
+from spec.placeholders import INPUT_PARAMETER, substitute_input_parameters
 
 REMOTE_SCHEMES = ("gs://", "s3://", "minio://")
 # What a URI of each scheme needs that this machine does not have.
@@ -55,12 +55,7 @@ def _fill(value: Any, parameters: dict[str, struct_pb2.Value]) -> Any:
         whole = INPUT_PARAMETER.fullmatch(value)
         if whole and whole.group(1) in parameters:
             return values.value_to_python(parameters[whole.group(1)])
-        return INPUT_PARAMETER.sub(
-            lambda m: (
-                values.value_to_text(parameters[m.group(1)]) if m.group(1) in parameters else m.group(0)
-            ),
-            value,
-        )
+        return substitute_input_parameters(value, parameters)
     if isinstance(value, list):
         return [_fill(item, parameters) for item in value]
     if isinstance(value, dict):

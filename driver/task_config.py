@@ -19,7 +19,7 @@ from google.protobuf import struct_pb2
 from spec import values
 from spec.ir import pipeline_spec_pb2
 from spec.kubernetes import TaskKubernetes
-from spec.placeholders import INPUT_PARAMETER
+from spec.placeholders import substitute_input_parameters
 from spec.resources import canonical_quantity, quantity_text
 
 ENV, RESOURCES, VOLUMES = "ENV", "RESOURCES", "KUBERNETES_VOLUMES"
@@ -167,11 +167,7 @@ def _resources(container: dict[str, Any], executor_input: pipeline_spec_pb2.Exec
     resources = container.get("resources") or {}
 
     def substitute(text: str) -> str:
-        def value(match: Any) -> str:
-            found = executor_input.inputs.parameter_values.get(match.group(1))
-            return values.value_to_text(found) if found is not None else match.group(0)
-
-        return INPUT_PARAMETER.sub(value, text)
+        return substitute_input_parameters(text, executor_input.inputs.parameter_values)
 
     def quantity(kind: str, which: str) -> str | None:
         text = quantity_text(resources, kind, which, substitute=substitute)

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from google.protobuf import struct_pb2
+
 from spec import protojson, values
 from spec.ir import pipeline_spec_pb2
 
@@ -19,6 +21,15 @@ _IO = re.compile(
 _STRUCTURED = ('{"Concat"', '{"IfPresent"')
 # An input parameter named inside a string: an f-string argument, an importer's metadata.
 INPUT_PARAMETER = re.compile(r"\{\{\$\.inputs\.parameters\['([^']+)'\]\}\}")
+
+
+def substitute_input_parameters(text: str, parameters: Mapping[str, struct_pb2.Value]) -> str:
+    """Each `{{$.inputs.parameters['x']}}` in `text` as the text of input x; one not among `parameters` is
+    left as written (as the backend's driver resolves image, resource and importer fields)."""
+    return INPUT_PARAMETER.sub(
+        lambda m: values.value_to_text(parameters[m.group(1)]) if m.group(1) in parameters else m.group(0),
+        text,
+    )
 
 
 @dataclass(frozen=True)
