@@ -362,12 +362,12 @@ async def _launch_with_retries(
         await asyncio.sleep(wait)
         attempt += 1
     state = execution.state
-    error = f"task {label!r}: {execution.error}" if state == FAILED else ""
+    error = "" if state == COMPLETE or ctx.stopping else f"task {label!r}: {_failure(execution)}"
     # The recorded time (first attempt's start to last attempt's end), as the summary and `ledger` show it.
     took = model.span(*model.execution_times(execution)) or took
     ctx.console.event(
-        "task_failed" if state == FAILED else "task_finished",
-        f"{label} {state} in {took:.2f}s" + (f": {execution.error}" if error else ""),
+        "task_failed" if error else "task_finished",
+        f"{label} {state} in {took:.2f}s" + (f": {_failure(execution)}" if error else ""),
         task=key,
         state=state,
         duration=took,
@@ -400,6 +400,13 @@ async def _launch(ctx: RunContext, *, execution_id: int, task_dir: Path, attempt
             return await process.wait()
         finally:
             ctx.processes.discard(process)
+
+
+def _failure(execution: Execution) -> str:
+    """Why an attempt that the driver did not stop ended other than COMPLETE."""
+    if execution.state == CANCELED:  # its launcher or the fork server was stopped from outside the run
+        return f"{CANCELED} from outside the run: {execution.error or 'its launcher was stopped'}"
+    return execution.error
 
 
 def _settle(ctx: RunContext, execution_id: int, *, returncode: int) -> Execution:

@@ -200,8 +200,8 @@ def close_dag(ctx: RunContext, result: TaskResult, component: pipeline_spec_pb2.
 
 def first_error(scope: DagScope) -> str:
     for result in scope.results.values():
-        if result.state == FAILED:
-            return result.error or f"task {result.task_key!r} failed"
+        if result.failed:
+            return result.error or f"task {result.task_key!r} {result.state}"
     return ""
 
 

@@ -35,7 +35,7 @@ from ledger.model import CANCELED, FAILED, Execution, RunView
 from spec import labels, protojson, values
 from spec.command import ENVIRONMENT_READY, environment_dir
 from spec.ir import pipeline_spec_pb2
-from spec.kubernetes import ExecutorSettings, TaskKubernetes, volume_dir
+from spec.kubernetes import ExecutorSettings, TaskKubernetes, pvc_source
 from spec.placeholders import JobFacts
 from spec.runner_choice import RunnerChoice
 from spec.task_plan import TaskPlan, plan_task
@@ -485,11 +485,7 @@ def _docker_mounts(
     mounts = [f"{path} -> {path}" for path in directories]
     for volume in kubernetes.volumes if kubernetes else ():
         if volume.kind == "pvc" and home is not None:
-            source = (
-                str(volume_dir(home, volume.name) / volume.sub_path)
-                if volume.sub_path
-                else str(volume_dir(home, volume.name))
-            )
+            source = str(pvc_source(home, volume.name, volume.sub_path))
         elif volume.kind == "empty dir":
             source = "tmpfs"
         else:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from google.protobuf import struct_pb2
 
-from ledger.model import SUCCESS_STATES, Artifact
+from ledger.model import CANCELED, FAILED, SUCCESS_STATES, Artifact
 from ledger.properties import TaskPlace
 from spec import labels
 from spec.ir import pipeline_spec_pb2
@@ -32,6 +32,12 @@ class TaskResult:
     @property
     def succeeded(self) -> bool:
         return self.state in SUCCESS_STATES
+
+    @property
+    def failed(self) -> bool:
+        """FAILED, or CANCELED although its condition held (its launcher or the fork server was stopped from
+        outside the run): either fails the DAG around it, so a run never completes without its tasks."""
+        return self.state == FAILED or (self.state == CANCELED and not self.skipped)
 
 
 @dataclass

@@ -28,7 +28,6 @@ from google.protobuf import struct_pb2
 
 from driver.resolve import ResolvedInputs
 from driver.state import NOT_RUN, DagScope, TaskResult
-from ledger.model import FAILED
 from spec import labels, values
 from spec.dependencies import task_dependencies
 from spec.errors import ResolutionError
@@ -128,7 +127,7 @@ async def walk_dag(handlers: Handlers[Any], scope: DagScope, *, retry: RetryPoli
             elif handlers.serial:
                 result = await walk_task(handlers, scope, key, retry=retry)
                 scope.results[key] = result
-                failed = failed or result.state == FAILED
+                failed = failed or result.failed
                 sorter.done(key)
             else:
                 running[asyncio.create_task(walk_task(handlers, scope, key, retry=retry))] = key
@@ -139,7 +138,7 @@ async def walk_dag(handlers: Handlers[Any], scope: DagScope, *, retry: RetryPoli
             key = running.pop(done)
             result = done.result()
             scope.results[key] = result
-            failed = failed or result.state == FAILED
+            failed = failed or result.failed
             sorter.done(key)
     return handlers.dag_state(failed=failed)
 

@@ -14,6 +14,7 @@ from spec import coercion, protojson, values
 from spec.contracts import EXECUTOR_LOGS
 from spec.errors import PathEscapeError, ValueConversionError
 from spec.ir import pipeline_spec_pb2
+from spec.paths import is_inside
 
 OCI = "oci://"
 
@@ -42,12 +43,6 @@ def read_executor_output(path: str) -> pipeline_spec_pb2.ExecutorOutput:
     except json_format.ParseError as exc:
         raise OutputError(f"executor output {path} is not a valid ExecutorOutput: {exc}") from exc
     return executor_output
-
-
-def inside(path: str, root: str) -> bool:
-    real = os.path.realpath(path)
-    base = os.path.realpath(root)
-    return real == base or real.startswith(base.rstrip("/") + "/")
 
 
 def collect_outputs(
@@ -133,7 +128,7 @@ def _artifact_draft(
         metadata.update(protojson.message_to_jsonable(override.metadata))
     # An OCI URI names an image the component pushed itself (a modelcar): the backend's launcher records it
     # and uploads nothing, and so does this one; it is no local path.
-    if not uri.startswith(OCI) and not inside(uri, run_root):
+    if not uri.startswith(OCI) and not is_inside(uri, run_root):
         raise PathEscapeError(uri, root=run_root, what=f"URI of output artifact {name!r}")
     # `custom_path` came with kfp-pipeline-spec 2.15; under 2.14 (kfp 2.14.0-2.14.5) there is no such field,
     # and the executor output's customPath, if any, was dropped as an unknown field when it was parsed.

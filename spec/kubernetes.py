@@ -23,12 +23,14 @@ in `ignored`, so a runner can say so, and never silently dropped.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeAlias
 
 from google.protobuf import json_format
 
+from spec import paths
 from spec.errors import LplError, SpecError, SpecErrors
 from spec.ir import pipeline_spec_pb2
 from spec.parse import join_path
@@ -291,9 +293,23 @@ def _pvc_mount(raw: dict[str, Any], path: str) -> PvcMount:
     )
     return PvcMount(
         name=name,
-        mount_path=_text(raw, "mountPath", path),
-        sub_path=_text(raw, "subPath", path, required=False),
+        mount_path=_mount_path(raw, path),
+        sub_path=_checked(
+            _text(raw, "subPath", path, required=False), paths.sub_path_problem, join_path(path, "subPath")
+        ),
     )
+
+
+def _mount_path(raw: dict[str, Any], path: str) -> str:
+    return _checked(_text(raw, "mountPath", path), paths.mount_path_problem, join_path(path, "mountPath"))
+
+
+def _checked(text: str, problem_of: Callable[[str], str | None], path: str) -> str:
+    """`text` when it is empty or fits; a SpecError at `path` saying why not otherwise."""
+    problem = problem_of(text) if text else None
+    if problem:
+        raise SpecError(f"{text!r} {problem}", json_path=path)
+    return text
 
 
 def _as_env(kind: ObjectKind, raw: dict[str, Any], path: str) -> ObjectAsEnv:
@@ -313,7 +329,7 @@ def _as_volume(kind: ObjectKind, raw: dict[str, Any], path: str) -> ObjectAsVolu
     return ObjectAsVolume(
         kind=kind,
         name=name,
-        mount_path=_text(raw, "mountPath", path),
+        mount_path=_mount_path(raw, path),
         optional=bool(raw.get("optional", False)),
     )
 
@@ -321,7 +337,7 @@ def _as_volume(kind: ObjectKind, raw: dict[str, Any], path: str) -> ObjectAsVolu
 def _empty_dir(raw: dict[str, Any], path: str) -> EmptyDirMount:
     return EmptyDirMount(
         volume_name=_text(raw, "volumeName", path),
-        mount_path=_text(raw, "mountPath", path),
+        mount_path=_mount_path(raw, path),
         medium=_text(raw, "medium", path, required=False),
         size_limit=_text(raw, "sizeLimit", path, required=False),
     )
@@ -635,4 +651,10 @@ def volume_dir(home: Path, name: str) -> Path:
     """Where the PVC `name` lives on this machine: `<home>/volumes/<name>`, shared by tasks and runs."""
     if not _SAFE_NAME.match(name) or len(name) > 253:
         raise LocalSourceError(f"PVC name {name!r} is not a valid volume name")
-    return home / "volumes" / name
+    return paths.contained(home / "volumes", name, what="PVC")
+
+
+def pvc_source(home: Path, name: str, sub_path: str) -> Path:
+    """The host directory a PVC mount binds: its volume, or the sub-path inside it (never outside)."""
+    volume = volume_dir(home, name)
+    return paths.contained(volume, sub_path, what=f"sub-path of PVC {name!r}") if sub_path else volume

@@ -27,7 +27,7 @@ from launcher.runners.base import Attempt
 from launcher.runners.docker_guard import LABEL_PREFIX, launcher_labels, reap_orphans
 from launcher.runners.docker_images import Progress, ensure_image, python_image
 from spec.errors import RunnerError
-from spec.kubernetes import LocalSourceError, TaskKubernetes, VolumeMount, object_values, task_env, volume_dir
+from spec.kubernetes import LocalSourceError, TaskKubernetes, VolumeMount, object_values, pvc_source, task_env
 
 KILL_GRACE_SECONDS = 5
 NETWORKS = ("none", "host")
@@ -132,11 +132,10 @@ class DockerRunner:
         if volume.kind == "pvc":
             if attempt.home is None:
                 raise RunnerError("a PVC mount needs the launcher's home")
-            directory = volume_dir(attempt.home, volume.name)
-            if volume.sub_path:
-                directory = directory / volume.sub_path
+            directory = pvc_source(attempt.home, volume.name, volume.sub_path)
             directory.mkdir(parents=True, exist_ok=True)  # created on first use, kept across runs
-            return str(directory)
+            # Checked again once it exists: a symlink swapped in meanwhile must not lead the mount out.
+            return str(pvc_source(attempt.home, volume.name, volume.sub_path))
         if volume.kind == "secret" or volume.kind == "config map":
             sources = attempt.task.local_sources.get(volume.kind, {}) if attempt.task else {}
             given = Path(sources[volume.name]) if volume.name in sources else None

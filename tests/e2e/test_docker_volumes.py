@@ -10,6 +10,7 @@ import pytest
 
 from ledger.model import COMPLETE, FAILED
 from tests.e2e.finished_run import CompilePipeline, FinishedRun, run_driver
+from tests.e2e.test_bad_input import assert_nothing_recorded
 
 
 @pytest.fixture(scope="module")
@@ -85,3 +86,42 @@ def test_a_secret_without_a_local_source_fails_the_task_naming_the_option(
     assert run.returncode == 1
     assert run.execution("secret-user").state == FAILED
     assert "pass --secret creds=PATH" in run.execution("secret-user").properties["error"]
+
+
+def test_a_sub_path_a_symlink_leads_out_of_the_volume_fails_the_task_and_mounts_nothing(
+    compile_pipeline: CompilePipeline, tmp_path: Path, docker_client: Any
+) -> None:
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    home = tmp_path / "home"
+    run = run_driver(
+        compile_pipeline("volume_escapes"), "--runner", "docker", "-p", f"target={victim}",
+        "-p", "marker=written", home=home,
+    )
+    assert run.returncode == 1, run.output
+    assert run.execution("plant-link").state == COMPLETE
+    failed = run.execution("write-through")
+    assert failed.state == FAILED
+    assert "sub-path of PVC 'probe'" in failed.properties["error"] and "escapes" in failed.properties["error"]
+    assert list(victim.iterdir()) == []  # nothing was mounted, nothing written through the link
+    assert "Traceback" not in run.output
+
+
+@pytest.mark.parametrize("sub_path", ["../../../victim-dir", "/", "a/../../b"])
+def test_a_sub_path_that_climbs_out_or_is_absolute_is_refused_at_load(
+    tmp_path: Path, sub_path: str
+) -> None:
+    from kfp import compiler
+
+    from tests.pipelines.volume_escapes import with_sub_path
+
+    package = tmp_path / "escaping.yaml"
+    compiler.Compiler().compile(with_sub_path(sub_path), str(package))
+    home = tmp_path / "home"
+    run = run_driver(package, "--runner", "docker", "-p", "marker=m", home=home)
+
+    assert run.returncode == 2, run.output
+    lines = run.completed.stderr.strip().splitlines()
+    assert len(lines) == 1 and ".subPath" in lines[0] and str(package) in lines[0], lines
+    assert not (home / "volumes").exists() and not (tmp_path / "victim-dir").exists()
+    assert_nothing_recorded(home)

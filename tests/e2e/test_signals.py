@@ -269,3 +269,56 @@ def test_resume_is_refused_while_the_runs_driver_still_runs(started: StartedRun)
     assert "still running" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
     assert started.stop(signal.SIGTERM) == 130  # the original driver was left alone
     _assert_resumed_to_completion(started)
+
+
+def _attempt_pid(run: StartedRun, task: str) -> int:
+    view = run.view()
+    assert view is not None
+    attempts = [a for e in view.executions.values() if e.task_name == task for a in e.attempts if "pid" in a]
+    return int(attempts[-1]["pid"])
+
+
+def _fork_server_pid(run: StartedRun) -> int:
+    """The driver's child started with --serve (its launchers are forks that keep its command line)."""
+    pids = [int(line.split(":", 1)[0]) for line in _processes_with(run.token) if "--serve" in line]
+    servers = [pid for pid in pids if _parent(pid) == run.process.pid]
+    assert len(servers) == 1, pids
+    return servers[0]
+
+
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def _assert_failed_not_complete(run: StartedRun, *, returncode: int) -> None:
+    assert returncode == 1, run.output
+    assert _leftovers(run.token) == []
+    view = Ledger(run.home).open_run(RUN_ID).view()
+    assert view.state != COMPLETE and view.state != RUNNING, view.state
+    states = {e.task_name: e.state for e in view.executions.values() if e.type == CONTAINER_EXECUTION}
+    assert states["step"] == COMPLETE and states["hold"] in (CANCELED, "FAILED"), states
+    assert "step-2" not in states, states
+    root = next(e for e in view.executions.values() if e.name == f"run/{RUN_ID}")
+    assert root.state == "FAILED", root.state
+    assert "hold" in run.output
+
+
+# A stop that the driver did not ask for (a signal to one launcher, the fork server killed) is a failure of
+# that task, never a success of the run: the run fails and `--resume` finishes it.
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_a_launcher_stopped_from_outside_fails_the_run(started: StartedRun, signum: int) -> None:
+    started.wait_for("the held component", KILL_POINTS["while-the-component-runs"])
+
+    os.kill(_attempt_pid(started, "hold"), signum)
+
+    _assert_failed_not_complete(started, returncode=started.process.wait(timeout=30))
+    _assert_resumed_to_completion(started)
+
+
+def test_the_fork_server_killed_mid_run_fails_the_run(started: StartedRun) -> None:
+    started.wait_for("the held component", KILL_POINTS["while-the-component-runs"])
+
+    os.kill(_fork_server_pid(started), signal.SIGKILL)
+
+    _assert_failed_not_complete(started, returncode=started.process.wait(timeout=30))
+    _assert_resumed_to_completion(started)
