@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ledger import secret_files
 from ledger.store import Ledger, RunSummary
 from spec.command import ENVIRONMENT_READY, environment_root
 from spec.errors import LedgerError, UsageError
@@ -48,7 +49,7 @@ class PruneOptions:
 class Removed:
     """One run or environment removed (or, on a dry run, that would be)."""
 
-    kind: str  # "run" | "environment"
+    kind: str  # "run" | "environment" | "secret files"
     name: str
     note: str
     paths: list[str]
@@ -77,6 +78,9 @@ class PruneResult:
 def prune(ledger: Ledger | None, options: PruneOptions, *, now: float | None = None) -> PruneResult:
     now = time.time() if now is None else now
     result = PruneResult()
+    if ledger is not None and not options.dry_run:  # key files of launchers killed before they removed them
+        for directory in secret_files.remove_orphaned(ledger.home):
+            result.removed.append(Removed("secret files", directory.name, "left by a killed launcher", [], 0))
     if ledger is not None and (options.keep is not None or options.older_than is not None):
         chosen = runs_to_prune(ledger.list_runs(), keep=options.keep, older_than=options.older_than, now=now)
         for run in chosen:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,8 +25,9 @@ from launcher.kubernetes_host import pod_facts
 from launcher.runners.base import Attempt
 from launcher.runners.docker_guard import LABEL_PREFIX, launcher_labels, reap_orphans
 from launcher.runners.docker_images import Progress, ensure_image, python_image
+from ledger import secret_files
 from spec.errors import RunnerError
-from spec.kubernetes import LocalSourceError, TaskKubernetes, VolumeMount, object_values, pvc_source, task_env
+from spec.kubernetes import TaskKubernetes, VolumeMount, object_values, pvc_source, task_env
 
 KILL_GRACE_SECONDS = 5
 NETWORKS = ("none", "host")
@@ -65,6 +65,8 @@ class DockerRunner:
         if not attempt.image:
             raise RunnerError("the task names no image: the Docker runner cannot run it (try --runner host)")
         reap_orphans(self.client)
+        if attempt.home is not None:
+            secret_files.remove_orphaned(attempt.home)
         progress = Progress(log=log, label=attempt.label)
         settings = _settings(attempt)
         base = ensure_image(
@@ -78,13 +80,16 @@ class DockerRunner:
     def start(self, attempt: Attempt) -> DockerStarted:
         import docker.errors
 
-        config = self.container_config(attempt)
         try:
+            config = self.container_config(attempt)
             container = self.client.containers.create(**config)
             container.start()
         except docker.errors.DockerException as exc:
             self._cleanup()
             raise RunnerError(f"cannot start a container from {attempt.image!r}: {_reason(exc)}") from exc
+        except BaseException:  # a refused key or source: no key file outlives the attempt
+            self._cleanup()
+            raise
         return DockerStarted(container, cleanup=self._cleanup)
 
     def container_config(self, attempt: Attempt) -> dict[str, Any]:
@@ -144,19 +149,12 @@ class DockerRunner:
             values = object_values(volume.kind, volume.name, sources=sources, optional=volume.optional)
             if not values and volume.optional and given is None:
                 return None
-            return self._key_files(values)
+            if attempt.home is None:
+                raise RunnerError(f"a {volume.kind} mount needs the launcher's home")
+            directory = secret_files.write_key_files(attempt.home, values)
+            self._scratch.append(str(directory))  # the container's user is this user (or root): 0700 will do
+            return str(directory)
         return None
-
-    def _key_files(self, values: dict[str, str]) -> str:
-        """A private directory holding one file per key (removed when the attempt ends)."""
-        directory = tempfile.mkdtemp(prefix="lpl-secret-")
-        self._scratch.append(directory)
-        for key, value in values.items():
-            if "/" in key or key in ("", ".", ".."):
-                raise LocalSourceError(f"key {key!r} cannot be a file name")
-            (Path(directory) / key).write_text(value)
-        os.chmod(directory, 0o755)  # the container's user must read it
-        return directory
 
     def _cleanup(self) -> None:
         for directory in self._scratch:

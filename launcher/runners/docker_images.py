@@ -3,9 +3,11 @@ lightweight Python component its image with the compiled pip preamble already ru
 (image, install lines) as `lpl-env:<key>`, as the host runner caches a virtual environment.
 
 The install runs in a container on the host network with the user's package-index settings: the pip
-configuration files (merged, as pip merges them), the `PIP_*` and proxy variables, the CA bundle, and the
-local directories those settings name (find-links, file:// indexes), all mounted read-only at their own
-paths. None of it is committed into the image: mounts never are, and the image keeps its own environment.
+configuration files (merged, as pip merges them), the `PIP_*` and proxy variables (in a file of this user's
+that the install sources, never in the container's environment, which a commit would keep), the CA bundle,
+and the local directories those settings name (find-links, file:// indexes), all mounted read-only at their
+own paths. None of it is committed into the image: mounts never are, the image keeps its own environment,
+and the launcher's labels are blanked in it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shlex
 import sys
 import tempfile
@@ -153,16 +156,20 @@ def install_script(plan: PythonPlan) -> str:
 
 
 def _build(client: Any, base: Any, plan: PythonPlan, *, tag: str, progress: Progress) -> None:
+    import docker.types
+
     with tempfile.TemporaryDirectory(prefix="lpl-pip-") as scratch:
         environment, mounts = package_index_settings(Path(scratch))
+        settings = _settings_file(Path(scratch), environment)
+        mounts.append(docker.types.Mount(str(settings), str(settings), type="bind", read_only=True))
+        # The host's settings (proxy credentials, pip's) reach pip through a mounted file, never the
+        # container's environment: Docker's commit keeps that environment in the image for good.
         container = client.containers.create(
             base.id,
-            entrypoint=["sh", "-c", install_script(plan)],
-            command=[],
-            environment=environment,
+            **_install_process(base, f". {shlex.quote(str(settings))} && {install_script(plan)}"),
+            environment={},
             mounts=mounts,  # not `volumes=`: those become image VOLUMEs in the commit
             network_mode="host",
-            user="0:0",
             labels=launcher_labels(),
         )
         try:
@@ -184,12 +191,45 @@ def _build(client: Any, base: Any, plan: PythonPlan, *, tag: str, progress: Prog
                     "Cmd": config.get("Cmd"),
                     "WorkingDir": config.get("WorkingDir") or "",
                     "User": config.get("User") or "",
-                    "Labels": {"io.local-pipelines.installs": json.dumps(plan.installs)},
+                    # Commit adds the container's labels to these unless named: the launcher's are blanked,
+                    # so a container a user starts from the image is never taken for a launcher's orphan.
+                    "Labels": {key: "" for key in launcher_labels()}
+                    | {"io.local-pipelines.installs": json.dumps(plan.installs)},
                 },
             )
         finally:
             with contextlib.suppress(Exception):
                 container.remove(force=True)
+
+
+_SHELL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _install_process(base: Any, script: str) -> dict[str, Any]:
+    """How the install container runs `script` as root, changing no field a commit would keep.
+
+    Docker's commit fills every field left empty in its configuration from the container's: so the script
+    takes the place of an entrypoint or a user only where the image has its own to restore."""
+    config = base.attrs.get("Config") or {}
+    process: dict[str, Any] = {"command": ["sh", "-c", script]}
+    if config.get("Entrypoint"):
+        process = {"entrypoint": ["sh", "-c", script], "command": []}
+    if config.get("User"):
+        process["user"] = "0:0"
+    return process
+
+
+def _settings_file(scratch: Path, environment: dict[str, str]) -> Path:
+    """`export NAME=VALUE` lines for `sh` to source, readable by this user only."""
+    path = scratch / "settings.sh"
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as out:
+        out.writelines(
+            f"export {name}={shlex.quote(value)}\n"
+            for name, value in sorted(environment.items())
+            if _SHELL_NAME.fullmatch(name)  # a name `sh` could not export is no setting pip reads
+        )
+    return path
 
 
 def _drain(chunks: Iterator[bytes], *, progress: Progress) -> list[str]:

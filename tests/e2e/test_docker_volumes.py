@@ -75,6 +75,8 @@ def test_a_secret_from_an_env_file_is_mounted_as_key_files(
     )
     assert run.returncode == 0, run.output
     assert run.probe("secret")["value"] == "bob/bob/scratch"
+    assert run.probe("modes")["value"] == "600"  # key files written for the mount: this user's only
+    assert list((tmp_path / "home" / "runtime" / "secrets").iterdir()) == []  # removed with the attempt
 
 
 def test_a_secret_without_a_local_source_fails_the_task_naming_the_option(

@@ -4,7 +4,7 @@ of key files, and an empty dir. All tasks use the busybox image lpl-test/shell:1
 
 `writer` lists what the volume held before (a second run sees the first run's file) and writes
 `<run_name>.txt`; `reader`, after it, prints what it finds; `secret_user` prints the secret's `user` key from
-its variable and from its file, and writes into the empty dir.
+its variable and from its file, and writes into the empty dir; it also prints the mode of the key file.
 """
 
 from kfp import dsl, kubernetes
@@ -44,7 +44,9 @@ def secret_user():
         command=["sh", "-c"],
         args=[
             'echo scratch > /scratch/file && value="$CRED_USER/$(cat /secrets/user)/$(cat /scratch/file)"; '
-            + PROBE.replace("$1", "$value"),
+            + PROBE.replace("$1", "$value")
+            + '; modes="$(stat -L -c %a /secrets/user)"; '
+            + PROBE.replace("$0", "modes").replace("$1", "$modes"),
             "secret",
         ],
     )
