@@ -132,7 +132,9 @@ class Progress:
 
 def python_image(client: Any, base: Any, plan: PythonPlan, *, progress: Progress) -> str:
     """The tag of `base` with `plan`'s install lines run in it, built under a lock the first time."""
-    key = hashlib.sha256(json.dumps([base.id, plan.installs]).encode()).hexdigest()[:24]
+    # "clean": images committed before their configuration was kept clean (host settings, launcher labels
+    # in them) are never reused; `docker image prune` or `docker rmi lpl-env:…` removes them.
+    key = hashlib.sha256(json.dumps([base.id, plan.installs, "clean"]).encode()).hexdigest()[:24]
     tag = f"{ENV_REPOSITORY}:{key}"
     if _local_image(client, tag) is not None:
         return tag
