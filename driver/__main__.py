@@ -178,14 +178,19 @@ def _mounts(items: list[str]) -> dict[str, str]:
 
 def _local_sources(items: list[str], *, option: str) -> dict[str, str]:
     from spec.errors import OptionError
+    from spec.sources import MAX_SOURCE_BYTES, check_source
 
     sources: dict[str, str] = {}
     for item in items:
         name, sep, path = item.partition("=")
         if not sep or not name or not path:
             raise OptionError(f"{option} {item!r}: expected NAME=PATH, e.g. {option} db-creds=./secrets/db")
-        if not Path(path).exists():
-            raise OptionError(f"{option} {item!r}: {path} does not exist")
+        try:
+            check_source(Path(path), limit=MAX_SOURCE_BYTES)
+        except FileNotFoundError:
+            raise OptionError(f"{option} {item!r}: {path} does not exist") from None
+        except OSError as exc:
+            raise OptionError(f"{option} {item!r}: {exc.filename} {exc.strerror}") from None
         sources[name] = str(Path(path).resolve())
     return sources
 

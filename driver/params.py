@@ -8,14 +8,14 @@ from typing import Any
 
 from google.protobuf import struct_pb2
 
-from spec import coercion, documents, values
+from spec import coercion, documents, sources, values
 from spec.errors import ParameterError
 from spec.ir import pipeline_spec_pb2
 
 
 def read_params_file(path: Path) -> dict[str, Any]:
     try:
-        loaded = documents.load_json(path.read_text())
+        loaded = documents.load_json(sources.read_bounded(path, limit=sources.MAX_PARAMS_BYTES).decode())
     except OSError as exc:
         raise ParameterError(f"{path}: cannot read parameters file: {exc.strerror}", name="") from exc
     except UnicodeDecodeError as exc:

@@ -30,7 +30,7 @@ from typing import Any, Literal, TypeAlias
 
 from google.protobuf import json_format
 
-from spec import paths
+from spec import paths, sources
 from spec.errors import LplError, SpecError, SpecErrors
 from spec.ir import pipeline_spec_pb2
 from spec.parse import join_path
@@ -594,13 +594,17 @@ def object_values(
     try:
         if path.is_dir():
             return {
-                item.name: item.read_text()
+                item.name: _read_source(item)
                 for item in sorted(path.iterdir())
                 if item.is_file() and not item.name.startswith(".")
             }
-        return _env_file(path.read_text())
+        return _env_file(_read_source(path))
     except (OSError, UnicodeDecodeError) as exc:
         raise LocalSourceError(f"{kind} {name!r}: cannot read {option} source {str(path)!r}: {exc}") from exc
+
+
+def _read_source(path: Path) -> str:
+    return sources.read_bounded(path, limit=sources.MAX_SOURCE_BYTES).decode()
 
 
 def _env_file(text: str) -> dict[str, str]:

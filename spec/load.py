@@ -9,7 +9,7 @@ from typing import Any
 
 from google.protobuf import json_format
 
-from spec import documents
+from spec import documents, sources
 from spec.errors import SpecError, SpecErrors
 from spec.ir import pipeline_spec_pb2
 from spec.parse import describe_json, join_path, parse_message
@@ -77,7 +77,7 @@ def _read_documents(path: Path) -> list[Any]:
 
 def _read_text(path: Path) -> str:
     try:
-        data = path.read_bytes()
+        data = sources.read_bounded(path, limit=sources.MAX_PIPELINE_BYTES)
     except FileNotFoundError as exc:
         raise SpecError("no such file", file=path) from exc
     except IsADirectoryError as exc:

@@ -130,3 +130,45 @@ def test_a_number_parameter_json_cannot_hold_is_refused(
     line = refused(run_cli, lpl_home, str(compile_pipeline("hostile_base")), "-p", f"rate={value}")
 
     assert "'rate'" in line
+
+
+def _never_ending(tmp_path: Path, kind: str, name: str) -> str:
+    """A source that never ends: a FIFO no one writes to, or /dev/zero (through a symlink with `name`)."""
+    path = tmp_path / name
+    if kind == "fifo":
+        __import__("os").mkfifo(path)
+    else:
+        path.symlink_to("/dev/zero")
+    return str(path)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "zero"])
+@pytest.mark.parametrize("option", ["pipeline", "--params-file", "--secret", "--config-map"])
+def test_a_source_that_never_ends_is_refused_before_anything_runs(
+    run_cli: RunCli, lpl_home: Path, tmp_path: Path, compile_pipeline: CompilePipeline, kind: str, option: str
+) -> None:
+    source = _never_ending(tmp_path, kind, "source.json")
+    pipeline = str(compile_pipeline("hostile_base"))
+    args = {
+        "pipeline": [source],
+        "--params-file": [pipeline, "--params-file", source],
+        "--secret": [pipeline, "--secret", f"creds={source}"],
+        "--config-map": [pipeline, "--config-map", f"settings={source}"],
+    }[option]
+
+    line = refused(run_cli, lpl_home, *args, timeout=30)
+
+    assert "is not a regular file" in line and source in line, line
+
+
+def test_a_secret_directory_holding_a_fifo_is_refused(
+    run_cli: RunCli, lpl_home: Path, tmp_path: Path, compile_pipeline: CompilePipeline
+) -> None:
+    directory = tmp_path / "creds"
+    directory.mkdir()
+    (directory / "user").write_text("alice")
+    _never_ending(directory, "fifo", "token")
+
+    line = refused(run_cli, lpl_home, str(compile_pipeline("hostile_base")), "--secret", f"creds={directory}")
+
+    assert f"{directory}/token is not a regular file (a FIFO)" in line, line
