@@ -17,6 +17,8 @@ import hashlib
 import json
 import os
 import re
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -145,12 +147,29 @@ class FileStorage:
             raise LedgerError(f"{meta}: schema version {version}, this program reads {SCHEMA_VERSION}")
 
     def _create(self, meta: Path) -> None:
-        (self.root / "runs").mkdir(parents=True, exist_ok=True)
+        if not self.root.exists():
+            self._create_whole()
+            return
+        (self.root / "runs").mkdir(parents=True, exist_ok=True)  # a header lost or never written: its records
         with journal.store_lock(self._lock):
             if meta.exists():
                 return
             self._refuse_headless(meta)
             _write_atomically(meta, json.dumps({"schema_version": SCHEMA_VERSION}) + "\n")
+
+    def _create_whole(self) -> None:
+        """A new store appears whole or not at all: built beside, then renamed into place, so a process
+        starting at the same moment never finds a store directory without its header."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".ledger-", dir=self.home))
+        try:
+            (staging / "runs").mkdir()
+            _write_atomically(staging / "store.json", json.dumps({"schema_version": SCHEMA_VERSION}) + "\n")
+            with contextlib.suppress(OSError):  # another process's store took the place first: it is used
+                os.rename(staging, self.root)
+                journal.fsync_directory(self.home)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
     def _refuse_headless(self, meta: Path) -> None:
         """A store that lost its header but holds records is damaged; it is never taken for an empty one."""

@@ -156,3 +156,19 @@ def test_a_writer_killed_at_random_moments_loses_at_most_its_in_flight_record(tm
 
     Ledger(tmp_path).append(path, [{"kind": "note", "n": expected}])
     assert [record["n"] for record in journal.read_all(path)] == list(range(expected + 1))
+
+
+def _open_as_a_driver_does(barrier: Barrier, worker: int, home: Path) -> None:
+    """What `python -m driver` does on a home: look for a store without creating one, then create it."""
+    barrier.wait()
+    if (home / "ledger").is_dir():
+        Ledger(home, create=False)  # raised "no ledger in HOME" while another process was creating it
+    Ledger(home).create_run({"run_id": f"run-{worker}", "pipeline_name": "p"})
+
+
+def test_processes_starting_at_once_on_a_fresh_home_all_find_a_whole_store(tmp_path: Path) -> None:
+    for attempt in range(15):
+        home = tmp_path / f"home-{attempt}"
+        _run_workers(_open_as_a_driver_does, home, count=8)
+        assert sorted(run.run_id for run in Ledger(home).list_runs()) == [f"run-{n}" for n in range(8)]
+        assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
