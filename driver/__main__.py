@@ -270,6 +270,11 @@ def _explain(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from driver.entry import CALLER_VARIABLE
+
+    # Taken out before any process is started, so that no launcher or component inherits it.
+    caller = os.environ.pop(CALLER_VARIABLE, "")
+    args.caller_pid = int(caller) if caller.isdigit() else None
     explaining = args.explain or args.task or args.from_run or args.json
     early = None
     if not explaining and (args.pipeline is not None or args.resume):
@@ -321,6 +326,7 @@ def _main(args: argparse.Namespace, *, early: ServerProcess | None) -> int:
             verbosity=args.verbosity or "normal",
             runner=_runner_choice(args),
             runner_options=_runner_options(args),
+            caller_pid=args.caller_pid,
         )
         return execute(options, early=early)
     except SpecErrors as exc:

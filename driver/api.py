@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from driver.entry import python_module
+from driver.entry import CALLER_VARIABLE, python_module
 
 COMPLETE = "COMPLETE"
 SUCCESS_STATES = frozenset({"COMPLETE", "CACHED"})
@@ -353,7 +353,8 @@ def _run_driver(command: list[str], *, echo: bool | Callable[[str], None]) -> tu
     show: Callable[[str], None] | None = _print_line if echo is True else echo or None
     lines: list[str] = []
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               errors="replace", env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                               errors="replace",
+                               env={**os.environ, "PYTHONUNBUFFERED": "1", CALLER_VARIABLE: str(os.getpid())})
     try:
         assert process.stdout is not None
         for line in process.stdout:

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import sys
 
+# Set by `run_pipeline` to its own pid in the driver's environment: the driver stops as on Ctrl-C when that
+# process dies (driver/run.py); the driver takes it out of its environment, so no task ever sees it.
+CALLER_VARIABLE = "LPL_STOP_WITH_CALLER"
+
 
 def python_module(module: str) -> list[str]:
     """`python -m MODULE` that a file or package of that name in the working directory cannot replace.

@@ -69,6 +69,8 @@ class RunOptions:
     # Runner settings given on the command line (ignore_accelerators, docker_network); a resume adds
     # them to the recorded ones.
     runner_options: dict[str, Any] = field(default_factory=dict)
+    # The process waiting on this driver (`run_pipeline`'s caller): the run stops as on Ctrl-C when it dies.
+    caller_pid: int | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,9 @@ class PreparedRun:
     source: str
     kubernetes: dict[str, ExecutorSettings] = field(default_factory=dict)  # by executor label
     finished: bool = False  # a resumed run that already completed: nothing to do
+
+
+CALLER_POLL_SECONDS = 0.5
 
 
 def _existing_ledger(home: Path) -> Ledger | None:
@@ -313,7 +318,7 @@ def _run_recorded(
         pipeline=name,
     )
     _warn_platform_settings(ctx)
-    state = asyncio.run(_walk_root(ctx, prepared))
+    state = asyncio.run(_walk_root(ctx, prepared, caller_pid=options.caller_pid))
     run_ledger.finish_run(state)
     _print_summary(ctx, state)
     if state == COMPLETE:
@@ -444,9 +449,9 @@ def _root_execution(ctx: RunContext, parameters: dict[str, struct_pb2.Value]) ->
     )
 
 
-async def _walk_root(ctx: RunContext, prepared: PreparedRun) -> str:
+async def _walk_root(ctx: RunContext, prepared: PreparedRun, *, caller_pid: int | None) -> str:
     try:
-        return await _walk_root_dag(ctx, prepared)
+        return await _walk_root_dag(ctx, prepared, caller_pid=caller_pid)
     except BaseException:
         _stop_processes(ctx)  # the walk broke off: no task outlives it unrecorded
         raise
@@ -454,10 +459,12 @@ async def _walk_root(ctx: RunContext, prepared: PreparedRun) -> str:
         await ctx.launchers.close()
 
 
-async def _walk_root_dag(ctx: RunContext, prepared: PreparedRun) -> str:
+async def _walk_root_dag(ctx: RunContext, prepared: PreparedRun, *, caller_pid: int | None) -> str:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, _stop, ctx)
+    if caller_pid is not None:
+        _watch_caller(ctx, caller_pid)
     root_id = _root_execution(ctx, prepared.parameters)
     scope = DagScope(
         execution_id=root_id,
@@ -474,6 +481,19 @@ async def _walk_root_dag(ctx: RunContext, prepared: PreparedRun) -> str:
     )
     dag.close_dag(ctx, result, ctx.pipeline_spec.root)
     return state
+
+
+def _watch_caller(ctx: RunContext, caller_pid: int) -> None:
+    """Stop as on Ctrl-C once the process that waits on this driver is gone (killed, or ended without
+    stopping it): its console, a pipe no one reads, goes to /dev/null from then on."""
+    if os.getppid() == caller_pid:
+        asyncio.get_running_loop().call_later(CALLER_POLL_SECONDS, _watch_caller, ctx, caller_pid)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (1, 2):
+        os.dup2(devnull, stream)
+    os.close(devnull)
+    _stop(ctx)
 
 
 def _stop(ctx: RunContext) -> None:

@@ -91,9 +91,9 @@ def _processes_with(token: str) -> list[str]:
     return found
 
 
-def _leftovers(token: str) -> list[str]:
-    """What still runs `GONE_WITHIN` seconds from now (or nothing, as soon as nothing does)."""
-    deadline = time.monotonic() + GONE_WITHIN
+def _leftovers(token: str, *, within: float = GONE_WITHIN) -> list[str]:
+    """What still runs `within` seconds from now (or nothing, as soon as nothing does)."""
+    deadline = time.monotonic() + within
     while (found := _processes_with(token)) and time.monotonic() < deadline:
         time.sleep(0.05)
     return found
@@ -322,3 +322,39 @@ def test_the_fork_server_killed_mid_run_fails_the_run(started: StartedRun) -> No
 
     _assert_failed_not_complete(started, returncode=started.process.wait(timeout=30))
     _assert_resumed_to_completion(started)
+
+
+_CALLER = """
+import sys
+from driver import run_pipeline
+run_pipeline(sys.argv[1], {"release": sys.argv[2]}, home=sys.argv[3], run_id=sys.argv[4], echo=True)
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_a_killed_run_pipeline_caller_stops_its_run(
+    compile_pipeline: CompilePipeline, lpl_home: Path, tmp_path: Path, signum: int
+) -> None:
+    token = f"caller-{uuid.uuid4().hex}"
+    release = tmp_path / "release"
+    caller = subprocess.Popen(
+        [sys.executable, "-c", _CALLER, str(compile_pipeline("signals")), str(release), str(lpl_home), RUN_ID],
+        cwd=REPO_ROOT, env={**os.environ, TOKEN_VARIABLE: token},
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not release.with_name("release.started").exists():
+            assert caller.poll() is None and time.monotonic() < deadline, "the held task never started"
+            time.sleep(0.02)
+        caller.send_signal(signum)
+        assert caller.wait(timeout=10) == -signum
+
+        assert _leftovers(token, within=10) == []  # the driver noticed, stopped its task and ended
+        view = Ledger(lpl_home).open_run(RUN_ID).view()
+        assert view.state == CANCELED
+        states = {e.task_name: e.state for e in view.executions.values() if e.type == CONTAINER_EXECUTION}
+        assert states == {"step": COMPLETE, "hold": CANCELED}
+    finally:
+        release.touch()
+        _kill_leftovers(token)
