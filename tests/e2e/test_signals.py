@@ -338,7 +338,8 @@ def test_a_killed_run_pipeline_caller_stops_its_run(
     token = f"caller-{uuid.uuid4().hex}"
     release = tmp_path / "release"
     caller = subprocess.Popen(
-        [sys.executable, "-c", _CALLER, str(compile_pipeline("signals")), str(release), str(lpl_home), RUN_ID],
+        [sys.executable, "-c", _CALLER, str(compile_pipeline("signals")), str(release), str(lpl_home),
+         RUN_ID],
         cwd=REPO_ROOT, env={**os.environ, TOKEN_VARIABLE: token},
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
