@@ -106,14 +106,36 @@ def main(argv: list[str] | None = None) -> int:
         return _replay(replay_args)
     parser = _parser()
     args = parser.parse_args(arguments)
-    if args.serve is not None:
-        from launcher.forkserver import serve
-
-        return serve(home=args.home, control_fd=args.serve)
-    if args.run_id is None or args.execution_id is None or args.task_dir is None:
+    if args.serve is None and (args.run_id is None or args.execution_id is None or args.task_dir is None):
         parser.error("--run-id, --execution-id and --task-dir are required (or --serve)")
-    from launcher.launch import launch
+    from spec.errors import LplError
 
+    try:
+        return _serve(args) if args.serve is not None else _launch(args)
+    except (LplError, OSError) as exc:  # started by hand with what no driver wrote: one line, not a traceback
+        print(f"error: python -m launcher: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from launcher.forkserver import serve
+
+    try:
+        os.fstat(args.serve)
+    except OSError:
+        message = f"--serve {args.serve}: not an open file descriptor (the driver starts the server)"
+        raise OSError(message) from None
+    return serve(home=args.home, control_fd=args.serve)
+
+
+def _launch(args: argparse.Namespace) -> int:
+    from launcher.launch import launch
+    from spec.contracts import TaskFiles
+
+    try:
+        TaskFiles.read(args.task_dir)  # what the driver wrote for the attempt, before anything is recorded
+    except OSError as exc:
+        raise OSError(f"--task-dir {args.task_dir}: no task written there ({exc.strerror})") from None
     return launch(
         home=args.home,
         run_id=args.run_id,

@@ -98,3 +98,26 @@ print(json.dumps({"code": code, "seen": seen}))
     assert completed.returncode == 0, completed.stderr
     result = json.loads(completed.stdout.splitlines()[-1])
     assert result == {"code": 0, "seen": [[]]}, result
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (["--run-id", "x", "--execution-id", "1", "--task-dir", "{tmp}"],
+         "--task-dir {tmp}: no task written there"),
+        (["--serve", "99"], "--serve 99: not an open file descriptor"),
+    ],
+    ids=["no-task-files", "closed-control-fd"],
+)
+def test_the_launcher_started_by_hand_without_a_driver_says_why_in_one_line(
+    tmp_path: Path, arguments: list[str], expected: str
+) -> None:
+    argv = [part.replace("{tmp}", str(tmp_path)) for part in arguments]
+    completed = subprocess.run(
+        [sys.executable, "-m", "launcher", "--home", str(tmp_path / "home"), *argv],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert completed.returncode == 2, completed.stderr
+    [line] = completed.stderr.splitlines()
+    assert line.startswith("error: python -m launcher: ") and expected.replace("{tmp}", str(tmp_path)) in line
+    assert not (tmp_path / "home").exists()
