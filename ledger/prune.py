@@ -10,7 +10,6 @@ it.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import os
 import re
@@ -175,15 +174,24 @@ def _remove(path: Path) -> None:
 
 
 def _size(path: Path) -> int:
-    """Bytes held by a file or a directory tree (symlinks not followed)."""
+    """Disk space held by a file or a directory tree, directories included (blocks, as `du` counts them;
+    symlinks not followed): what removing it frees."""
     if not path.is_dir() or path.is_symlink():
-        return path.lstat().st_size if path.exists() or path.is_symlink() else 0
+        return _blocks(str(path))
     total = 0
-    for directory, _, files in os.walk(path):
-        for name in files:
-            with contextlib.suppress(OSError):
-                total += os.lstat(os.path.join(directory, name)).st_size
+    for directory, subdirectories, files in os.walk(path):
+        total += _blocks(directory)
+        total += sum(_blocks(os.path.join(directory, name)) for name in files)
+        total += sum(_blocks(os.path.join(directory, name)) for name in subdirectories
+                     if os.path.islink(os.path.join(directory, name)))
     return total
+
+
+def _blocks(path: str) -> int:
+    try:
+        return os.lstat(path).st_blocks * 512
+    except OSError:  # gone meanwhile
+        return 0
 
 
 def _date(epoch: float) -> str:
@@ -204,7 +212,7 @@ def render_prune(document: dict[str, Any]) -> str:
              for item in document["removed"]]
     lines += [f"kept run {run_id}: a driver is running it" for run_id in document["kept_busy"]]
     runs = sum(item["kind"] == "run" for item in document["removed"])
-    envs = len(document["removed"]) - runs
+    envs = sum(item["kind"] == "environment" for item in document["removed"])
     total = human_bytes(document["freed_bytes"])
     freed = "would free" if document["dry_run"] else "freed"
     lines.append(f"{freed} {total}: {runs} run(s), {envs} environment(s)")

@@ -198,7 +198,8 @@ class FileStorage:
 
     def remove_run(self, run_id: str) -> None:
         runs = self.root / "runs"
-        for path in (runs / f"{check_run_id(run_id)}.jsonl", runs / f"{run_id}.lock"):
+        check_run_id(run_id)
+        for path in (runs / f"{run_id}.jsonl", runs / f"{run_id}.lock", runs / f"{run_id}.tasks.lock"):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
         fd = self._run_locks.pop(run_id, None)

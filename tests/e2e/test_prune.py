@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -42,11 +43,18 @@ def test_prune_runs_by_count_and_age(
     assert all(path.is_dir() for path in one_dirs)
 
     assert _prune(run_cli, lpl_home, "--keep", "1", "--older-than", "1h")["removed"] == []  # all too young
+    two_dirs = [lpl_home / "runs" / "two", lpl_home / "pipeline_root" / "hello" / "two"]
+    on_disk = sum(_du(path) for path in [*one_dirs, *two_dirs])
     text = run_cli("ledger", "prune", "--keep", "1", home=lpl_home).stdout
     assert "removed run one (hello, COMPLETE" in text and "removed run two" in text
     last = text.splitlines()[-1]
     assert last.startswith("freed ") and last.endswith("2 run(s), 0 environment(s)")
     assert not any(path.exists() for path in one_dirs)
+    freed = float(last.split()[1]) * {"B": 1, "kB": 1e3, "MB": 1e6}[last.split()[2].rstrip(":")]
+    assert freed >= on_disk * 0.95, (freed, on_disk)  # what left the disk, as `du` counts it (journals too)
+    assert sorted(p.name for p in (lpl_home / "ledger" / "runs").iterdir()) == [
+        "three.jsonl", "three.lock", "three.tasks.lock"
+    ]  # no lock file of a pruned run is left behind
     assert [run.run_id for run in Ledger(lpl_home).list_runs()] == ["three"]
     assert run_cli("ledger", "show", "one", home=lpl_home).returncode == 2
 
@@ -83,3 +91,9 @@ def test_prune_needs_to_be_told_what_to_remove(lpl_home: Path, run_cli: RunCli) 
     assert completed.returncode == 2
     assert "--keep N, --older-than AGE and/or --envs-unused-for AGE" in completed.stderr
     assert run_cli("ledger", "prune", "--older-than", "soon", home=lpl_home).returncode == 2
+
+
+def _du(path: Path) -> int:
+    """Disk usage of a tree as `du -s --block-size=1` counts it."""
+    return int(subprocess.run(["du", "-s", "--block-size=1", str(path)], capture_output=True, text=True,
+                              check=True).stdout.split()[0])
