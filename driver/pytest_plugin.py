@@ -13,6 +13,7 @@ Options: `--lpl-runner NAME` (the runner of every run), `--lpl-home DIR` (keep e
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 from collections.abc import Generator, Mapping
@@ -66,12 +67,22 @@ def lpl(request: pytest.FixtureRequest, tmp_path: Path) -> LocalPipelines:
     if base is None:
         home = tmp_path / "lpl-home"
     else:
-        home = base.resolve() / re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid).strip("_")
+        home = base.resolve() / _home_name(request.node.nodeid)
         shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True, exist_ok=True)
     runs: list[RunResult] = []
     request.node.stash[_RUNS] = runs
     return LocalPipelines(home=home, runner=request.config.getoption("--lpl-runner"), runs=runs)
+
+
+def _home_name(nodeid: str) -> str:
+    """A directory name for a test: its id made safe, plus a digest of the id wherever making it safe
+    changed more than the `::` separators (so ids such as `t[x y]` and `t[x_y]` never share a home)."""
+    readable = nodeid.replace("::", "_")
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", readable).strip("_")
+    if safe == readable:
+        return safe
+    return f"{safe[:120]}-{hashlib.sha256(nodeid.encode()).hexdigest()[:10]}"
 
 
 @pytest.hookimpl(wrapper=True)

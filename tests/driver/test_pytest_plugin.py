@@ -84,3 +84,12 @@ def test_the_readme_example_passes(tmp_path: Path) -> None:
 
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "1 passed" in completed.stdout
+
+
+def test_test_ids_that_differ_only_in_unsafe_characters_get_homes_of_their_own() -> None:
+    from driver.pytest_plugin import _home_name
+
+    names = [_home_name(f"test_user.py::test_sweep[{param}]") for param in ("x y", "x_y", "x/y", "x-y")]
+    assert len(set(names)) == 4, names
+    assert _home_name("test_user.py::test_fails") == "test_user.py_test_fails"
+    assert all("/" not in name and " " not in name for name in names)
