@@ -236,12 +236,13 @@ def run_pipeline(
     `PipelineFailed`. Raises `PipelineInputError` when the driver rejects the input (nothing ran) and
     `RunPipelineError` when the driver could not run at all.
     """
+    arguments_text = _checked_call(arguments, parallelism=parallelism, cli_args=cli_args)
     home_dir = Path(home if home is not None else os.environ.get("LPL_HOME", ".lpl")).resolve()
     chosen_run_id = run_id or str(uuid.uuid4())
     with tempfile.TemporaryDirectory(prefix="lpl-run-") as scratch:
         source = materialize_pipeline(pipeline, directory=home_dir / "pipelines")
         params = Path(scratch) / "arguments.json"
-        params.write_text(json.dumps(dict(arguments or {})))
+        params.write_text(arguments_text)
         command = [
             *python_module("driver"), str(source), "--home", str(home_dir), "--run-id", chosen_run_id,
             "--params-file", str(params),
@@ -255,6 +256,25 @@ def run_pipeline(
         raise RunPipelineError(f"the driver exited with status {code}:\n{_tail(console)}")
     result = read_run(chosen_run_id, home=home_dir, console=console)
     return result.check() if check else result
+
+
+def _checked_call(
+    arguments: Mapping[str, Any] | None, *, parallelism: int | None, cli_args: Sequence[str]
+) -> str:
+    """The arguments as the driver's parameters file; a `PipelineInputError` for what it could not take."""
+    if arguments is not None and not isinstance(arguments, Mapping):
+        raise PipelineInputError(f"arguments must map parameter names to values, not {arguments!r}")
+    if parallelism is not None and (type(parallelism) is not int or parallelism < 1):
+        raise PipelineInputError(f"parallelism must be a whole number of at least 1, not {parallelism!r}")
+    if isinstance(cli_args, str) or not all(isinstance(arg, str) for arg in cli_args):
+        raise PipelineInputError(f"cli_args must be a list of strings, not {cli_args!r}")
+    given = dict(arguments or {})
+    for name, value in given.items():
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise PipelineInputError(f"argument {name!r}: {value!r} has no JSON form ({exc})") from None
+    return json.dumps(given)
 
 
 def read_run(run_id: str, *, home: str | os.PathLike[str] | None = None, console: str = "") -> RunResult:
@@ -308,10 +328,13 @@ def _compiled_text(pipeline: Any) -> tuple[str, str]:
 
         with tempfile.TemporaryDirectory(prefix="lpl-compile-") as scratch:
             path = Path(scratch) / "pipeline.yaml"
-            compiler.Compiler().compile(pipeline, str(path))
+            try:
+                compiler.Compiler().compile(pipeline, str(path))
+            except Exception as exc:  # kfp's own errors (a default without a JSON form, a bad annotation)
+                raise PipelineInputError(f"kfp cannot compile {pipeline.name!r}: {exc}") from exc
             text = path.read_text()
         return f"{_safe(str(pipeline.name))}-{_digest(text)}.yaml", text
-    raise TypeError(
+    raise PipelineInputError(
         "run_pipeline takes a @dsl.pipeline function, a @dsl.component, the path of a compiled pipeline"
         f" file or a PipelineSpec, not {type(pipeline).__name__}"
     )
@@ -407,7 +430,9 @@ def _iteration_text(iterations: tuple[int, ...] | None) -> str:
 
 
 def _error_lines(console: str) -> str:
-    return "\n".join(line for line in console.splitlines() if line.startswith("error:"))
+    # Ours start with `error:`; argparse's with `python -m driver: error:` after its usage lines.
+    lines = console.splitlines()
+    return "\n".join(line for line in lines if line.startswith("error:") or ": error: " in line)
 
 
 def _tail(console: str) -> str:

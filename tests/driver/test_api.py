@@ -7,6 +7,7 @@ import asyncio
 import importlib.util
 import json
 import os
+import re
 import signal
 import threading
 import time
@@ -189,7 +190,7 @@ def test_a_home_that_is_a_file_is_an_input_error(tmp_path: Path) -> None:
 
 
 def test_anything_else_is_a_type_error(tmp_path: Path) -> None:
-    with pytest.raises(TypeError, match=r"@dsl\.pipeline function"):
+    with pytest.raises(PipelineInputError, match=r"@dsl\.pipeline function"):
         run_pipeline(42, home=tmp_path)
 
 
@@ -271,3 +272,29 @@ def test_run_pipeline_and_the_command_line_record_the_same_executions(
     assert through_cli.returncode == 0, through_cli.stderr
     assert {run["run_id"] for run in json.loads(listed.stdout)["runs"]} == {through_api.run_id, "cli-run"}
     assert _executions(read_run("cli-run", home=tmp_path)) == _executions(through_api)
+
+
+@pytest.mark.parametrize(
+    ("call", "reason"),
+    [
+        ({"parallelism": "x"}, "parallelism must be a whole number"),
+        ({"parallelism": True}, "parallelism must be a whole number"),
+        ({"cli_args": "--no-cache"}, "cli_args must be a list of strings"),
+        ({"arguments": 5}, "arguments must map parameter names to values"),
+        ({"arguments": {"n": object()}}, "argument 'n'"),
+        ({"arguments": {"n": float("nan")}}, "argument 'n'"),
+        ({"cli_args": ["--parallelism", "x"]}, "argument --parallelism: invalid int value: 'x'"),
+    ],
+)
+def test_a_wrong_argument_is_refused_with_its_reason(
+    tmp_path: Path, call: dict[str, Any], reason: str
+) -> None:
+    seed = REPO_ROOT / "examples" / "seed" / "pipeline.json"
+    with pytest.raises(PipelineInputError, match=re.escape(reason)):
+        run_pipeline(seed, home=tmp_path, echo=False, **call)
+
+
+def test_a_default_kfp_cannot_compile_is_a_pipeline_input_error(tmp_path: Path) -> None:
+    module = load_pipeline_module("unserializable_default")
+    with pytest.raises(PipelineInputError, match="kfp cannot compile 'unserializable'"):
+        run_pipeline(module.pipeline, home=tmp_path, echo=False)
