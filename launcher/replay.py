@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import sys
 import uuid
 from collections.abc import Iterable
@@ -11,8 +14,10 @@ from typing import Any
 
 from google.protobuf import json_format
 
+from launcher import process_tree
 from launcher.launch import launch
-from ledger.model import CONTAINER_EXECUTION, FAILED, RUNNING, Artifact, Execution, RunView
+from launcher.runners import clean_after_launcher
+from ledger.model import CONTAINER_EXECUTION, FAILED, RUNNING, TERMINAL_STATES, Artifact, Execution, RunView
 from ledger.store import Ledger, RunLedger
 from spec.contracts import TaskFiles
 from spec.errors import ContractError, LedgerError, OptionError
@@ -55,15 +60,49 @@ def replay(options: ReplayOptions) -> int:
         f" as execution {execution_id}",
         file=sys.stderr,
     )
-    status = launch(
-        home=options.home,
-        run_id=run_ledger.run_id,
-        execution_id=execution_id,
-        task_dir=files.task_dir,
-        attempt=0,
+    status = _launch_in_child(
+        home=options.home, run_ledger=run_ledger, execution_id=execution_id, task_dir=files.task_dir
     )
     _report(run_ledger.view().executions[execution_id], files)
     return status
+
+
+def _launch_in_child(*, home: Path, run_ledger: RunLedger, execution_id: int, task_dir: Path) -> int:
+    """The attempt in a launcher process of its own that dies with this one, as the fork server's do: a
+    replay killed outright (SIGKILL) still has its container stopped and its execution recorded CANCELED
+    by that launcher; a launcher killed outright is cleaned after and recorded FAILED here."""
+    process_tree.become_subreaper()  # what a killed launcher leaves behind is handed to this process
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            code = launch(
+                home=home, run_id=run_ledger.run_id, execution_id=execution_id, task_dir=task_dir,
+                attempt=0, parent_pid=parent,
+            )
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    # Ctrl-C reaches the launcher too (one process group) and it records the stop; SIGTERM is passed on.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda signum, frame: os.kill(pid, signal.SIGTERM))
+    code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    if code < 0:
+        _clean_after_killed_launcher(pid, run_ledger=run_ledger, execution_id=execution_id, signum=-code)
+    return code if code >= 0 else 1
+
+
+def _clean_after_killed_launcher(pid: int, *, run_ledger: RunLedger, execution_id: int, signum: int) -> None:
+    clean_after_launcher(pid)
+    for orphan in process_tree.children_of(os.getpid()):
+        process_tree.signal_tree(group=None, root=orphan, signum=signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(orphan, signal.SIGKILL)
+    if run_ledger.view().executions[execution_id].state not in TERMINAL_STATES:
+        error = f"its launcher was killed by signal {signum} before it recorded an outcome"
+        run_ledger.publish_execution(execution_id, state=FAILED, properties={"error": error})
 
 
 def _open_run(home: Path, run_id: str) -> RunLedger:

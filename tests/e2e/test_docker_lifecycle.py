@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from ledger.model import CACHED, CANCELED, COMPLETE, FAILED, is_current
+from ledger.model import CACHED, CANCELED, COMPLETE, FAILED, REPLAY_OF, is_current
+from ledger.store import Ledger
 from tests.cli import REPO_ROOT
 from tests.e2e.docker_support import RUN_LABEL, run_containers, wait_for
 from tests.e2e.finished_run import CompilePipeline, FinishedRun, run_driver
@@ -201,3 +202,39 @@ def test_run_pipeline_runs_in_containers_with_runner_docker(
         "greet",
         "sleeper",
     ]
+
+
+def test_a_sigkilled_replay_leaves_no_container_and_records_its_execution(
+    compile_pipeline: CompilePipeline, tmp_path: Path, docker_client: Any
+) -> None:
+    home, root = tmp_path / "home", tmp_path / "root"
+    root.mkdir()
+    marker = root / "marker"
+    marker.touch()  # the recorded run's sleeper wakes at once; its replay, without the marker, sleeps
+    run = run_driver(
+        compile_pipeline("docker_lifecycle"), "--runner", "docker", "--pipeline-root", str(root),
+        "-p", f"marker={marker}", "-p", "seconds=120", home=home, run_id=f"replayed-{tmp_path.name}",
+    )
+    assert run.returncode == 0, run.output
+    marker.unlink()
+    replay = subprocess.Popen(
+        [sys.executable, "-m", "launcher", "replay", "--home", str(home), "--run", run.run_id,
+         "--task", "sleeper"],
+        cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: _running(docker_client, run.run_id, task="sleeper"), timeout=60, what="the replay")
+        replay.kill()
+        replay.wait()
+        took = wait_for(
+            lambda: not run_containers(docker_client, run.run_id), timeout=10, what="the replay's container"
+        )
+        assert took < 10
+        executions = Ledger(home).open_run(run.run_id).view().executions.values()
+        replayed = [e for e in executions if e.properties.get(REPLAY_OF)]
+        assert [e.state for e in replayed] == [CANCELED]  # recorded by its launcher, never left RUNNING
+    finally:
+        if replay.poll() is None:
+            replay.kill()
+        for container in run_containers(docker_client, run.run_id):
+            docker_client.api.remove_container(container["Id"], force=True)
