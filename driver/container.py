@@ -345,7 +345,7 @@ async def _launch_with_retries(
         )
         started = time.monotonic()
         returncode = await _launch(ctx, execution_id=execution_id, task_dir=task_dir, attempt=attempt)
-        execution = _settle(ctx, execution_id, returncode=returncode)
+        execution = _settle(ctx, execution_id, returncode=returncode, attempt=attempt)
         took = time.monotonic() - started
         if execution.state == COMPLETE or ctx.stopping:
             break
@@ -409,13 +409,18 @@ def _failure(execution: Execution) -> str:
     return execution.error
 
 
-def _settle(ctx: RunContext, execution_id: int, *, returncode: int) -> Execution:
-    """The execution after its launcher exited; a launcher that died without publishing fails the task."""
+def _settle(ctx: RunContext, execution_id: int, *, returncode: int, attempt: int) -> Execution:
+    """The execution after its launcher exited; a launcher that died without publishing fails the task,
+    and its attempt record is closed as the launcher would have closed it (end, exit code, state, error)."""
     execution = ctx.run_ledger.view().executions[execution_id]
     if execution.state not in TERMINAL_STATES:
         reason = (
             "interrupted" if ctx.stopping else f"launcher exited with code {returncode} without publishing"
         )
-        ctx.run_ledger.publish_execution(execution_id, state=FAILED, properties={"error": reason})
+        record = {"number": attempt, "end": time.time(), "exit_code": returncode, "state": FAILED,
+                  "error": reason}
+        ctx.run_ledger.publish_execution(
+            execution_id, state=FAILED, properties={"error": reason}, attempt=record
+        )
         execution = ctx.run_ledger.view().executions[execution_id]
     return execution

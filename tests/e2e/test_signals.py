@@ -301,6 +301,10 @@ def _assert_failed_not_complete(run: StartedRun, *, returncode: int) -> None:
     root = next(e for e in view.executions.values() if e.name == f"run/{RUN_ID}")
     assert root.state == "FAILED", root.state
     assert "hold" in run.output
+    # Every attempt record is closed, by its launcher or (when it was killed outright) by the driver.
+    (hold,) = [e for e in view.executions.values() if e.task_name == "hold"]
+    closed = ["end", "error", "exit_code", "number", "pid", "start", "state"]
+    assert [sorted(a) for a in hold.attempts] == [closed], hold.attempts
 
 
 # A stop that the driver did not ask for (a signal to one launcher, the fork server killed) is a failure of
