@@ -46,20 +46,33 @@ def cache_root() -> Path:
     return environment_root()
 
 
+# The environments this process runs in, each held by a shared lock until the process exits, so that
+# `ledger prune --envs-unused-for` (which takes the lock exclusively) never removes one in use.
+_IN_USE: list[int] = []
+
+
 def ensure_environment(plan: PythonPlan, *, log: list[str]) -> Path:
-    """The environment for `plan`, built under a lock the first time; no installer runs when it is ready."""
+    """The environment for `plan`, built under a lock the first time (no installer runs when it is ready),
+    and held (shared) for the rest of this launcher's life."""
     env_dir = environment_dir(plan)
-    if _mark_used(env_dir):
-        return env_dir
     env_dir.parent.mkdir(parents=True, exist_ok=True)
-    with open(env_dir.parent / f"{plan.key}.lock", "w") as lock:
+    lock = os.open(env_dir.parent / f"{plan.key}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    fcntl.flock(lock, fcntl.LOCK_SH)
+    if not _mark_used(env_dir):  # not built yet, or removed by prune before this lock was had
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if (env_dir / READY).exists():
-            return env_dir
-        shutil.rmtree(env_dir, ignore_errors=True)
-        _build(plan, env_dir, log=log)
-        (env_dir / READY).write_text(json.dumps({"installs": plan.installs}) + "\n")
+        if not (env_dir / READY).exists():
+            shutil.rmtree(env_dir, ignore_errors=True)
+            _build(plan, env_dir, log=log)
+            (env_dir / READY).write_text(json.dumps({"installs": plan.installs}) + "\n")
+        fcntl.flock(lock, fcntl.LOCK_SH)
+    _IN_USE.append(lock)
     return env_dir
+
+
+def release_environments() -> None:
+    """Let go of the environments this process ran in (a long-lived Ray worker, between attempts)."""
+    while _IN_USE:
+        os.close(_IN_USE.pop())
 
 
 def _mark_used(env_dir: Path) -> bool:

@@ -110,7 +110,9 @@ def _open_run(home: Path, run_id: str) -> RunLedger:
         raise OptionError(f"there is no ledger in {home}")
     try:
         ledger = Ledger(home)
-        return ledger.open_run(ledger.resolve_run_id(run_id))
+        resolved = ledger.resolve_run_id(run_id)
+        ledger.hold_as_launcher(resolved)  # prune leaves the run alone while it is replayed
+        return ledger.open_run(resolved)
     except LedgerError as exc:
         raise OptionError(str(exc)) from exc
 

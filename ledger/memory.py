@@ -35,13 +35,13 @@ class MemoryStorage:
     def locked(self) -> contextlib.AbstractContextManager[None]:
         return contextlib.nullcontext()
 
-    def hold_as_launcher(self, run_id: str) -> None:
-        pass  # one process: no launcher outlives its driver here
+    def hold_as_launcher(self, run_id: str, *, wait: bool = True) -> bool:
+        return True  # one process: no launcher outlives its driver here
 
     def wait_for_launchers(self, run_id: str, *, timeout: float) -> None:
         pass
 
-    def lock_run(self, run_id: str) -> None:
+    def lock_run(self, run_id: str, *, with_readers: bool = False) -> None:
         if run_id in self._run_locks:
             raise RunBusy(f"run {run_id!r} is still running (another driver holds it); stop it first")
         self._run_locks.add(run_id)

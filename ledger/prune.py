@@ -107,7 +107,7 @@ def runs_to_prune(
 
 def _prune_run(ledger: Ledger, run: RunSummary, *, dry_run: bool, result: PruneResult) -> None:
     try:
-        ledger.lock_run(run.run_id)
+        ledger.lock_run(run.run_id, with_readers=True)
     except LedgerError:
         result.kept_busy.append(run.run_id)
         return
@@ -153,7 +153,7 @@ def environments_to_prune(root: Path, *, unused_for: float, now: float) -> list[
 def _prune_environment(env_dir: Path, *, last_used: float, dry_run: bool, result: PruneResult) -> None:
     lock_path = env_dir.parent / f"{env_dir.name}.lock"
     with open(lock_path, "a") as lock:
-        try:  # the builder's lock: an environment being built is not touched
+        try:  # held by its builder and (shared) by every launcher running in it: then it is not touched
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return
@@ -162,8 +162,7 @@ def _prune_environment(env_dir: Path, *, last_used: float, dry_run: bool, result
                                       [str(env_dir)], size))
         if not dry_run:
             _remove(env_dir)
-    if not dry_run:
-        lock_path.unlink(missing_ok=True)
+    # The lock file stays: a launcher waiting on it must meet the next builder on the same file.
 
 
 def _remove(path: Path) -> None:
@@ -210,7 +209,8 @@ def render_prune(document: dict[str, Any]) -> str:
     verb = "would remove" if document["dry_run"] else "removed"
     lines = [f"{verb} {item['kind']} {item['name']} ({item['note']}): {human_bytes(item['bytes'])}"
              for item in document["removed"]]
-    lines += [f"kept run {run_id}: a driver is running it" for run_id in document["kept_busy"]]
+    lines += [f"kept run {run_id}: a driver, launcher, replay or another run's cache hit is using it"
+              for run_id in document["kept_busy"]]
     runs = sum(item["kind"] == "run" for item in document["removed"])
     envs = sum(item["kind"] == "environment" for item in document["removed"])
     total = human_bytes(document["freed_bytes"])

@@ -103,13 +103,13 @@ class Storage(Protocol):
         """Hold the store-wide writer lock (a reader that must tell damage from a write in progress)."""
         ...
 
-    def lock_run(self, run_id: str) -> None: ...
+    def lock_run(self, run_id: str, *, with_readers: bool = False) -> None: ...
 
     def remove_run(self, run_id: str) -> None:
         """Remove a run's journal and its lock (the run index has already recorded the deletion)."""
         ...
 
-    def hold_as_launcher(self, run_id: str) -> None: ...
+    def hold_as_launcher(self, run_id: str, *, wait: bool = True) -> bool: ...
 
     def wait_for_launchers(self, run_id: str, *, timeout: float) -> None: ...
 
@@ -179,22 +179,34 @@ class FileStorage:
         if any(path.exists() for path in held):
             raise LedgerCorrupt("store header missing from a store that holds records", file=meta, line=1)
 
-    def lock_run(self, run_id: str) -> None:
-        """Take the run exclusively for this process's lifetime (a driver running or resuming it).
+    def lock_run(self, run_id: str, *, with_readers: bool = False) -> None:
+        """Take the run exclusively for this process's lifetime (a driver running or resuming it); with
+        `with_readers` (prune) also its task lock, which its launchers, replays and the drivers of other
+        runs that took a cache hit from it hold shared.
 
         An flock on `runs/<run_id>.lock`: the kernel releases it when the process dies, however it dies, so a
         killed driver never blocks a resume and a recycled pid never looks like a live driver.
         """
-        path = self.root / "runs" / f"{check_run_id(run_id)}.lock"
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise LedgerError(f"cannot lock run {run_id!r} in {self.home}: {exc.strerror or exc}") from exc
+        fd = self._lock_file(run_id, f"{check_run_id(run_id)}.lock")
         if not journal.try_lock(fd):
             os.close(fd)
             raise RunBusy(f"run {run_id!r} is still running (another driver holds it); stop it first")
         self._run_locks[run_id] = fd
+        if not with_readers:
+            return
+        readers = self._lock_file(run_id, f"{run_id}.tasks.lock")
+        if not journal.try_lock(readers):
+            os.close(readers)
+            raise RunBusy(f"run {run_id!r} is in use (a launcher, a replay or another run's cache hit)")
+        self._run_locks[f"{run_id}.tasks"] = readers
+
+    def _lock_file(self, run_id: str, name: str) -> int:
+        path = self.root / "runs" / name
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise LedgerError(f"cannot lock run {run_id!r} in {self.home}: {exc.strerror or exc}") from exc
 
     def remove_run(self, run_id: str) -> None:
         runs = self.root / "runs"
@@ -202,18 +214,29 @@ class FileStorage:
         for path in (runs / f"{run_id}.jsonl", runs / f"{run_id}.lock", runs / f"{run_id}.tasks.lock"):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
-        fd = self._run_locks.pop(run_id, None)
-        if fd is not None:
-            os.close(fd)
+        for key in (run_id, f"{run_id}.tasks"):
+            fd = self._run_locks.pop(key, None)
+            if fd is not None:
+                os.close(fd)
 
-    def hold_as_launcher(self, run_id: str) -> None:
+    def hold_as_launcher(self, run_id: str, *, wait: bool = True) -> bool:
         """A launcher holds its run's task lock (shared) for its lifetime, so that a resume can wait until
-        the launchers of an earlier driver have stopped and recorded their attempts (`wait_for_launchers`)."""
+        the launchers of an earlier driver have stopped and recorded their attempts (`wait_for_launchers`)
+        and prune leaves the run alone. Without `wait`: False at once when prune holds the run."""
         path = self.root / "runs" / f"{check_run_id(run_id)}.tasks.lock"
-        with contextlib.suppress(OSError):  # best effort: a launcher that cannot lock still runs its task
+        if f"{run_id}.tasks" in self._run_locks:
+            return True
+        try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-            fcntl.flock(fd, fcntl.LOCK_SH)
-            self._run_locks[f"{run_id}.tasks"] = fd
+        except OSError:
+            return wait  # best effort: a launcher that cannot lock still runs its task
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | (0 if wait else fcntl.LOCK_NB))
+        except OSError:
+            os.close(fd)
+            return False
+        self._run_locks[f"{run_id}.tasks"] = fd
+        return True
 
     def wait_for_launchers(self, run_id: str, *, timeout: float) -> None:
         """Wait until no launcher holds the run's task lock; RunBusy if one still does after `timeout`."""
@@ -238,10 +261,17 @@ class FileStorage:
                 now = time.time()  # under the lock, so times never go backwards along a journal
                 allocated = self._allocate_ids(ids) if ids else []
                 for path, records in build(allocated).items():
+                    self._check_run_journal(path, records)
                     journal.append_locked(path, [{"time": now, **record} for record in records])
         except OSError as exc:  # a full disk, a read-only home: the store cannot be written
             raise LedgerError(f"cannot write the ledger in {self.home}: {exc}") from exc
         return allocated
+
+    def _check_run_journal(self, path: Path, records: list[dict[str, Any]]) -> None:
+        """A run's journal is created by its header record only: a late write to a pruned run is refused,
+        never turned into a headless journal."""
+        if path.parent == self.root / "runs" and not path.exists() and records[0].get("kind") != "run":
+            raise LedgerError(f"run {path.stem!r} is no longer in {self.home} (removed by prune)")
 
     def read(self, path: Path) -> list[dict[str, Any]]:
         return journal.read_all(path)
@@ -293,13 +323,14 @@ class Ledger:
         """Whether `home` holds a ledger: callers that must not create one ask this first."""
         return (home / "ledger" / "store.json").exists()
 
-    def lock_run(self, run_id: str) -> None:
-        """Take the run exclusively for this process's lifetime (a driver running or resuming it).
+    def lock_run(self, run_id: str, *, with_readers: bool = False) -> None:
+        """Take the run exclusively for this process's lifetime (a driver running or resuming it); with
+        `with_readers` (prune) only while no launcher, replay or other run's cache hit reads it either.
 
         On files an flock on `runs/<run_id>.lock`: the kernel releases it when the process dies, however it
         dies, so a killed driver never blocks a resume and a recycled pid never looks like a live driver.
         """
-        self.storage.lock_run(run_id)
+        self.storage.lock_run(run_id, with_readers=with_readers)
 
     def delete_run(self, run_id: str) -> None:
         """Forget a run (`python -m ledger prune`): a `run_deleted` index record, then its journal and lock.
@@ -310,10 +341,12 @@ class Ledger:
         self.append(self._runs_index, [{"kind": RUN_DELETED, "run_id": check_run_id(run_id)}])
         self.storage.remove_run(run_id)
 
-    def hold_as_launcher(self, run_id: str) -> None:
-        """A launcher holds its run's task lock (shared) for its lifetime, so that a resume can wait until
-        the launchers of an earlier driver have stopped and recorded their attempts (`wait_for_launchers`)."""
-        self.storage.hold_as_launcher(run_id)
+    def hold_as_launcher(self, run_id: str, *, wait: bool = True) -> bool:
+        """Hold the run's task lock (shared) for this process's lifetime: a launcher or a replay running one
+        of its tasks, or a driver that took a cache hit from it and hands its files on. A resume waits for
+        the launchers (`wait_for_launchers`); prune leaves a held run alone. Without `wait`, False at once
+        when prune holds the run (it is being removed)."""
+        return self.storage.hold_as_launcher(run_id, wait=wait)
 
     def wait_for_launchers(self, run_id: str, *, timeout: float) -> None:
         """Wait until no launcher holds the run's task lock; RunBusy if one still does after `timeout`."""

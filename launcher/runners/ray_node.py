@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from launcher.environment import release_environments
 from launcher.runners.base import Attempt, Started
 from launcher.runners.host import HostRunner
 from spec.errors import LplError
@@ -64,9 +65,13 @@ def attempt_on_node(attempt: Attempt, shared: tuple[str, ...]) -> Iterator[tuple
     try:
         started = runner.start(prepared)
     except LplError as exc:
+        release_environments()
         yield "error", str(exc)
         return
-    yield from _stream(started)
+    try:
+        yield from _stream(started)
+    finally:
+        release_environments()  # a Ray worker outlives the attempt: the environment is free for prune again
 
 
 def _stream(started: Started) -> Iterator[tuple[str, Any]]:

@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 from ledger.store import Ledger
-from tests.cli import RunCli
+from tests.cli import REPO_ROOT, RunCli
 from tests.e2e.finished_run import CompilePipeline
 
 DAY = 86400.0
@@ -97,3 +98,42 @@ def _du(path: Path) -> int:
     """Disk usage of a tree as `du -s --block-size=1` counts it."""
     return int(subprocess.run(["du", "-s", "--block-size=1", str(path)], capture_output=True, text=True,
                               check=True).stdout.split()[0])
+
+
+def test_prune_leaves_a_run_being_replayed_and_the_environment_it_runs_in(
+    compile_pipeline: CompilePipeline, lpl_home: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    cache, release = tmp_path / "cache", tmp_path / "release"
+    release.touch()  # the recorded run's `hold` ends at once; its replay waits for the file again
+    recorded = run_cli("driver", str(compile_pipeline("signals")), "--run-id", "held",
+                       "-p", f"release={release}", home=lpl_home, cache_home=cache)
+    assert recorded.returncode == 0, recorded.stdout + recorded.stderr
+    release.unlink()
+    started = tmp_path / "release.started"
+    started.unlink()
+    replay = subprocess.Popen(
+        [sys.executable, "-m", "launcher", "replay", "--home", str(lpl_home), "--run", "held",
+         "--task", "hold"],
+        cwd=REPO_ROOT, env={**os.environ, "XDG_CACHE_HOME": str(cache)},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not started.exists():
+            assert replay.poll() is None and time.monotonic() < deadline, replay.communicate()
+            time.sleep(0.02)
+
+        busy = _prune(run_cli, lpl_home, "--keep", "0", "--envs-unused-for", "0s", cache_home=cache)
+
+        assert busy["removed"] == [] and busy["kept_busy"] == ["held"], busy
+        release.touch()
+        _, err = replay.communicate(timeout=60)
+        assert replay.returncode == 0 and "Traceback" not in err, err
+    finally:
+        release.touch()
+        if replay.poll() is None:
+            replay.kill()
+    view = Ledger(lpl_home).open_run("held").view()  # whole, header and all
+    assert view.header["run_id"] == "held" and len(view.executions) > 3
+    idle = _prune(run_cli, lpl_home, "--keep", "0", "--envs-unused-for", "0s", cache_home=cache)
+    assert sorted(item["kind"] for item in idle["removed"]) == ["environment", "run"], idle  # type: ignore[union-attr]
