@@ -28,10 +28,19 @@ def default_home() -> Path:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m driver", description=__doc__)
-    parser.add_argument(
+    _add_input_options(parser.add_argument_group("the pipeline and its inputs"))
+    _add_run_options(parser.add_argument_group("the run"))
+    _add_runner_options(parser.add_argument_group("where tasks run"))
+    _add_console_options(parser.add_argument_group("the console"))
+    _add_explain_options(parser.add_argument_group("explain (run nothing)"))
+    return parser
+
+
+def _add_input_options(group: argparse._ArgumentGroup) -> None:
+    group.add_argument(
         "pipeline", nargs="?", type=Path, help="a .json/.yaml/.yml file written by kfp.compiler"
     )
-    parser.add_argument(
+    group.add_argument(
         "-p",
         "--param",
         action="append",
@@ -39,17 +48,8 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="a root input parameter, parsed by its declared type (repeatable)",
     )
-    parser.add_argument("--params-file", type=Path, help="a JSON object of root parameters")
-    parser.add_argument("--home", type=Path, default=default_home(), help="ledger and default pipeline root")
-    parser.add_argument(
-        "--pipeline-root", type=Path, help="where artifacts go (default <home>/pipeline_root)"
-    )
-    parser.add_argument("--run-id", help="name the run (default: a fresh UUID)")
-    parser.add_argument(
-        "--run-name",
-        help="the run's display name, {{$.pipeline_job_name}} (default: '<pipeline name> <date time>')",
-    )
-    parser.add_argument(
+    group.add_argument("--params-file", type=Path, help="a JSON object of root parameters")
+    group.add_argument(
         "--secret",
         action="append",
         default=[],
@@ -57,53 +57,61 @@ def _parser() -> argparse.ArgumentParser:
         help="the local source of Kubernetes secret NAME: a directory with one file per key, or an env"
         " file of KEY=VALUE lines (repeatable)",
     )
-    parser.add_argument(
+    group.add_argument(
         "--config-map",
         action="append",
         default=[],
         metavar="NAME=PATH",
         help="the local source of Kubernetes config map NAME, as for --secret (repeatable)",
     )
-    parser.add_argument(
-        "--kfp-package",
-        metavar="SPEC",
-        help="install this instead of the kfp version a lightweight component pins (a path to an SDK"
-        " checkout or wheel, or a requirement), as the backend's CI does with KFP_PACKAGE_PATH",
-    )
-    parser.add_argument("--no-cache", action="store_true", help="disable cache lookups for this run")
-    parser.add_argument(
-        "--parallelism",
-        type=int,
-        help="at most N task attempts at once, loops included (default: a loop's own parallelism limit"
-        " is honoured; other work runs one attempt per CPU, and up to 16 while a CPU is idle; see the"
-        " README)",
-    )
-    parser.add_argument(
-        "--resume",
-        metavar="RUN_ID",
-        help="continue a failed or interrupted run (id, unique prefix or `last`)",
-    )
-    parser.add_argument(
+    group.add_argument(
         "--mount",
         action="append",
         default=[],
         metavar="PREFIX=DIR",
         help="map a remote URI prefix (gs://bucket, s3://bucket, minio://bucket) to a local dir",
     )
-    parser.add_argument(
+
+
+def _add_run_options(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--home", type=Path, default=default_home(), help="ledger and default pipeline root")
+    group.add_argument("--pipeline-root", type=Path, help="where artifacts go (default <home>/pipeline_root)")
+    group.add_argument("--run-id", help="name the run (default: a fresh UUID)")
+    group.add_argument(
+        "--run-name",
+        help="the run's display name, {{$.pipeline_job_name}} (default: '<pipeline name> <date time>')",
+    )
+    group.add_argument("--no-cache", action="store_true", help="disable cache lookups for this run")
+    group.add_argument(
+        "--parallelism",
+        type=int,
+        help="at most N task attempts at once, loops included (default: a loop's own parallelism limit"
+        " is honoured; other work runs one attempt per CPU, and up to 16 while a CPU is idle; see the"
+        " README)",
+    )
+    group.add_argument(
+        "--resume",
+        metavar="RUN_ID",
+        help="continue a failed or interrupted run (id, unique prefix or `last`)",
+    )
+    group.add_argument("--workspace", type=Path, help="the run's workspace directory (kept after the run)")
+
+
+def _add_runner_options(group: argparse._ArgumentGroup) -> None:
+    group.add_argument(
         "--runner",
         metavar="NAME",
         help="where task attempts run: host (default: this machine), docker (each task in its image) or"
         " ray (each attempt a task on a Ray cluster)",
     )
-    parser.add_argument(
+    group.add_argument(
         "--ray-address",
         metavar="ADDR",
         default="",
         help="the Ray cluster for --runner ray (default: Ray's own resolution: $RAY_ADDRESS, else the"
         " cluster `ray start` began on this machine)",
     )
-    parser.add_argument(
+    group.add_argument(
         "--runner-for",
         action="append",
         default=[],
@@ -111,19 +119,27 @@ def _parser() -> argparse.ArgumentParser:
         help="send the tasks whose key, path or image matches the glob PATTERN to runner NAME"
         " (repeatable; the first match wins, then --runner)",
     )
-    parser.add_argument(
+    group.add_argument(
         "--docker-network",
         choices=("none", "host"),
         help="the network of --runner docker containers (default none: no network)",
     )
-    parser.add_argument(
+    group.add_argument(
         "--ignore-accelerators",
         action="store_true",
         help="run tasks that request GPUs without them (default: such a task fails when none is available)",
     )
-    parser.add_argument("--workspace", type=Path, help="the run's workspace directory (kept after the run)")
-    parser.add_argument("--log-format", choices=("text", "json"), default="text")
-    noise = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--kfp-package",
+        metavar="SPEC",
+        help="install this instead of the kfp version a lightweight component pins (a path to an SDK"
+        " checkout or wheel, or a requirement), as the backend's CI does with KFP_PACKAGE_PATH",
+    )
+
+
+def _add_console_options(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--log-format", choices=("text", "json"), default="text")
+    noise = group.add_mutually_exclusive_group()
     noise.add_argument(
         "-q",
         "--quiet",
@@ -141,27 +157,29 @@ def _parser() -> argparse.ArgumentParser:
         help="also print the KFP executor's own lines (its ExecutorInput dump), which by default only the"
         " task logs hold",
     )
-    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
-    parser.add_argument(
+    group.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+
+
+def _add_explain_options(group: argparse._ArgumentGroup) -> None:
+    group.add_argument(
         "--explain",
         action="store_true",
         help="show what each task would receive (ExecutorInput, command, environment,"
         " condition, cache fingerprint); run nothing, record nothing",
     )
-    parser.add_argument(
+    group.add_argument(
         "--task",
         action="append",
         default=[],
         metavar="KEY",
         help="with --explain: only this task (key, path or path[i]; repeatable)",
     )
-    parser.add_argument(
+    group.add_argument(
         "--from-run",
         metavar="RUN_ID",
         help="with --explain: take upstream values from this recorded run (id, unique prefix or `last`)",
     )
-    parser.add_argument("--json", action="store_true", help="with --explain: print one JSON document")
-    return parser
+    group.add_argument("--json", action="store_true", help="with --explain: print one JSON document")
 
 
 def _mounts(items: list[str]) -> dict[str, str]:

@@ -11,8 +11,10 @@ from typing import Any, TypeAlias
 
 from driver import cache, condition, platform, task_config
 from driver.context import RunContext
-from driver.provision import build_executor_input, parameters_from_python, parameters_to_python
-from driver.resolve import TaskContext, resolve_inputs
+from driver.executions import create_task_execution, recorded_result
+from driver.prepare import PreparedTask, TaskFolders, prepare_container
+from driver.provision import parameters_from_python, parameters_to_python
+from driver.resolve import ResolvedInputs, TaskContext, resolve_inputs
 from driver.state import DagScope, TaskResult
 from ledger import model
 from ledger.model import (
@@ -25,11 +27,9 @@ from ledger.model import (
     SKIPPED_CONDITION,
     STATE_REASON,
     SUCCESS_STATES,
-    SUPERSEDED_BY,
     TERMINAL_STATES,
     Execution,
 )
-from spec import labels, protojson
 from spec.contracts import LauncherTask, LaunchRequest, TaskFiles
 from spec.errors import LedgerCorrupt
 from spec.ir import pipeline_spec_pb2
@@ -39,24 +39,8 @@ TaskSpec: TypeAlias = pipeline_spec_pb2.PipelineTaskSpec
 ContainerSpec: TypeAlias = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec
 
 
-def task_label(scope: DagScope, key: str) -> str:
-    return labels.child_label(scope.place, key)
-
-
 def _properties(scope: DagScope, key: str, spec: TaskSpec) -> dict[str, Any]:
     return scope.task_place(key, spec).to_json() | {"image": ""}
-
-
-def restore_result(ctx: RunContext, execution: Execution) -> TaskResult:
-    """A task this run already completed (resume): its outputs as recorded."""
-    view = ctx.run_ledger.view()
-    return TaskResult(
-        task_key=execution.task_name,
-        state=execution.state,
-        execution_id=execution.id,
-        parameters=parameters_from_python(execution.outputs),
-        artifacts=view.artifacts_of(execution.id, "OUTPUT"),
-    )
 
 
 async def run_container(
@@ -69,108 +53,151 @@ async def run_container(
     *,
     retry: pipeline_spec_pb2.PipelineTaskSpec.RetryPolicy | None,
 ) -> TaskResult:
-    uid = uuid.uuid4().hex
-    context = TaskContext(run=ctx.run, task_key=key, workspace_path=ctx.workspace, task_uuid=uid)
+    folders = TaskFolders.of(run_root=ctx.run.run_root, run_dir=ctx.run_dir, key=key, uuid=uuid.uuid4().hex)
+    context = TaskContext(run=ctx.run, task_key=key, workspace_path=ctx.workspace, task_uuid=folders.uuid)
     resolved = resolve_inputs(spec, component, scope, context=context, for_dag=False)
     properties = _properties(scope, key, spec) | {"inputs": parameters_to_python(resolved.parameters)}
-    if spec.trigger_policy.condition and not condition.evaluate_condition(
-        spec.trigger_policy.condition, parameters=resolved.parameters, artifacts=resolved.artifacts
-    ):
-        execution_id = create_task_execution(
-            ctx,
-            scope,
-            key,
-            type=EXECUTION_TYPE,
-            state=CANCELED,
-            properties=properties | {STATE_REASON: SKIPPED_CONDITION},
-        )
-        skipped = f"{task_label(scope, key)} {CANCELED} ({SKIPPED_CONDITION})"
-        ctx.console.event("task_skipped", skipped, task=key)
-        return TaskResult(task_key=key, state=CANCELED, execution_id=execution_id, skipped=True)
+    if not _condition_holds(spec, resolved):
+        return _skip(ctx, scope, key, properties=properties)
     if platform.is_pvc_operation(container):
-        return platform.run_pvc_operation(
-            ctx,
-            key=key,
-            label=task_label(scope, key),
-            image=container.image,
-            resolved=resolved,
-            execution_id=create_task_execution(
-                ctx, scope, key, type=EXECUTION_TYPE, state=RUNNING, properties=properties
-            ),
-        )
-    kubernetes = platform.task_kubernetes(
-        ctx.kubernetes, scope=scope, task_spec=spec, component=component, context=context
+        return _run_pvc_operation(ctx, scope, key, container, resolved=resolved, properties=properties)
+    prepared = prepare_container(
+        resolved,
+        task_spec=spec,
+        component=component,
+        container=container,
+        scope=scope,
+        folders=folders,
+        context=context,
+        kubernetes=ctx.kubernetes,
     )
-    properties |= platform.execution_properties(kubernetes)
-    runner = ctx.runner.for_task(
-        task_key=key, task_path="/".join((*scope.task_path, key)), image=container.image
-    )
-    passthroughs = task_config.Passthroughs.of(component)
-    _warn_ignored_settings(ctx, container, runner=runner, passthroughs=passthroughs)
-    task_root = f"{ctx.run.run_root}/{key}/{uid}"
-    task_dir = ctx.run_dir / f"{key}-{uid[:12]}"
-    executor_input = build_executor_input(
-        resolved, component, task_root=task_root, parameter_dir=task_dir / "outputs"
-    )
-    container_json = protojson.message_to_jsonable(container)
-    definition = cache.definition_fingerprint(
-        task_spec=spec, executor_input=executor_input, component_spec=component, container=container_json
-    )
+    properties |= platform.execution_properties(prepared.kubernetes)
+    runner = _runner(ctx, scope, key, container, passthroughs=prepared.passthroughs)
+    definition = prepared.definition_fingerprint()
     kept = _kept_from_earlier_run(ctx, scope, key, definition=definition)
     if kept is not None:
         return kept
     properties["definition_fingerprint"] = definition
     fingerprint = ""
     if ctx.cache_enabled and spec.caching_options.enable_cache:
-        fingerprint = cache.fingerprint(
-            task_spec=spec,
-            executor_input=executor_input,
-            component_spec=component,
-            container=container_json,
-            pvc_names=tuple(v.name for v in kubernetes.volumes if v.kind == "pvc") if kubernetes else (),
-        )
+        fingerprint = prepared.cache_fingerprint()
         hit = _cache_hit(ctx, scope, key, properties=properties, fingerprint=fingerprint, resolved=resolved)
         if hit is not None:
             return hit
-    # A dsl.TaskConfig is handed once the cache key is taken; what it alone carries stays off the task.
-    executor_input = task_config.with_task_config(
-        executor_input,
-        component=component,
-        container=container_json,
-        kubernetes=kubernetes,
-        workspace=ctx.workspace,
-        run_name=ctx.run.job_resource_name,
+    properties |= {"cache_fingerprint": fingerprint}
+    execution_id = _record_launch(ctx, scope, key, prepared, properties=properties, resolved=resolved)
+    task = _launcher_task(
+        ctx, scope, key, prepared, execution_id=execution_id, runner=runner, fingerprint=fingerprint
     )
-    container_json, kubernetes = task_config.on_task(
-        passthroughs, container=container_json, kubernetes=kubernetes
+    return await _write_and_launch(ctx, scope, key, prepared, task=task, retry=retry)
+
+
+def _condition_holds(spec: TaskSpec, resolved: ResolvedInputs) -> bool:
+    expression = spec.trigger_policy.condition
+    return not expression or condition.evaluate_condition(
+        expression, parameters=resolved.parameters, artifacts=resolved.artifacts
     )
-    properties |= {
-        "cache_fingerprint": fingerprint,
-        "task_dir": str(task_dir),
-        "task_root": task_root,
-        "task_uuid": uid,
-    }
+
+
+def _runner(
+    ctx: RunContext,
+    scope: DagScope,
+    key: str,
+    container: ContainerSpec,
+    *,
+    passthroughs: task_config.Passthroughs,
+) -> str:
+    """The runner --runner/--runner-for picks for the task, with a warning for what it ignores."""
+    task_path = "/".join((*scope.task_path, key))
+    runner = ctx.runner.for_task(task_key=key, task_path=task_path, image=container.image)
+    _warn_ignored_settings(ctx, container, runner=runner, passthroughs=passthroughs)
+    return runner
+
+
+def _skip(ctx: RunContext, scope: DagScope, key: str, *, properties: dict[str, Any]) -> TaskResult:
+    """A task whose condition is false: recorded CANCELED, never launched."""
     execution_id = create_task_execution(
         ctx,
         scope,
         key,
         type=EXECUTION_TYPE,
+        state=CANCELED,
+        properties=properties | {STATE_REASON: SKIPPED_CONDITION},
+    )
+    skipped = f"{scope.task_label(key)} {CANCELED} ({SKIPPED_CONDITION})"
+    ctx.console.event("task_skipped", skipped, task=key)
+    return TaskResult(task_key=key, state=CANCELED, execution_id=execution_id, skipped=True)
+
+
+def _run_pvc_operation(
+    ctx: RunContext,
+    scope: DagScope,
+    key: str,
+    container: ContainerSpec,
+    *,
+    resolved: ResolvedInputs,
+    properties: dict[str, Any],
+) -> TaskResult:
+    """kfp-kubernetes' CreatePVC and DeletePVC: the driver itself creates or deletes the volume."""
+    return platform.run_pvc_operation(
+        ctx,
+        key=key,
+        label=scope.task_label(key),
+        image=container.image,
+        resolved=resolved,
+        execution_id=create_task_execution(
+            ctx, scope, key, type=EXECUTION_TYPE, state=RUNNING, properties=properties
+        ),
+    )
+
+
+def _record_launch(
+    ctx: RunContext,
+    scope: DagScope,
+    key: str,
+    prepared: PreparedTask,
+    *,
+    properties: dict[str, Any],
+    resolved: ResolvedInputs,
+) -> int:
+    """The RUNNING execution the launcher will publish, with where the task's files are."""
+    folders = prepared.folders
+    places = {"task_dir": str(folders.task_dir), "task_root": folders.task_root, "task_uuid": folders.uuid}
+    return create_task_execution(
+        ctx,
+        scope,
+        key,
+        type=EXECUTION_TYPE,
         state=RUNNING,
-        properties=properties,
+        properties=properties | places,
         input_artifacts=resolved.artifacts,
     )
-    task = LauncherTask(
+
+
+def _launcher_task(
+    ctx: RunContext,
+    scope: DagScope,
+    key: str,
+    prepared: PreparedTask,
+    *,
+    execution_id: int,
+    runner: str,
+    fingerprint: str,
+) -> LauncherTask:
+    """The driver's part of the task directory (`task.json`): what the launcher needs beyond the specs."""
+    kubernetes = prepared.on_task_kubernetes
+    return LauncherTask(
         run_id=ctx.run.run_id,
         pipeline_name=ctx.run.pipeline_name,
         task_key=key,
-        label=task_label(scope, key),
+        label=scope.task_label(key),
         execution_id=execution_id,
         run_root=ctx.run.run_root,
         pipeline_root=ctx.run.pipeline_root,
         job_name=ctx.run.job_name,
         job_resource_name=ctx.run.job_resource_name,
         create_time=ctx.run.create_time,
-        task_uuid=uid,
+        task_uuid=prepared.folders.uuid,
         workspace=ctx.workspace,
         cache_fingerprint=fingerprint,
         driver_pid=os.getpid(),
@@ -181,20 +208,33 @@ async def run_container(
         runner=runner,
         runner_options=ctx.runner_options,
     )
+
+
+async def _write_and_launch(
+    ctx: RunContext,
+    scope: DagScope,
+    key: str,
+    prepared: PreparedTask,
+    *,
+    task: LauncherTask,
+    retry: pipeline_spec_pb2.PipelineTaskSpec.RetryPolicy | None,
+) -> TaskResult:
+    """Write the task directory, then launch it; a directory that cannot be written fails the task."""
+    task_dir = prepared.folders.task_dir
     files = TaskFiles(
         task_dir=task_dir,
         task=task,
-        executor_input=executor_input,
-        component=component,
-        container=container_json,
+        executor_input=prepared.handed,
+        component=prepared.component,
+        container=prepared.on_task_container,
     )
     try:
         files.write()
     except OSError as exc:  # a full disk, an unwritable home: this task fails, recorded, with the reason
         error = f"cannot write {task_dir}: {exc.strerror}"
-        return _fail_unlaunched(ctx, scope, key, execution_id, error=error)
+        return _fail_unlaunched(ctx, scope, key, task.execution_id, error=error)
     return await _launch_with_retries(
-        ctx, scope, key, execution_id=execution_id, task_dir=task_dir, retry=retry
+        ctx, scope, key, execution_id=task.execution_id, task_dir=task_dir, retry=retry
     )
 
 
@@ -212,22 +252,12 @@ def _kept_from_earlier_run(
     if missing:  # a resume trusts a completed task only while the files it wrote are there
         ctx.console.event(
             "task_rerun",
-            f"{task_label(scope, key)} was {earlier.state}, but {missing[0]} is gone: running it again",
+            f"{scope.task_label(key)} was {earlier.state}, but {missing[0]} is gone: running it again",
             task=key,
         )
         return None
-    ctx.console.event("task_resumed", f"{task_label(scope, key)} already {earlier.state}", task=key)
-    return restore_result(ctx, earlier)
-
-
-def create_task_execution(ctx: RunContext, scope: DagScope, key: str, **record: Any) -> int:
-    """Record a new execution of the task; on resume it supersedes the one recorded before, so the run
-    keeps one current execution per task (the earlier one stays in the ledger, marked `superseded_by`)."""
-    execution_id = ctx.run_ledger.create_execution(**record)
-    earlier = ctx.previous.get((scope.execution_id, key, None))
-    if earlier is not None:
-        ctx.run_ledger.update_execution(earlier.id, properties={SUPERSEDED_BY: execution_id})
-    return execution_id
+    ctx.console.event("task_resumed", f"{scope.task_label(key)} already {earlier.state}", task=key)
+    return recorded_result(ctx.run_ledger.view(), earlier, label=scope.task_label(key))
 
 
 def missing_output_files(execution: Execution) -> list[str]:
@@ -240,7 +270,7 @@ def _fail_unlaunched(
     ctx: RunContext, scope: DagScope, key: str, execution_id: int, *, error: str
 ) -> TaskResult:
     ctx.run_ledger.publish_execution(execution_id, state=FAILED, properties={"error": error})
-    label = task_label(scope, key)
+    label = scope.task_label(key)
     ctx.console.event("task_failed", f"{label} FAILED: {error}", task=key, state=FAILED)
     return TaskResult(task_key=key, state=FAILED, execution_id=execution_id, error=f"task {label!r}: {error}")
 
@@ -302,7 +332,7 @@ def _cache_hit(
         )
         ctx.console.event(
             "task_cached",
-            f"{task_label(scope, key)} CACHED (from execution {entry.execution_id} of run {entry.run_id})",
+            f"{scope.task_label(key)} CACHED (from execution {entry.execution_id} of run {entry.run_id})",
             task=key,
             cached_execution_id=entry.execution_id,
         )
@@ -331,18 +361,14 @@ async def _launch_with_retries(
     task_dir: Path,
     retry: pipeline_spec_pb2.PipelineTaskSpec.RetryPolicy | None,
 ) -> TaskResult:
-    label = task_label(scope, key)
+    label = scope.task_label(key)
     max_retries = retry.max_retry_count if retry is not None else 0
     max_window = (retry.backoff_max_duration.seconds if retry is not None else 0) or 3600
     first_failure: float | None = None
     attempt = 0
     while True:
-        ctx.console.event(
-            "task_started",
-            f"{label} started" + (f" (attempt {attempt + 1})" if attempt else ""),
-            task=key,
-            attempt=attempt,
-        )
+        started_text = f"{label} started" + (f" (attempt {attempt + 1})" if attempt else "")
+        ctx.console.event("task_started", started_text, task=key, attempt=attempt)
         started = time.monotonic()
         returncode = await _launch(ctx, execution_id=execution_id, task_dir=task_dir, attempt=attempt)
         execution = _settle(ctx, execution_id, returncode=returncode, attempt=attempt)
@@ -353,34 +379,30 @@ async def _launch_with_retries(
         wait = _backoff(retry, attempt) if retry is not None else 0.0
         if attempt >= max_retries or time.monotonic() + wait - first_failure > max_window:
             break
-        ctx.console.event(
-            "task_retry",
-            f"{label} failed (attempt {attempt + 1} of {max_retries + 1}), retrying in {wait:g}s",
-            task=key,
-            attempt=attempt,
-        )
+        retrying = f"{label} failed (attempt {attempt + 1} of {max_retries + 1}), retrying in {wait:g}s"
+        ctx.console.event("task_retry", retrying, task=key, attempt=attempt)
         await asyncio.sleep(wait)
         attempt += 1
+    return _finished(ctx, key, label=label, execution=execution, took=took)
+
+
+def _finished(ctx: RunContext, key: str, *, label: str, execution: Execution, took: float) -> TaskResult:
+    """The task's outcome, told on the console with the recorded time (first attempt's start to last
+    attempt's end, as the summary and `ledger` show it; else the last attempt's)."""
     state = execution.state
-    error = "" if state == COMPLETE or ctx.stopping else f"task {label!r}: {_failure(execution)}"
-    # The recorded time (first attempt's start to last attempt's end), as the summary and `ledger` show it.
+    failed = state != COMPLETE and not ctx.stopping  # FAILED, or CANCELED from outside the run
     took = model.span(*model.execution_times(execution)) or took
     ctx.console.event(
-        "task_failed" if error else "task_finished",
-        f"{label} {state} in {took:.2f}s" + (f": {_failure(execution)}" if error else ""),
+        "task_failed" if failed else "task_finished",
+        f"{label} {state} in {took:.2f}s" + (f": {_failure(execution)}" if failed else ""),
         task=key,
         state=state,
         duration=took,
     )
-    view = ctx.run_ledger.view()
-    return TaskResult(
-        task_key=key,
-        state=state,
-        execution_id=execution_id,
-        error=error,
-        parameters=parameters_from_python(execution.outputs),
-        artifacts=view.artifacts_of(execution_id, "OUTPUT"),
-    )
+    result = recorded_result(ctx.run_ledger.view(), execution, label=label)
+    if failed:
+        result.error = f"task {label!r}: {_failure(execution)}"
+    return result
 
 
 async def _launch(ctx: RunContext, *, execution_id: int, task_dir: Path, attempt: int) -> int:

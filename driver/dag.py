@@ -12,6 +12,7 @@ from google.protobuf import struct_pb2
 
 from driver import condition, container, importer
 from driver.context import RunContext
+from driver.executions import create_task_execution
 from driver.provision import parameters_to_python
 from driver.resolve import ResolvedInputs, TaskContext, output_artifacts, output_parameter, resolve_inputs
 from driver.state import DagScope, TaskResult
@@ -214,7 +215,7 @@ _EXECUTION_TYPES = {
 
 
 def _record_failure(ctx: RunContext, node: Node, error: str) -> TaskResult:
-    execution_id = container.create_task_execution(
+    execution_id = create_task_execution(
         ctx,
         node.scope,
         node.key,
@@ -228,7 +229,7 @@ def _record_failure(ctx: RunContext, node: Node, error: str) -> TaskResult:
 
 
 def _label(scope: DagScope, key: str) -> str:
-    return container.task_label(scope, key)
+    return scope.task_label(key)
 
 
 def base_properties(scope: DagScope, key: str, spec: TaskSpec) -> dict[str, Any]:

@@ -15,9 +15,11 @@ from typing import Any, TypeAlias
 
 from google.protobuf import json_format, struct_pb2
 
-from driver import cache, platform, task_config
+from driver import platform
+from driver.executions import recorded_result
 from driver.importer import map_remote_uri
-from driver.provision import build_executor_input, parameters_from_python, runtime_artifact
+from driver.prepare import PreparedTask, TaskFolders, prepare_container
+from driver.provision import runtime_artifact
 from driver.resolve import ResolvedInputs, TaskContext
 from driver.standins import (
     UNKNOWN,
@@ -143,79 +145,52 @@ class ExplainHandlers:
 
     async def container(self, task: _Task) -> TaskResult:
         node = task.node
-        uid, task_root, task_dir = self._task_place(task)
-        resolved = self._resolve(task, for_dag=False, task_uuid=uid)
+        folders = self._task_folders(task)
+        resolved = self._resolve(task, for_dag=False, task_uuid=folders.uuid)
         container = self.deployment_config.executors[node.component.executor_label].container
-        executor_input = build_executor_input(
-            resolved, node.component, task_root=task_root, parameter_dir=task_dir / "outputs"
-        )
-        blank_stand_in_names(executor_input)
-        container_json = protojson.message_to_jsonable(container)
-        context = TaskContext(run=self.run, task_key=node.key, workspace_path=self.workspace, task_uuid=uid)
-        kubernetes = platform.task_kubernetes(
-            self.kubernetes,
-            scope=node.scope,
+        prepared = prepare_container(
+            resolved,
             task_spec=node.spec,
             component=node.component,
-            context=context,
+            container=container,
+            scope=node.scope,
+            folders=folders,
+            context=self._context(node, folders.uuid),
+            kubernetes=self.kubernetes,
             stand_in=lambda source: stand_in_for(
                 source, task_spec=node.spec, scope=node.scope, iterations=node.scope.iterations
             ),
         )
-        # As the run does: the TaskConfig handed, and what it alone carries kept off the task.
-        on_task_container, on_task_kubernetes = task_config.on_task(
-            task_config.Passthroughs.of(node.component), container=container_json, kubernetes=kubernetes
-        )
         plan = plan_task(
-            task_config.with_task_config(
-                executor_input,
-                component=node.component,
-                container=container_json,
-                kubernetes=kubernetes,
-                workspace=self.workspace,
-                run_name=self.run.job_resource_name,
-            ),
+            prepared.handed,
             component_spec=node.component,
-            container=on_task_container,
-            job=self._job_facts(node, uid),
+            container=prepared.on_task_container,
+            job=self._job_facts(node, folders.uuid),
             kfp_package=self.kfp_package,
         )
         if platform.is_pvc_operation(container):
             task.entry["notes"].append(f"{container.image}: the driver itself creates or deletes the volume")
-        fingerprint = None
-        if not task.entry["unresolved"]:
-            fingerprint = cache.fingerprint(
-                task_spec=node.spec,
-                executor_input=executor_input,
-                component_spec=node.component,
-                container=container_json,
-                pvc_names=tuple(v.name for v in kubernetes.volumes if v.kind == "pvc") if kubernetes else (),
-            )
+        on_task_kubernetes = prepared.on_task_kubernetes
         task.entry |= {
             "executorInput": protojson.message_to_jsonable(plan.executor_input),
             "command": plan.argv,
-            "environment": self._environment(task, plan, on_task_container, on_task_kubernetes, task_dir),
+            "environment": self._environment(task, plan, prepared),
             "cacheEnabled": self.cache_enabled and node.spec.caching_options.enable_cache,
-            "cacheFingerprint": fingerprint,
+            "cacheFingerprint": None if task.entry["unresolved"] else prepared.cache_fingerprint(),
             "kubernetes": on_task_kubernetes.to_json() if on_task_kubernetes is not None else None,
         }
         return self._leaf_result(task)
 
-    def _environment(
-        self,
-        task: _Task,
-        plan: TaskPlan,
-        container: dict[str, Any],
-        kubernetes: TaskKubernetes | None,
-        task_dir: Path,
-    ) -> dict[str, Any]:
+    def _environment(self, task: _Task, plan: TaskPlan, prepared: PreparedTask) -> dict[str, Any]:
         """Where the task would run: the runner --runner/--runner-for picks for it."""
         runner = self.runner.for_task(
             task_key=task.node.key, task_path="/".join(task.node.task_path), image=plan.image
         )
         if runner != "docker":
-            return _environment(plan, container)
-        directories = [self.run.pipeline_root, str(task_dir), *([self.workspace] if self.workspace else [])]
+            return _environment(plan, prepared.on_task_container)
+        kubernetes = prepared.on_task_kubernetes
+        task_dir = str(prepared.folders.task_dir)
+        directories = [self.run.pipeline_root, task_dir, *([self.workspace] if self.workspace else [])]
         return _docker_environment(
             plan,
             mounts=_docker_mounts(directories=directories, kubernetes=kubernetes, home=self.home),
@@ -315,9 +290,7 @@ class ExplainHandlers:
     ) -> ResolvedInputs:
         """The task's inputs and the value of its condition, both written into its entry."""
         node = task.node
-        context = TaskContext(
-            run=self.run, task_key=node.key, workspace_path=self.workspace, task_uuid=task_uuid
-        )
+        context = self._context(node, task_uuid)
         resolved, unresolved = resolve_known(
             node.spec,
             node.component,
@@ -331,13 +304,21 @@ class ExplainHandlers:
         task.entry["condition"] = condition_value(node.spec.trigger_policy.condition, resolved)
         return resolved
 
-    def _task_place(self, task: _Task) -> tuple[str, str, Path]:
+    def _context(self, node: Node, task_uuid: str) -> TaskContext:
+        return TaskContext(
+            run=self.run, task_key=node.key, workspace_path=self.workspace, task_uuid=task_uuid
+        )
+
+    def _task_folders(self, task: _Task) -> TaskFolders:
         """The task's uuid, task root and task directory: the recorded run's if it launched the task."""
         recorded = task.recorded.properties if task.recorded is not None else {}
         if recorded.get("task_dir") and recorded.get("task_root") and recorded.get("task_uuid"):
-            return str(recorded["task_uuid"]), str(recorded["task_root"]), Path(str(recorded["task_dir"]))
-        key = task.node.key
-        return UUID, f"{self.run.run_root}/{key}/{UUID}", self.run_dir / f"{key}-{UUID}"
+            return TaskFolders(
+                uuid=str(recorded["task_uuid"]),
+                task_root=str(recorded["task_root"]),
+                task_dir=Path(str(recorded["task_dir"])),
+            )
+        return TaskFolders.of(run_root=self.run.run_root, run_dir=self.run_dir, key=task.node.key, uuid=UUID)
 
     def _job_facts(self, node: Node, task_uuid: str) -> JobFacts:
         return JobFacts(
@@ -356,20 +337,7 @@ class ExplainHandlers:
         node, recorded = task.node, task.recorded
         if recorded is None or self.recorded is None:
             return unknown_outputs(node.component, key=node.key, label=task.label, state=UNKNOWN)
-        # As the run's own result: the recorded outputs (none for a task that did not succeed, so that
-        # a downstream task ignoring the failure gets its default, as it did), and the driver's wording
-        # for a failure, which a PipelineTaskFinalStatus downstream carries.
-        error = (
-            f"task {task.label!r}: {recorded.error}" if recorded.state == FAILED else ""
-        )
-        return TaskResult(
-            task_key=node.key,
-            state=recorded.state,
-            execution_id=recorded.id,
-            parameters=parameters_from_python(recorded.outputs),
-            artifacts=self.recorded.view.artifacts_of(recorded.id, "OUTPUT"),
-            error=error,
-        )
+        return recorded_result(self.recorded.view, recorded, label=task.label)
 
 
 def _new_entry(handlers: ExplainHandlers, task: _Task) -> Entry:

@@ -7,8 +7,8 @@ from typing import Any
 
 from google.protobuf import json_format, struct_pb2
 
-from driver.container import create_task_execution, task_label
 from driver.context import RunContext
+from driver.executions import create_task_execution
 from driver.resolve import TaskContext, resolve_inputs
 from driver.state import DagScope, TaskResult
 from ledger.model import COMPLETE, IMPORTER_EXECUTION, SUCCESS_STATES, Artifact
@@ -91,25 +91,10 @@ def run_importer(
         )
     context = TaskContext(run=ctx.run, task_key=key, workspace_path=ctx.workspace)
     resolved = resolve_inputs(spec, component, scope, context=context, for_dag=False)
-    if importer.artifact_uri.WhichOneof("value") == "runtime_parameter":
-        name = importer.artifact_uri.runtime_parameter
-        if name not in resolved.parameters:
-            raise ResolutionError(f"importer URI input {name!r} was not resolved")
-        source_uri = values.value_to_text(resolved.parameters[name])
-    else:
-        source_uri = values.value_to_text(importer.artifact_uri.constant)
-    if not source_uri:
-        raise ResolutionError("importer artifact URI is empty")
+    source_uri = _source_uri(importer, resolved.parameters)
     uri = map_remote_uri(source_uri, ctx.mounts)
-    outputs = list(component.output_definitions.artifacts)
-    if len(outputs) != 1:
-        raise ResolutionError(f"an importer must declare exactly one output artifact, not {len(outputs)}")
-    metadata = _fill(json_format.MessageToDict(importer.metadata), resolved.parameters)
-    draft = {
-        "type": importer.type_schema.schema_title or "system.Artifact",
-        "uri": uri,
-        "properties": {**metadata, "display_name": outputs[0]},
-    }
+    output = _output_name(component)
+    draft = _artifact_draft(importer, uri=uri, output=output, parameters=resolved.parameters)
     properties = scope.task_place(key, spec).to_json() | {
         "inputs": {},
         "source_uri": source_uri,
@@ -119,28 +104,74 @@ def run_importer(
         ctx, scope, key, type=IMPORTER_EXECUTION, state="RUNNING", properties=properties
     )
     reused = None if importer.reimport else _find_reusable(ctx, draft)
-    if reused is not None:
-        published = ctx.run_ledger.publish_execution(
-            execution_id, state=COMPLETE, properties={}, linked_artifacts={outputs[0]: [reused]}
-        )
-    else:
-        published = ctx.run_ledger.publish_execution(
-            execution_id, state=COMPLETE, properties={}, new_artifacts={outputs[0]: [draft]}
-        )
-        ctx.ledger.add_cache_entry(
-            ctx.run.pipeline_name,
-            CacheEntry(
-                fingerprint=_import_key(uri),
-                run_id=ctx.run.run_id,
-                execution_id=execution_id,
-                outputs={},
-                artifacts=published,
-            ),
-        )
-    note = f"reused artifact {reused.id}" if reused is not None else f"artifact {published[outputs[0]][0].id}"
-    label = task_label(scope, key)
+    published = _publish_import(ctx, execution_id, output=output, draft=draft, reused=reused)
+    note = f"reused artifact {reused.id}" if reused is not None else f"artifact {published[output][0].id}"
+    label = scope.task_label(key)
     ctx.console.event("task_finished", f"{label} imported {source_uri} ({note})", task=key, state=COMPLETE)
     return TaskResult(task_key=key, state=COMPLETE, execution_id=execution_id, artifacts=published)
+
+
+def _source_uri(
+    importer: pipeline_spec_pb2.PipelineDeploymentConfig.ImporterSpec, parameters: dict[str, struct_pb2.Value]
+) -> str:
+    """The URI the importer names, a constant or one of its inputs (as given, before any --mount)."""
+    if importer.artifact_uri.WhichOneof("value") == "runtime_parameter":
+        name = importer.artifact_uri.runtime_parameter
+        if name not in parameters:
+            raise ResolutionError(f"importer URI input {name!r} was not resolved")
+        source_uri = values.value_to_text(parameters[name])
+    else:
+        source_uri = values.value_to_text(importer.artifact_uri.constant)
+    if not source_uri:
+        raise ResolutionError("importer artifact URI is empty")
+    return source_uri
+
+
+def _output_name(component: pipeline_spec_pb2.ComponentSpec) -> str:
+    outputs = list(component.output_definitions.artifacts)
+    if len(outputs) != 1:
+        raise ResolutionError(f"an importer must declare exactly one output artifact, not {len(outputs)}")
+    return str(outputs[0])
+
+
+def _artifact_draft(
+    importer: pipeline_spec_pb2.PipelineDeploymentConfig.ImporterSpec,
+    *,
+    uri: str,
+    output: str,
+    parameters: dict[str, struct_pb2.Value],
+) -> dict[str, Any]:
+    """The artifact to register: its type, local URI and metadata (placeholders filled from the inputs)."""
+    metadata = _fill(json_format.MessageToDict(importer.metadata), parameters)
+    return {
+        "type": importer.type_schema.schema_title or "system.Artifact",
+        "uri": uri,
+        "properties": {**metadata, "display_name": output},
+    }
+
+
+def _publish_import(
+    ctx: RunContext, execution_id: int, *, output: str, draft: dict[str, Any], reused: Artifact | None
+) -> dict[str, list[Artifact]]:
+    """Complete the execution with the reused artifact, or with a new one that a later import may reuse."""
+    if reused is not None:
+        return ctx.run_ledger.publish_execution(
+            execution_id, state=COMPLETE, properties={}, linked_artifacts={output: [reused]}
+        )
+    published = ctx.run_ledger.publish_execution(
+        execution_id, state=COMPLETE, properties={}, new_artifacts={output: [draft]}
+    )
+    ctx.ledger.add_cache_entry(
+        ctx.run.pipeline_name,
+        CacheEntry(
+            fingerprint=_import_key(draft["uri"]),
+            run_id=ctx.run.run_id,
+            execution_id=execution_id,
+            outputs={},
+            artifacts=published,
+        ),
+    )
+    return published
 
 
 def _find_reusable(ctx: RunContext, draft: dict[str, Any]) -> Artifact | None:

@@ -33,20 +33,30 @@ IDLE_WINDOW_SECONDS = 0.05
 
 class IdleCpu:
     """Whether about one CPU (half or more) was idle since the previous look, from the kernel's CPU time
-    counters (/proc/stat); a look sooner than `window` after the previous one answers no. Where there is
-    no /proc/stat the answer is always yes (the cap alone limits)."""
+    counters (/proc/stat, or what `read` returns: (idle, total) ticks); a look sooner than `window` after
+    the previous one answers no. Where there is no /proc/stat the answer is always yes (the cap alone
+    limits)."""
 
-    def __init__(self, window: float = IDLE_WINDOW_SECONDS, cpus: int = CPUS) -> None:
+    def __init__(
+        self,
+        window: float = IDLE_WINDOW_SECONDS,
+        cpus: int = CPUS,
+        *,
+        read: Callable[[], tuple[int, int] | None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.window = window
         self.cpus = cpus
-        self._at = time.monotonic()
-        self._last = _cpu_times()
+        self._read = read if read is not None else cpu_times
+        self._clock = clock
+        self._at = clock()
+        self._last = self._read()
 
     def __call__(self) -> bool:
-        now = time.monotonic()
+        now = self._clock()
         if now - self._at < self.window:
             return False
-        sample = _cpu_times()
+        sample = self._read()
         if sample is None or self._last is None:
             return True
         (idle, total), (last_idle, last_total) = sample, self._last
@@ -54,7 +64,7 @@ class IdleCpu:
         return total > last_total and (idle - last_idle) / (total - last_total) * self.cpus >= 0.5
 
 
-def _cpu_times() -> tuple[int, int] | None:
+def cpu_times() -> tuple[int, int] | None:
     """(idle, total) CPU ticks of the whole machine, from the `cpu` line of /proc/stat (iowait is idle)."""
     try:
         with open("/proc/stat", "rb") as handle:

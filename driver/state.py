@@ -70,6 +70,10 @@ class DagScope:
             parent_iteration_index=self.iteration_index,
         )
 
+    def task_label(self, key: str) -> str:
+        """Task `key` of this DAG as the console and the ledger's views name it."""
+        return labels.child_label(self.place, key)
+
     @property
     def label(self) -> str:
         return self.place or "root"

@@ -10,6 +10,9 @@
   environments stay cached in the user's cache directory, so tests reuse what earlier tests built; pass
   `cache_home` to give that one process its own `XDG_CACHE_HOME`. Annotate it with `tests.cli.RunCli`.
 
+`slow` marks the tests that run real pipelines, launchers or engines (`tests/tiers.py`): `python -m pytest
+-m "not slow"` is the fast tier.
+
 Example::
 
     def test_hello_succeeds(compile_pipeline, lpl_home, run_cli):
@@ -28,8 +31,15 @@ import pytest
 
 from tests.cli import REPO_ROOT, RunCli
 from tests.cli import run_cli as _run_cli
+from tests.tiers import is_slow
 
 PIPELINES_DIR = REPO_ROOT / "tests" / "pipelines"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if is_slow(item):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

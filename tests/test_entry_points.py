@@ -33,6 +33,7 @@ def _run_ids(completed: subprocess.CompletedProcess[str]) -> list[str]:
     return [run["run_id"] for run in json.loads(completed.stdout)["runs"]]
 
 
+@pytest.mark.slow  # runs a pipeline
 def test_python_m_driver_and_ledger_ignore_a_spec_py_in_the_working_directory(
     compile_pipeline: Callable[[str], Path], project_dir: Path, lpl_home: Path
 ) -> None:
@@ -47,6 +48,7 @@ def test_python_m_driver_and_ledger_ignore_a_spec_py_in_the_working_directory(
     assert _run_ids(listed) == ["r1"]
 
 
+@pytest.mark.slow  # runs a pipeline
 def test_lpl_runs_the_driver_and_reads_the_ledger(
     compile_pipeline: Callable[[str], Path], project_dir: Path, lpl_home: Path
 ) -> None:
@@ -69,6 +71,7 @@ def test_lpl_without_a_command_prints_its_usage_and_exits_2(project_dir: Path) -
     assert "lpl run PIPELINE" in completed.stdout
 
 
+@pytest.mark.slow  # runs a pipeline
 def test_the_driver_starts_the_launcher_fork_server_before_its_heavy_imports(
     compile_pipeline: Callable[[str], Path], lpl_home: Path
 ) -> None:

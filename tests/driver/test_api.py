@@ -21,6 +21,9 @@ import pytest
 from driver import PipelineFailed, PipelineInputError, RunArtifact, RunResult, read_run, run_pipeline
 from tests.cli import REPO_ROOT, RunCli
 
+# Each test runs real pipelines through the driver and its launchers (tests/tiers.py).
+pytestmark = pytest.mark.slow
+
 PIPELINES = REPO_ROOT / "tests" / "pipelines"
 
 

@@ -18,6 +18,7 @@ from spec import protojson
 from spec.ir import pipeline_spec_pb2
 from spec.placeholders import add_defaults
 from tests.cli import RunCli, run_cli
+from tests.tiers import slow_fixture
 
 RUN_ID = "recorded"
 FINGERPRINT = re.compile(r"^[0-9a-f]{64}$")
@@ -63,6 +64,7 @@ def files_under(home: Path) -> dict[str, tuple[int, int]]:
 
 
 @pytest.fixture(scope="module")
+@slow_fixture
 def loop_run(
     compile_pipeline: Callable[[str], Path], tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, Path]:
@@ -96,6 +98,7 @@ def loop_explained(loop_run: tuple[Path, Path]) -> Explained:
 
 
 @pytest.fixture(scope="module")
+@slow_fixture
 def failed_run(
     compile_pipeline: Callable[[str], Path], tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, Path]:
@@ -327,6 +330,7 @@ def test_required_parameters_without_values_are_explained_with_stand_ins(
     assert not (lpl_home / "ledger").exists()
 
 
+@pytest.mark.slow  # records a run to explain from
 def test_explain_shows_the_kubernetes_settings_with_names_resolved_as_a_run_resolves_them(
     compile_pipeline: Callable[[str], Path], lpl_home: Path, run_cli: RunCli, tmp_path: Path
 ) -> None:

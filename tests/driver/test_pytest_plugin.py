@@ -8,7 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.cli import REPO_ROOT
+
+# Each test runs a user's pytest, whose tests run real pipelines (tests/tiers.py).
+pytestmark = pytest.mark.slow
 
 USER_TEST = '''
 from kfp import dsl

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
-import time
 
-from driver.slots import CPUS, DEFAULT_PARALLELISM, IdleCpu, Slots
+from driver.slots import DEFAULT_PARALLELISM, IdleCpu, Slots, cpu_times
 
 
 async def _most_at_once(slots: Slots, *, attempts: int, widen: int = 0) -> int:
@@ -118,23 +115,46 @@ def test_a_held_back_attempt_starts_when_a_cpu_becomes_idle_without_waiting_for_
     assert asyncio.run(scenario()) == (2, 3)
 
 
+class _Machine:
+    """A machine's CPU time counters and clock, moved by hand: (idle, total) ticks and seconds."""
+
+    def __init__(self) -> None:
+        self.idle = self.total = 0
+        self.now = 0.0
+
+    def read(self) -> tuple[int, int]:
+        return self.idle, self.total
+
+    def run(self, seconds: float, *, idle_cpus: float, cpus: int = 2) -> None:
+        ticks = int(seconds * 100 * cpus)  # the kernel counts 100 ticks a second per CPU
+        self.idle += int(seconds * 100 * idle_cpus)
+        self.total += ticks
+        self.now += seconds
+
+
 def test_idle_cpu_says_no_while_every_cpu_spins_and_yes_once_they_rest() -> None:
-    idle = IdleCpu(window=0.2)
-    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(CPUS + 1)]
-    try:
-        time.sleep(0.3)
-        idle()  # the look that starts the spinning window
-        time.sleep(0.3)
-        spinning = idle()
-    finally:
-        for spinner in spinners:
-            spinner.kill()
-            spinner.wait()
-    rested = False
-    for _ in range(10):  # a machine busy with other work may take a few looks to have half a CPU idle
-        time.sleep(0.3)
-        if idle():
-            rested = True
-            break
-    assert (spinning, rested) == (False, True)
-    assert idle() is False  # too soon after the previous look
+    machine = _Machine()
+    idle = IdleCpu(window=0.2, cpus=2, read=machine.read, clock=lambda: machine.now)
+    machine.run(0.3, idle_cpus=0)
+    spinning = idle()
+    machine.run(0.3, idle_cpus=0.4)  # less than half a CPU idle: still busy
+    nearly = idle()
+    machine.run(0.3, idle_cpus=1.5)
+    rested = idle()
+    machine.run(0.1, idle_cpus=2)
+    assert (spinning, nearly, rested, idle()) == (False, False, True, False)  # the last: too soon
+
+
+def test_idle_cpu_says_yes_where_the_counters_cannot_be_read() -> None:
+    idle = IdleCpu(window=0.0, read=lambda: None)
+    assert idle() is True
+
+
+def test_the_machine_counters_are_read_from_proc_stat() -> None:
+    first = cpu_times()
+    if first is None:  # no /proc/stat here: IdleCpu always says yes (test above)
+        return
+    second = cpu_times()
+    assert second is not None
+    assert 0 <= first[0] <= first[1] and second[0] >= first[0] and second[1] >= first[1]
+    assert isinstance(IdleCpu(window=0.0)(), bool)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from launcher.legacy_paths import SHIM_MODULE, SHIM_PTH, install_local_path_shim, needs_local_path_shim
+from tests.tiers import slow_fixture
 
 OLD_KFP = "kfp==2.4.0"
 # The tests below that use a kfp 2.4.0 environment install it from PyPI (once, then from uv's cache);
@@ -57,12 +58,14 @@ def _make_env(root: Path) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="module")
+@slow_fixture
 def plain_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
     python, _ = _make_env(tmp_path_factory.mktemp("kfp240-plain"))
     return python
 
 
 @pytest.fixture(scope="module")
+@slow_fixture
 def shimmed_env(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     python, site = _make_env(tmp_path_factory.mktemp("kfp240-shimmed"))
     install_local_path_shim(site)

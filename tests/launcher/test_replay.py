@@ -11,6 +11,7 @@ import pytest
 from ledger.model import COMPLETE, FAILED, Execution, RunView
 from ledger.store import Ledger
 from tests.cli import RunCli, run_cli
+from tests.tiers import slow_fixture
 
 RUN_ID = "recorded"
 
@@ -41,6 +42,7 @@ def only(view: RunView, task_path: str, iteration: int | None = None) -> Executi
 
 
 @pytest.fixture(scope="module")
+@slow_fixture
 def loop_home(compile_pipeline: Callable[[str], Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("replay-loops")
     assert record(compile_pipeline("loop_condition"), home).state == COMPLETE
@@ -48,6 +50,7 @@ def loop_home(compile_pipeline: Callable[[str], Path], tmp_path_factory: pytest.
 
 
 @pytest.fixture(scope="module")
+@slow_fixture
 def failed_home(compile_pipeline: Callable[[str], Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("replay-failure")
     assert record(compile_pipeline("exit_failure"), home).state == FAILED

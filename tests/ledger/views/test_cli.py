@@ -17,9 +17,11 @@ from typing import Any
 import pytest
 
 from tests.cli import run_cli
+from tests.tiers import slow_fixture
 
 
 @pytest.fixture(scope="module")
+@slow_fixture
 def home(compile_pipeline: Callable[[str], Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A home holding runs `a` and `b` of the ledger_inspect pipeline."""
     home = tmp_path_factory.mktemp("ledger-cli")
