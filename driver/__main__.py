@@ -31,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_input_options(parser.add_argument_group("the pipeline and its inputs"))
     _add_run_options(parser.add_argument_group("the run"))
     _add_runner_options(parser.add_argument_group("where tasks run"))
+    parser.set_defaults(caller_pid=None)  # not an option: `main` takes it from run_pipeline's variable
     _add_console_options(parser.add_argument_group("the console"))
     _add_explain_options(parser.add_argument_group("explain (run nothing)"))
     return parser
