@@ -312,6 +312,10 @@ def _cache_hit(
         ctx.warn_once(f"cache-damage-{exc.file}", f"cache bypassed for a damaged partition: {exc}")
         return None
     for entry in entries:
+        # The source run is held (shared) for the rest of this run, so prune keeps the files this hit hands
+        # on; when prune is removing it at this moment, its files are no hit.
+        if entry.run_id != ctx.run.run_id and not ctx.ledger.hold_for_reading(entry.run_id):
+            continue
         if not cache.usable(entry):
             continue
         execution_id = create_task_execution(

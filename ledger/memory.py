@@ -35,8 +35,11 @@ class MemoryStorage:
     def locked(self) -> contextlib.AbstractContextManager[None]:
         return contextlib.nullcontext()
 
-    def hold_as_launcher(self, run_id: str, *, wait: bool = True) -> bool:
-        return True  # one process: no launcher outlives its driver here
+    def hold_as_launcher(self, run_id: str) -> None:
+        pass  # one process: no launcher outlives its driver here
+
+    def hold_for_reading(self, run_id: str) -> bool:
+        return True  # one process: nothing prunes meanwhile
 
     def wait_for_launchers(self, run_id: str, *, timeout: float) -> None:
         pass

@@ -109,7 +109,9 @@ class Storage(Protocol):
         """Remove a run's journal and its lock (the run index has already recorded the deletion)."""
         ...
 
-    def hold_as_launcher(self, run_id: str, *, wait: bool = True) -> bool: ...
+    def hold_as_launcher(self, run_id: str) -> None: ...
+
+    def hold_for_reading(self, run_id: str) -> bool: ...
 
     def wait_for_launchers(self, run_id: str, *, timeout: float) -> None: ...
 
@@ -194,11 +196,12 @@ class FileStorage:
         self._run_locks[run_id] = fd
         if not with_readers:
             return
-        readers = self._lock_file(run_id, f"{run_id}.tasks.lock")
-        if not journal.try_lock(readers):
-            os.close(readers)
-            raise RunBusy(f"run {run_id!r} is in use (a launcher, a replay or another run's cache hit)")
-        self._run_locks[f"{run_id}.tasks"] = readers
+        for suffix in ("tasks", "readers"):
+            fd = self._lock_file(run_id, f"{run_id}.{suffix}.lock")
+            if not journal.try_lock(fd):
+                os.close(fd)
+                raise RunBusy(f"run {run_id!r} is in use (a launcher, a replay or another run's cache hit)")
+            self._run_locks[f"{run_id}.{suffix}"] = fd
 
     def _lock_file(self, run_id: str, name: str) -> int:
         path = self.root / "runs" / name
@@ -211,31 +214,38 @@ class FileStorage:
     def remove_run(self, run_id: str) -> None:
         runs = self.root / "runs"
         check_run_id(run_id)
-        for path in (runs / f"{run_id}.jsonl", runs / f"{run_id}.lock", runs / f"{run_id}.tasks.lock"):
+        for name in (f"{run_id}.jsonl", f"{run_id}.lock", f"{run_id}.tasks.lock", f"{run_id}.readers.lock"):
             with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-        for key in (run_id, f"{run_id}.tasks"):
+                (runs / name).unlink()
+        for key in (run_id, f"{run_id}.tasks", f"{run_id}.readers"):
             fd = self._run_locks.pop(key, None)
             if fd is not None:
                 os.close(fd)
 
-    def hold_as_launcher(self, run_id: str, *, wait: bool = True) -> bool:
+    def hold_as_launcher(self, run_id: str) -> None:
         """A launcher holds its run's task lock (shared) for its lifetime, so that a resume can wait until
         the launchers of an earlier driver have stopped and recorded their attempts (`wait_for_launchers`)
-        and prune leaves the run alone. Without `wait`: False at once when prune holds the run."""
-        path = self.root / "runs" / f"{check_run_id(run_id)}.tasks.lock"
-        if f"{run_id}.tasks" in self._run_locks:
+        and prune leaves the run alone."""
+        self._hold_shared(run_id, "tasks", wait=True)  # best effort: a launcher that cannot lock still runs
+
+    def hold_for_reading(self, run_id: str) -> bool:
+        """Hold the run's readers lock (shared) for this process's lifetime; False when prune holds it."""
+        return self._hold_shared(run_id, "readers", wait=False)
+
+    def _hold_shared(self, run_id: str, suffix: str, *, wait: bool) -> bool:
+        key = f"{check_run_id(run_id)}.{suffix}"
+        if key in self._run_locks:
             return True
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(self.root / "runs" / f"{key}.lock", os.O_RDWR | os.O_CREAT, 0o644)
         except OSError:
-            return wait  # best effort: a launcher that cannot lock still runs its task
+            return False
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | (0 if wait else fcntl.LOCK_NB))
         except OSError:
             os.close(fd)
             return False
-        self._run_locks[f"{run_id}.tasks"] = fd
+        self._run_locks[key] = fd
         return True
 
     def wait_for_launchers(self, run_id: str, *, timeout: float) -> None:
@@ -341,12 +351,16 @@ class Ledger:
         self.append(self._runs_index, [{"kind": RUN_DELETED, "run_id": check_run_id(run_id)}])
         self.storage.remove_run(run_id)
 
-    def hold_as_launcher(self, run_id: str, *, wait: bool = True) -> bool:
+    def hold_as_launcher(self, run_id: str) -> None:
         """Hold the run's task lock (shared) for this process's lifetime: a launcher or a replay running one
-        of its tasks, or a driver that took a cache hit from it and hands its files on. A resume waits for
-        the launchers (`wait_for_launchers`); prune leaves a held run alone. Without `wait`, False at once
-        when prune holds the run (it is being removed)."""
-        return self.storage.hold_as_launcher(run_id, wait=wait)
+        of its tasks. A resume waits for them (`wait_for_launchers`); prune leaves a held run alone."""
+        self.storage.hold_as_launcher(run_id)
+
+    def hold_for_reading(self, run_id: str) -> bool:
+        """Hold the run (shared) for this process's lifetime, as a driver does that took a cache hit from
+        it and hands its files on: prune leaves it alone meanwhile. False when prune is removing it now
+        (then its files are no hit)."""
+        return self.storage.hold_for_reading(run_id)
 
     def wait_for_launchers(self, run_id: str, *, timeout: float) -> None:
         """Wait until no launcher holds the run's task lock; RunBusy if one still does after `timeout`."""

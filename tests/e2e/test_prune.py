@@ -137,3 +137,40 @@ def test_prune_leaves_a_run_being_replayed_and_the_environment_it_runs_in(
     assert view.header["run_id"] == "held" and len(view.executions) > 3
     idle = _prune(run_cli, lpl_home, "--keep", "0", "--envs-unused-for", "0s", cache_home=cache)
     assert sorted(item["kind"] for item in idle["removed"]) == ["environment", "run"], idle  # type: ignore[union-attr]
+
+
+def test_prune_keeps_a_run_whose_outputs_a_running_run_took_from_the_cache(
+    compile_pipeline: CompilePipeline, lpl_home: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    package = compile_pipeline("cache_reuse_hold")
+    first_release = tmp_path / "first"
+    first_release.touch()
+    first = run_cli("driver", str(package), "--run-id", "first", "-p", f"release={first_release}",
+                    home=lpl_home)
+    assert first.returncode == 0, first.stdout + first.stderr
+    release = tmp_path / "second"
+    second = subprocess.Popen(
+        [sys.executable, "-m", "driver", str(package), "--home", str(lpl_home), "--run-id", "second",
+         "-p", f"release={release}"],
+        cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not release.with_name("second.started").exists():
+            assert second.poll() is None and time.monotonic() < deadline, second.communicate()
+            time.sleep(0.02)
+
+        pruned = _prune(run_cli, lpl_home, "--keep", "0")
+
+        kept = pruned["kept_busy"]
+        assert pruned["removed"] == [] and sorted(kept) == ["first", "second"], pruned  # type: ignore[arg-type]
+        release.touch()
+        output, _ = second.communicate(timeout=60)
+        assert second.returncode == 0, output
+        assert "produce CACHED" in output and "Output='made once'" in output
+    finally:
+        release.touch()
+        if second.poll() is None:
+            second.kill()
+    removed = _prune(run_cli, lpl_home, "--keep", "0")["removed"]
+    assert [item["name"] for item in removed] == ["second", "first"]  # type: ignore[attr-defined]
