@@ -13,7 +13,7 @@ from pathlib import Path
 
 from launcher import legacy_paths
 from spec.command import ENVIRONMENT_READY as READY
-from spec.command import PythonPlan, environment_dir, environment_root
+from spec.command import PythonPlan, base_interpreter, environment_dir, environment_root
 from spec.errors import EnvironmentBuildError
 
 # pip options that take a value, and how uv spells them (None: uv has no equivalent; drop it).
@@ -104,7 +104,7 @@ def _build(plan: PythonPlan, env_dir: Path, *, log: list[str]) -> None:
     uv = uv_binary()
     python = str(env_dir / "bin" / "python")
     if uv is not None:
-        _run([uv, "venv", "--quiet", "--python", sys.executable, str(env_dir)], log=log)
+        _run([uv, "venv", "--quiet", "--python", base_interpreter(), str(env_dir)], log=log)
         for install in plan.installs:
             _run(
                 [
@@ -119,7 +119,7 @@ def _build(plan: PythonPlan, env_dir: Path, *, log: list[str]) -> None:
                 log=log,
             )
     else:
-        _run([sys.executable, "-m", "venv", str(env_dir)], log=log)
+        _run([base_interpreter(), "-m", "venv", str(env_dir)], log=log)
         for install in plan.installs:
             _run(
                 [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *install], log=log

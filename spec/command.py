@@ -8,6 +8,7 @@ import os
 import re
 import shlex
 import sys
+import sysconfig
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,10 @@ class PythonPlan:
 
     @property
     def key(self) -> str:
-        identity = {"python": sys.version, "executable": sys.executable, "installs": self.installs}
+        """One environment per Python (implementation, version, ABI, platform) and install lines: shared by
+        every spelling of an interpreter (`python`, `python3`, a venv's), by the venvs of one base Python and
+        by the host and Ray runners of one machine; the path of the interpreter plays no part."""
+        identity = {"python": python_identity(), "installs": self.installs}
         return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:24]
 
     def kfp_version(self) -> str | None:
@@ -36,6 +40,22 @@ class PythonPlan:
                 if match:
                     return match.group(1)
         return None
+
+
+def python_identity() -> dict[str, str]:
+    """What an environment built from this interpreter depends on (not where the interpreter lives)."""
+    return {
+        "implementation": sys.implementation.name,
+        "version": ".".join(map(str, sys.version_info)),
+        "abiflags": getattr(sys, "abiflags", ""),
+        "platform": sysconfig.get_platform(),
+    }
+
+
+def base_interpreter() -> str:
+    """The interpreter environments are built from: a venv's base Python (it outlives the venv), found
+    through any spelling of it (`python`, `python3`, symlinks)."""
+    return os.path.realpath(getattr(sys, "_base_executable", "") or sys.executable)
 
 
 def environment_root() -> Path:
