@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from driver.entry import CALLER_VARIABLE, python_module
+from spec.errors import TaskRefError
+from spec.labels import resolve_label, select_labels
 
 COMPLETE = "COMPLETE"
 SUCCESS_STATES = frozenset({"COMPLETE", "CACHED"})
@@ -167,24 +169,21 @@ class RunResult:
         return next(iter(self.outputs.values()))
 
     def task(self, name: str, iteration: int | Sequence[int] | None = None) -> TaskResult:
-        """The execution of task `name` (a label, a task path or a task key), in loop `iteration` (an index,
-        or one index per enclosing loop, outermost first); KeyError when none or several match."""
+        """The execution of task `name`, named as every command names a task (its label, `NAME[i]` or
+        `NAME[i][j]` with the loop indices outermost first, a task path or a task key), in loop `iteration`
+        (an index, or one index per enclosing loop, outermost first); KeyError when none or several match,
+        naming the candidates or the closest names."""
         wanted = _iteration_key(iteration)
-        matches = [t for t in self.iterations(name) if wanted is None or t.iterations == wanted]
-        if len(matches) == 1:
-            return matches[0]
-        if not matches:
-            raise KeyError(f"no task {name!r}{_iteration_text(wanted)} in run {self.run_id};"
-                           f" tasks: {', '.join(self.tasks)}")
-        choices = [t.iterations[0] if len(t.iterations) == 1 else t.iterations for t in matches]
-        raise KeyError(f"task {name!r} ran {len(matches)} times in run {self.run_id}:"
-                       f" pass iteration=, one of {choices}")
+        labels = [label for label, t in self.tasks.items() if wanted is None or t.iterations == wanted]
+        where = f"run {self.run_id}{_iteration_text(wanted)}"
+        try:
+            return self.tasks[resolve_label(name, labels, where=where)]
+        except TaskRefError as exc:
+            raise KeyError(str(exc)) from None
 
     def iterations(self, name: str) -> list[TaskResult]:
-        """Every execution of task `name` (label, task path or task key), in iteration order."""
-        if name in self.tasks:
-            return [self.tasks[name]]
-        found = [t for t in self.tasks.values() if name in (t.path, t.name)]
+        """Every execution that `name` names (a task key names each copy a loop made), in iteration order."""
+        found = [self.tasks[label] for label in select_labels(name, self.tasks)]
         return sorted(found, key=lambda t: t.iterations)
 
     def check(self) -> RunResult:

@@ -20,9 +20,10 @@ from driver.state import RunInfo
 from driver.walk import walk_dag
 from ledger.model import RunView
 from ledger.store import Ledger
-from spec.errors import LedgerError, OptionError
+from spec.errors import LedgerError, OptionError, TaskRefError
 from spec.ir import pipeline_spec_pb2
 from spec.kubernetes import load_kubernetes_settings
+from spec.labels import resolve_label, select_labels
 from spec.load import load_deployment_config, load_pipeline
 from spec.runner_choice import RunnerChoice
 
@@ -177,18 +178,22 @@ def _root_parameters(options: ExplainOptions, walk: ExplainHandlers) -> dict[str
 
 
 def select_entries(entries: list[Entry], wanted: list[str]) -> list[Entry]:
-    """The entries named by --task (task key, task path, or label `path[i]`), in walk order."""
+    """The entries named by --task (as every command names a task: label, `NAME[i]`, task path, task key;
+    a task key names every copy a loop makes), in walk order."""
     if not wanted:
         return entries
 
-    def names(entry: Entry) -> set[str]:
-        return {entry["task"], entry["path"], entry["label"]}
-
+    labels = [str(entry["label"]) for entry in entries]
+    chosen: set[str] = set()
     for name in wanted:
-        if not any(name in names(entry) for entry in entries):
-            known = ", ".join(sorted({entry["path"] for entry in entries}))
-            raise OptionError(f"--task {name!r}: the pipeline has no such task; its tasks: {known}")
-    return [entry for entry in entries if names(entry) & set(wanted)]
+        found = select_labels(name, labels)
+        if not found:
+            try:
+                resolve_label(name, labels, where="the pipeline")
+            except TaskRefError as exc:  # naming the closest tasks
+                raise OptionError(f"--task {name!r}: {exc}") from None
+        chosen.update(found)
+    return [entry for entry in entries if entry["label"] in chosen]
 
 
 # --- text output ----------------------------------------------------------------------------------------

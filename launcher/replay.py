@@ -7,7 +7,6 @@ import os
 import signal
 import sys
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -17,11 +16,21 @@ from google.protobuf import json_format
 from launcher import process_tree
 from launcher.launch import launch
 from launcher.runners import clean_after_launcher
-from ledger.model import CONTAINER_EXECUTION, FAILED, RUNNING, TERMINAL_STATES, Artifact, Execution, RunView
+from ledger.model import (
+    CONTAINER_EXECUTION,
+    FAILED,
+    RUNNING,
+    TERMINAL_STATES,
+    Artifact,
+    Execution,
+    RunView,
+    label_executions,
+)
 from ledger.store import Ledger, RunLedger
 from spec.contracts import TaskFiles
 from spec.errors import ContractError, LedgerError, OptionError
 from spec.ir import pipeline_spec_pb2
+from spec.labels import resolve_label
 
 # Properties of the original that describe its outcome or its files, not the task: the replay has its own.
 _NOT_COPIED = frozenset(
@@ -146,44 +155,26 @@ def _start_replay(
 
 
 def find_execution(view: RunView, *, task: str, iteration: int | None) -> Execution:
-    """The container execution named by execution id, task key or task path (and iteration)."""
+    """The container execution named by execution id, or by a task as every command names one (label,
+    `NAME[i]`, task path, task key: `spec.labels.resolve_label`), in loop iteration `iteration` if given."""
     if task.isdigit() and int(task) in view.executions:
         execution = view.executions[int(task)]
         if execution.type != CONTAINER_EXECUTION:
             raise OptionError(f"execution {task} is a {execution.type}, not a container task")
         return _replayable(execution)
+    labels = label_executions(view)
     originals = [
         e
         for e in view.executions.values()
         if e.type == CONTAINER_EXECUTION and "replay_of" not in e.properties
+        and (iteration is None or e.parent_iteration_index == iteration)
     ]
-    matched = [e for e in originals if task in (e.task_name, e.task_path)]
-    if not matched:
-        known = ", ".join(sorted({e.task_path for e in originals}))
-        raise OptionError(
-            f"run {view.run_id} has no execution of a container task {task!r};"
-            f" tasks that ran: {known or 'none'}"
-        )
-    if iteration is not None:
-        matched = [e for e in matched if e.parent_iteration_index == iteration]
-        if not matched:
-            raise OptionError(f"task {task!r} has no iteration {iteration} in run {view.run_id}")
+    where = f"the container tasks that ran in run {view.run_id}" + (
+        f" (iteration {iteration})" if iteration is not None else ""
+    )
+    label = resolve_label(task, [labels[e.id] for e in originals], where=where)
     # A resumed run may hold several executions of one task instance; the newest is the one that counts.
-    latest = {e.parent_dag_id: e for e in sorted(matched, key=lambda e: e.id)}
-    if len(latest) > 1:
-        raise OptionError(_ambiguity(task, latest.values(), iteration_given=iteration is not None))
-    return _replayable(next(iter(latest.values())))
-
-
-def _ambiguity(task: str, executions: Iterable[Execution], *, iteration_given: bool) -> str:
-    found = sorted(executions, key=lambda e: e.id)
-    if not iteration_given:
-        indexes = sorted({e.parent_iteration_index for e in found}, key=str)
-        if None not in indexes:
-            shown = ", ".join(str(i) for i in indexes)
-            return f"task {task!r} ran in {len(found)} iterations ({shown}): pass --iteration N"
-    ids = ", ".join(str(e.id) for e in found)
-    return f"task {task!r} ran {len(found)} times (executions {ids}): pass --task EXECUTION_ID"
+    return _replayable(max((e for e in originals if labels[e.id] == label), key=lambda e: e.id))
 
 
 def _replayable(execution: Execution) -> Execution:

@@ -5,7 +5,8 @@
     │   ├── SpecError             one problem in a pipeline file, with the JSON path of its node
     │   │   └── SpecErrors        several problems found at once (validation collects them all)
     │   ├── ParameterError        a root parameter unknown, missing or of the wrong kind
-    │   └── OptionError           a command-line option that cannot be honoured
+    │   ├── OptionError           a command-line option that cannot be honoured
+    │   └── TaskRefError          a task reference that names no task, or several
     ├── LedgerError               the metadata store cannot be used
     │   ├── LedgerCorrupt         a damaged record before the end of a journal (file and line)
     │   └── RunBusy               the run is held by another driver (its lock is taken)
@@ -74,6 +75,10 @@ class ParameterError(UsageError):
 
 class OptionError(UsageError):
     """A command-line option that cannot be honoured."""
+
+
+class TaskRefError(UsageError):
+    """A task named (`--task`, `ledger exec RUN TASK`) that is not one task of the run or pipeline."""
 
 
 class LedgerError(LplError):

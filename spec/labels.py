@@ -8,7 +8,11 @@ build labels here, so one task has one name everywhere.
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections.abc import Iterable
+
+from spec.errors import TaskRefError
 
 ROOT = ""  # the root DAG's place: tasks at the top of the pipeline are labelled by their key alone
 
@@ -32,3 +36,69 @@ def task_label(steps: Iterable[tuple[str, int | None]]) -> str:
         if index is not None:
             label = iteration_label(label, index)
     return label
+
+
+# --- A task as a user names it: one resolver for every command that takes a task ----------------------------
+
+_INDEX = re.compile(r"\[(\d+|\?)\]")
+
+
+def task_key_of(label: str) -> str:
+    """`outer[1]/inner[0]/train` → `train`; an iteration's own label `loop[2]` → `loop`."""
+    return _INDEX.sub("", label.rsplit("/", 1)[-1])
+
+
+def short_label(label: str) -> str:
+    """`exit-handler-1/for-loop-3[2]/train` → `train[2]`: the task key and the iteration indices around it,
+    outermost first (`train[1][0]` inside two loops); the bare key outside loops."""
+    return task_key_of(label) + "".join(f"[{index}]" for index in _INDEX.findall(label))
+
+
+def _forms(label: str) -> tuple[frozenset[str], ...]:
+    """The names a user may give this task, most specific first: the label; its tail after any `/` (the
+    label without its outer groups, `for-loop-3[2]/train`); the short form; the task path with the indices
+    after it (as earlier versions printed it); the task path; the task key."""
+    path = _INDEX.sub("", label)
+    indices = "".join(f"[{index}]" for index in _INDEX.findall(label))
+    parts = label.split("/")
+    tails = frozenset("/".join(parts[start:]) for start in range(1, len(parts)))
+    one = frozenset
+    return (one({label}), tails, one({short_label(label)}), one({path + indices}), one({path}),
+            one({task_key_of(label)}))
+
+
+def select_labels(ref: str, labels: Iterable[str]) -> list[str]:
+    """Every label that `ref` names in any of its forms (a task key names every copy a loop made)."""
+    return [label for label in dict.fromkeys(labels) if any(ref in form for form in _forms(label))]
+
+
+def _most_specific(ref: str, labels: list[str]) -> list[str]:
+    """The labels `ref` names by the most specific form that names any: `train` is the copy of `train`
+    outside every loop when there is one (its short form), not also `train[0]` and `train[1]`."""
+    for form in range(len(_forms(""))):
+        found = [label for label in labels if ref in _forms(label)[form]]
+        if found:
+            return found
+    return []
+
+
+def resolve_label(ref: str, labels: Iterable[str], *, where: str) -> str:
+    """The one label `ref` names; a `TaskRefError` listing the candidates when it names several, or naming
+    the closest names when it names none. `where` says where the tasks are (`run abc`)."""
+    known = list(dict.fromkeys(labels))
+    found = _most_specific(ref, known)
+    if len(found) == 1:
+        return found[0]
+    if found:
+        shown = ", ".join(short_label(label) for label in found[:10]) + (", ..." if len(found) > 10 else "")
+        raise TaskRefError(f"task {ref!r} is ambiguous in {where}: {len(found)} tasks match ({shown})")
+    raise TaskRefError(f"no task {ref!r} in {where}{_closest(ref, known)}")
+
+
+def _closest(ref: str, labels: list[str]) -> str:
+    names = sorted({name for label in labels for form in _forms(label) for name in form})
+    close = difflib.get_close_matches(ref, names, n=3, cutoff=0.5)
+    if close:
+        return f"; did you mean {' or '.join(repr(name) for name in close)}?"
+    keys = sorted({task_key_of(label) for label in labels})
+    return f"; its tasks: {', '.join(keys[:20])}" if keys else ""

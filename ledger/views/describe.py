@@ -24,6 +24,7 @@ from spec import protojson
 from spec.contracts import COMPONENT_SPEC_FILE, EXECUTOR_INPUT_FILE
 from spec.errors import UsageError
 from spec.ir import pipeline_spec_pb2
+from spec.labels import resolve_label
 from spec.task_plan import handed_executor_input
 
 # Header fields too big (or too internal) for a run's description; `pipeline_spec` stays in the journal.
@@ -115,36 +116,13 @@ def describe_artifacts(view: RunView, execution_id: int, event_type: str) -> lis
 
 
 def find_execution(view: RunView, ref: str, *, labels: dict[int, str]) -> Execution:
-    """The execution a user means by `ref`: an execution id, a label, a `task_path` or a task key.
-
-    Several executions with one label (a task run again on resume) mean the newest; a reference that
-    fits tasks with different labels (a task key inside a loop) is ambiguous.
-    """
+    """The execution a user means by `ref`: an execution id, or a task as `spec.labels.resolve_label` reads
+    it (label, `NAME[i]`, task path, task key). Several executions with one label (a task run again on
+    resume, or replayed) mean the newest."""
     if ref.isdigit() and int(ref) in view.executions:
         return view.executions[int(ref)]
-    for matches in _candidates(view, ref, labels=labels):
-        if len({labels[e.id] for e in matches}) == 1:
-            return max(matches, key=lambda e: e.id)
-        if matches:
-            choices = ", ".join(sorted({labels[e.id] for e in matches})[:8])
-            raise UsageError(f"task {ref!r} is ambiguous in run {view.run_id}: one of {choices}")
-    raise UsageError(f"no task or execution {ref!r} in run {view.run_id}")
-
-
-def _candidates(view: RunView, ref: str, *, labels: dict[int, str]) -> list[list[Execution]]:
-    executions = list(view.executions.values())
-    return [
-        [e for e in executions if labels[e.id] == ref],
-        [e for e in executions if _driver_label(e) == ref or e.task_path == ref],
-        [e for e in executions if e.task_name == ref],
-    ]
-
-
-def _driver_label(execution: Execution) -> str:
-    """The label the driver's console prints: `task_path[parent_iteration_index]`."""
-    path = execution.task_path
-    index = execution.parent_iteration_index
-    return path if index is None else f"{path}[{index}]"
+    label = resolve_label(ref, labels.values(), where=f"run {view.run_id}")
+    return max((e for e in view.executions.values() if labels[e.id] == label), key=lambda e: e.id)
 
 
 def describe_executor_input(task_dir: object) -> dict[str, Any]:

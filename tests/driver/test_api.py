@@ -82,10 +82,14 @@ def test_each_iteration_of_a_loop_is_addressable(outputs_run: RunResult) -> None
     assert second.inputs == {"text": "b"}
     assert second.outputs["out"].metadata == {"text": "b"}
     assert outputs_run.task("for-loop-2/write-text", iteration=[0]).inputs == {"text": "a"}
-    with pytest.raises(KeyError, match="ran 2 times"):
+    with pytest.raises(KeyError, match=re.escape("2 tasks match (write-text[0], write-text[1])")):
         outputs_run.task("for-loop-2/write-text")
-    with pytest.raises(KeyError, match="ran 3 times"):  # the task key is also the nested pipeline's task
-        outputs_run.task("write-text")
+    # The bare key is the short form of the copy outside every loop (the nested pipeline's task here).
+    assert outputs_run.task("write-text").iterations == ()
+    assert len(outputs_run.iterations("write-text")) == 3  # but names every copy where copies are asked for
+    assert outputs_run.task("write-text[1]") is second  # the short form, as the console and every command
+    with pytest.raises(KeyError, match="did you mean 'write-text'"):
+        outputs_run.task("write-txt")
 
 
 def test_a_nested_pipeline_is_a_task_with_its_output_artifact(outputs_run: RunResult) -> None:

@@ -121,7 +121,7 @@ def test_replay_in_a_loop_asks_for_the_iteration(loop_home: Path, run_cli: RunCl
     )
 
     assert ambiguous.returncode == 2
-    assert "ran in 3 iterations (0, 1, 2): pass --iteration N" in ambiguous.stderr
+    assert "3 tasks match (square[0], square[1], square[2])" in ambiguous.stderr
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "[for-loop-1[2]/square] square of 2 is 4" in completed.stdout
     view = read(loop_home)
@@ -153,9 +153,9 @@ def test_replay_takes_an_execution_id(loop_home: Path, run_cli: RunCli) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--run", RUN_ID, "--task", "greet-2"], "no execution of a container task 'greet-2'"),
-        (["--run", RUN_ID, "--task", "for-loop-1"], "no execution of a container task 'for-loop-1'"),
-        (["--run", RUN_ID, "--task", "total", "--iteration", "4"], "has no iteration 4"),
+        (["--run", RUN_ID, "--task", "greet-2"], "no task 'greet-2' in the container tasks that ran"),
+        (["--run", RUN_ID, "--task", "for-loop-1"], "no task 'for-loop-1' in the container tasks that ran"),
+        (["--run", RUN_ID, "--task", "total", "--iteration", "4"], "ran in run recorded (iteration 4)"),
         (["--run", "missing", "--task", "total"], "no run 'missing'"),
     ],
 )

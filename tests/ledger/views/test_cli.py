@@ -163,7 +163,7 @@ def test_log_of_a_cache_hit_is_the_log_of_the_execution_it_reused(home: Path) ->
 
 
 def test_a_task_key_that_names_several_iterations_is_ambiguous(home: Path) -> None:
-    assert_one_line_error(ledger(home, "log", "a", "square"), "ambiguous", "[0]/square", "[1]/square")
+    assert_one_line_error(ledger(home, "log", "a", "square"), "ambiguous", "square[0]", "square[1]")
 
 
 def test_diff_reports_changed_values_states_and_tasks_only_in_one_run(home: Path) -> None:
