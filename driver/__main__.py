@@ -39,7 +39,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _add_input_options(group: argparse._ArgumentGroup) -> None:
     group.add_argument(
-        "pipeline", nargs="?", type=Path, help="a .json/.yaml/.yml file written by kfp.compiler"
+        "pipeline", nargs="?", type=Path,
+        help="a .json/.yaml/.yml file written by kfp.compiler, or a DSL file FILE.py[:FUNCTION] to compile"
     )
     group.add_argument(
         "-p",
@@ -315,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(args: argparse.Namespace, *, early: ServerProcess | None) -> int:
+    from driver.dsl_file import is_dsl_file
     from driver.run import EXIT_USAGE, RunOptions, execute
     from spec.errors import LplError, SpecErrors
 
@@ -323,6 +325,10 @@ def _main(args: argparse.Namespace, *, early: ServerProcess | None) -> int:
             from spec.errors import OptionError
 
             raise OptionError(f"--parallelism must be at least 1, not {args.parallelism}")
+        if args.pipeline is not None and is_dsl_file(args.pipeline):
+            from driver.dsl_file import compile_dsl_file
+
+            args.pipeline = compile_dsl_file(args.pipeline, home=args.home)
         if early is None and (args.explain or args.task or args.from_run or args.json):
             return _explain(args)
         options = RunOptions(
