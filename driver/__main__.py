@@ -316,8 +316,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(args: argparse.Namespace, *, early: ServerProcess | None) -> int:
-    from driver.dsl_file import is_dsl_file
     from driver.run import EXIT_USAGE, RunOptions, execute
+    from spec.dsl_file import is_dsl_file
     from spec.errors import LplError, SpecErrors
 
     try:
@@ -326,9 +326,9 @@ def _main(args: argparse.Namespace, *, early: ServerProcess | None) -> int:
 
             raise OptionError(f"--parallelism must be at least 1, not {args.parallelism}")
         if args.pipeline is not None and is_dsl_file(args.pipeline):
-            from driver.dsl_file import compile_dsl_file
+            from spec.dsl_file import compile_dsl_file
 
-            args.pipeline = compile_dsl_file(args.pipeline, home=args.home)
+            args.pipeline = compile_dsl_file(args.pipeline, directory=args.home.resolve() / "pipelines")
         if early is None and (args.explain or args.task or args.from_run or args.json):
             return _explain(args)
         options = RunOptions(

@@ -15,7 +15,6 @@ Exceptions (all `RunPipelineError`):
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import signal
@@ -29,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from driver.entry import CALLER_VARIABLE, python_module
-from spec.errors import TaskRefError
+from spec.dsl_file import write_compiled
+from spec.errors import TaskRefError, UsageError
 from spec.labels import resolve_label, select_labels
 
 COMPLETE = "COMPLETE"
@@ -300,51 +300,10 @@ def materialize_pipeline(pipeline: Any, *, directory: Path) -> Path:
         if not path.is_file():
             raise PipelineInputError(f"{path}: no such pipeline file")
         return path.resolve()
-    name, text = _compiled_text(pipeline)
-    path = directory / name
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        if not path.exists():
-            partial = path.with_suffix(f".{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-            partial.write_text(text)
-            partial.replace(path)  # atomic: a concurrent call writing the same content never sees half a file
-    except OSError as exc:
-        raise PipelineInputError(f"{path}: cannot write the compiled pipeline there ({exc})") from exc
-    return path
-
-
-def _compiled_text(pipeline: Any) -> tuple[str, str]:
-    """The file name and text of a PipelineSpec message (JSON), a pipeline function or a component (YAML,
-    as kfp.compiler writes it, with its kfp-kubernetes settings)."""
-    descriptor = getattr(pipeline, "DESCRIPTOR", None)
-    if getattr(descriptor, "full_name", None) == "ml_pipelines.PipelineSpec":
-        from google.protobuf import json_format
-
-        text = json.dumps(json_format.MessageToDict(pipeline), indent=1)
-        return f"{_safe(pipeline.pipeline_info.name)}-{_digest(text)}.json", text
-    if hasattr(pipeline, "pipeline_spec") and hasattr(pipeline, "component_spec"):
-        from kfp import compiler
-
-        with tempfile.TemporaryDirectory(prefix="lpl-compile-") as scratch:
-            path = Path(scratch) / "pipeline.yaml"
-            try:
-                compiler.Compiler().compile(pipeline, str(path))
-            except Exception as exc:  # kfp's own errors (a default without a JSON form, a bad annotation)
-                raise PipelineInputError(f"kfp cannot compile {pipeline.name!r}: {exc}") from exc
-            text = path.read_text()
-        return f"{_safe(str(pipeline.name))}-{_digest(text)}.yaml", text
-    raise PipelineInputError(
-        "run_pipeline takes a @dsl.pipeline function, a @dsl.component, the path of a compiled pipeline"
-        f" file or a PipelineSpec, not {type(pipeline).__name__}"
-    )
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_" else "-" for c in name)[:60] or "pipeline"
+        return write_compiled(pipeline, directory=directory)
+    except UsageError as exc:
+        raise PipelineInputError(str(exc)) from exc
 
 
 def _options(

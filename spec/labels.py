@@ -61,7 +61,7 @@ def _forms(label: str) -> tuple[frozenset[str], ...]:
     path = _INDEX.sub("", label)
     indices = "".join(f"[{index}]" for index in _INDEX.findall(label))
     parts = label.split("/")
-    tails = frozenset("/".join(parts[start:]) for start in range(1, len(parts)))
+    tails = frozenset("/".join(parts[start:]) for start in range(1, len(parts) - 1))  # each keeps a `/`
     one = frozenset
     return (one({label}), tails, one({short_label(label)}), one({path + indices}), one({path}),
             one({task_key_of(label)}))
