@@ -24,7 +24,12 @@ def _default_home() -> Path:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m launcher", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m launcher",
+        description=__doc__,
+        epilog="python -m launcher replay --run RUN --task TASK [--pipeline FILE]: run one recorded task"
+        " again, recorded as a replay (python -m launcher replay --help). Other options: the driver's.",
+    )
     parser.add_argument("--home", type=Path, default=_default_home())
     parser.add_argument("--run-id")
     parser.add_argument("--execution-id", type=int)
@@ -57,6 +62,11 @@ def _replay_parser(home: Path) -> argparse.ArgumentParser:
     parser.add_argument(
         "--runner", metavar="NAME", help="where to run it: host, docker or ray (default: where it ran)"
     )
+    parser.add_argument(
+        "--pipeline", type=Path, metavar="FILE",
+        help="run the task's component as FILE defines it (the pipeline recompiled after a fix, or its DSL"
+        " file FILE.py[:FUNCTION]), with the inputs the run recorded",
+    )
     parser.add_argument("--ray-address", metavar="ADDR", help="as `python -m driver` takes it")
     parser.add_argument("--docker-network", choices=("none", "host"), help="as `python -m driver` takes it")
     parser.add_argument("--ignore-accelerators", action="store_true", help="as `python -m driver` takes it")
@@ -86,6 +96,7 @@ def _replay(args: argparse.Namespace) -> int:
                 run_id=args.run,
                 task=args.task,
                 iteration=args.iteration,
+                pipeline=args.pipeline,
                 runner=runner,
                 runner_options=runner_options(
                     ignore_accelerators=args.ignore_accelerators,

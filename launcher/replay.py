@@ -15,6 +15,7 @@ from google.protobuf import json_format
 
 from launcher import process_tree
 from launcher.launch import launch
+from launcher.replay_source import from_pipeline
 from launcher.runners import clean_after_launcher
 from ledger.model import (
     CONTAINER_EXECUTION,
@@ -46,6 +47,7 @@ class ReplayOptions:
     iteration: int | None = None
     runner: str | None = None  # None: where the original ran
     runner_options: dict[str, Any] = field(default_factory=dict)  # added to the original's
+    pipeline: Path | None = None  # run the component as FILE (recompiled after a fix) defines it
 
 
 def replay(options: ReplayOptions) -> int:
@@ -55,13 +57,16 @@ def replay(options: ReplayOptions) -> int:
     original = find_execution(view, task=options.task, iteration=options.iteration)
     # A fresh task root and task directory: the original's outputs and log stay as they were.
     files = relocate(read_task_files(original), uid=uuid.uuid4().hex)
+    if options.pipeline is not None:
+        files = from_pipeline(files, original, pipeline=options.pipeline, home=options.home)
     files.task = replace(
         files.task,
         runner=options.runner or files.task.runner,
         runner_options={**files.task.runner_options, **options.runner_options},
     )
     execution_id = _start_replay(
-        run_ledger, original, files, input_artifacts=view.artifacts_of(original.id, "INPUT")
+        run_ledger, original, files, input_artifacts=view.artifacts_of(original.id, "INPUT"),
+        pipeline=options.pipeline,
     )
     label = files.task.label or original.task_name
     print(
@@ -132,11 +137,13 @@ def _start_replay(
     files: TaskFiles,
     *,
     input_artifacts: dict[str, list[Artifact]],
+    pipeline: Path | None,
 ) -> int:
     """Record the replay as a RUNNING execution beside the original, then write its task files."""
     properties = {k: v for k, v in original.properties.items() if k not in _NOT_COPIED}
     properties |= {
         "replay_of": original.id,
+        **({"replay_pipeline": str(pipeline.resolve())} if pipeline is not None else {}),
         "task_dir": str(files.task_dir),
         "task_root": str(Path(files.executor_input.outputs.output_file).parent),
     }
