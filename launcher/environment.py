@@ -9,6 +9,8 @@ import shlex
 import shutil
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from launcher import legacy_paths
@@ -46,14 +48,18 @@ def cache_root() -> Path:
     return environment_root()
 
 
+Say = Callable[[str], None] | None  # told how a build goes (launcher.runners.base.Progress.line)
+HEARTBEAT_SECONDS = 10.0
+
 # The environments this process runs in, each held by a shared lock until the process exits, so that
 # `ledger prune --envs-unused-for` (which takes the lock exclusively) never removes one in use.
 _IN_USE: list[int] = []
 
 
-def ensure_environment(plan: PythonPlan, *, log: list[str]) -> Path:
+def ensure_environment(plan: PythonPlan, *, log: list[str], say: Say = None) -> Path:
     """The environment for `plan`, built under a lock the first time (no installer runs when it is ready),
-    and held (shared) for the rest of this launcher's life."""
+    and held (shared) for the rest of this launcher's life. `say` hears, once per build, that it is being
+    built and for which packages, how a long install goes, and when it is ready."""
     env_dir = environment_dir(plan)
     env_dir.parent.mkdir(parents=True, exist_ok=True)
     lock = os.open(env_dir.parent / f"{plan.key}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
@@ -61,9 +67,12 @@ def ensure_environment(plan: PythonPlan, *, log: list[str]) -> Path:
     if not _mark_used(env_dir):  # not built yet, or removed by prune before this lock was had
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (env_dir / READY).exists():
+            started = time.monotonic()
+            _say(say, f"building the Python environment for {_packages(plan)} (once per Python and packages)")
             shutil.rmtree(env_dir, ignore_errors=True)
-            _build(plan, env_dir, log=log)
+            _build(plan, env_dir, log=log, say=say)
             (env_dir / READY).write_text(json.dumps({"installs": plan.installs}) + "\n")
+            _say(say, f"environment ready in {time.monotonic() - started:.1f}s")
         fcntl.flock(lock, fcntl.LOCK_SH)
     _IN_USE.append(lock)
     return env_dir
@@ -100,7 +109,18 @@ def uv_binary() -> str | None:
         return None
 
 
-def _build(plan: PythonPlan, env_dir: Path, *, log: list[str]) -> None:
+def _say(say: Say, text: str) -> None:
+    if say is not None:
+        say(text)
+
+
+def _packages(plan: PythonPlan) -> str:
+    """What the install lines name, options left out: `kfp==2.17.3, numpy`."""
+    named = [token for install in plan.installs for token in install if not token.startswith("-")]
+    return ", ".join(dict.fromkeys(named)) or "its install lines"
+
+
+def _build(plan: PythonPlan, env_dir: Path, *, log: list[str], say: Say = None) -> None:
     uv = uv_binary()
     python = str(env_dir / "bin" / "python")
     if uv is not None:
@@ -117,12 +137,15 @@ def _build(plan: PythonPlan, env_dir: Path, *, log: list[str]) -> None:
                     *_uv_args(install),
                 ],
                 log=log,
+                say=say,
             )
     else:
         _run([base_interpreter(), "-m", "venv", str(env_dir)], log=log)
         for install in plan.installs:
             _run(
-                [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *install], log=log
+                [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *install],
+                log=log,
+                say=say,
             )
     _install_legacy_support(plan, env_dir, python=python, uv=uv, log=log)
 
@@ -157,14 +180,21 @@ def _uv_args(install: tuple[str, ...]) -> list[str]:
     return args
 
 
-def _run(argv: list[str], *, log: list[str]) -> None:
+def _run(argv: list[str], *, log: list[str], say: Say = None) -> None:
+    """Run one build step; a step that takes long is said to be going on every HEARTBEAT_SECONDS."""
     log.append("$ " + shlex.join(argv))
-    completed = subprocess.run(argv, capture_output=True, text=True, check=False)
-    output = (completed.stdout + completed.stderr).strip()
+    started = time.monotonic()
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    while True:
+        try:
+            output = process.communicate(timeout=HEARTBEAT_SECONDS)[0].strip()
+            break
+        except subprocess.TimeoutExpired:
+            _say(say, f"still installing ({time.monotonic() - started:.0f}s): {shlex.join(argv[:3])} …")
     if output:
         log.append(output)
-    if completed.returncode != 0:
+    if process.returncode != 0:
         raise EnvironmentBuildError(
-            f"{shlex.join(argv[:3])} … failed (exit {completed.returncode}): "
+            f"{shlex.join(argv[:3])} … failed (exit {process.returncode}): "
             f"{output.splitlines()[-1] if output else 'no output'}"
         )

@@ -15,6 +15,7 @@ that message.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -96,3 +97,25 @@ class Runner(Protocol):
     def start(self, attempt: Attempt) -> Started:
         """Start a prepared attempt; `RunnerError` when it cannot start."""
         ...
+
+
+class Progress:
+    """Lines about preparing what an attempt runs in (an environment, an image): into the task log and,
+    prefixed with the task's label, onto the console unless the run is quiet."""
+
+    def __init__(self, *, log: BinaryIO, label: str, console: bool = True) -> None:
+        self.log = log
+        self.prefix = f"[{label}] ".encode()
+        self.console = console
+
+    @classmethod
+    def of(cls, attempt: Attempt, *, log: BinaryIO) -> Progress:
+        quiet = attempt.task is not None and attempt.task.console == "quiet"
+        return cls(log=log, label=attempt.label, console=not quiet)
+
+    def line(self, text: str) -> None:
+        data = f"[launcher] {text}\n".encode()
+        self.log.write(data)
+        if self.console:
+            sys.stdout.buffer.write(self.prefix + data)
+            sys.stdout.buffer.flush()

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from launcher.kubernetes_host import pod_facts
-from launcher.runners.base import Attempt
+from launcher.runners.base import Attempt, Progress
 from launcher.runners.docker_guard import LABEL_PREFIX, launcher_labels, reap_orphans
-from launcher.runners.docker_images import Progress, ensure_image, python_image
+from launcher.runners.docker_images import ensure_image, python_image
 from ledger import secret_files
 from spec.errors import RunnerError
 from spec.kubernetes import TaskKubernetes, VolumeMount, object_values, pvc_source, task_env
@@ -67,7 +67,7 @@ class DockerRunner:
         reap_orphans(self.client)
         if attempt.home is not None:
             secret_files.remove_orphaned(attempt.home)
-        progress = Progress(log=log, label=attempt.label)
+        progress = Progress.of(attempt, log=log)
         settings = _settings(attempt)
         base = ensure_image(
             self.client, attempt.image, pull_policy=settings.image_pull_policy, progress=progress

@@ -20,12 +20,12 @@ import json
 import os
 import re
 import shlex
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
+from launcher.runners.base import Progress
 from launcher.runners.docker_guard import launcher_labels
 from spec.command import PythonPlan, environment_root
 from spec.errors import EnvironmentBuildError, RunnerError
@@ -111,20 +111,6 @@ def _split_tag(image: str) -> tuple[str, str | None]:
     if name and "/" not in tag:
         return name, tag
     return image, "latest"
-
-
-class Progress:
-    """Lines about preparing an image: into the task log and, prefixed, onto the console."""
-
-    def __init__(self, *, log: BinaryIO, label: str) -> None:
-        self.log = log
-        self.prefix = f"[{label}] ".encode()
-
-    def line(self, text: str) -> None:
-        data = f"[launcher] {text}\n".encode()
-        self.log.write(data)
-        sys.stdout.buffer.write(self.prefix + data)
-        sys.stdout.buffer.flush()
 
 
 # --- lightweight Python components: the preamble run once per (image, install lines) -----------------

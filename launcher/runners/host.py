@@ -14,7 +14,7 @@ from launcher import process_tree
 from launcher.environment import ensure_environment
 from launcher.kubernetes_host import host_environment
 from launcher.lifetime import die_with_parent
-from launcher.runners.base import Attempt
+from launcher.runners.base import Attempt, Progress
 from spec.errors import RunnerError
 
 KILL_GRACE_SECONDS = 5.0
@@ -30,7 +30,9 @@ class HostRunner:
         if attempt.python is not None:
             build_log: list[str] = []
             try:
-                env_dir = ensure_environment(attempt.python, log=build_log)
+                env_dir = ensure_environment(
+                    attempt.python, log=build_log, say=Progress.of(attempt, log=log).line
+                )
             finally:  # a failed build's output is what the user needs to read
                 log.write("".join(line + "\n" for line in build_log).encode())
             env["PATH"] = f"{env_dir / 'bin'}{os.pathsep}{env.get('PATH', '')}"

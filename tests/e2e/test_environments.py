@@ -5,10 +5,13 @@ environment, built once."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
 from pathlib import Path
+
+import pytest
 
 from spec.command import base_interpreter
 from tests.cli import REPO_ROOT
@@ -47,3 +50,36 @@ def test_every_spelling_of_one_python_shares_one_environment(
 
     environments = [path for path in (cache / "local-pipelines" / "envs").iterdir() if path.is_dir()]
     assert len(environments) == 1, environments
+
+
+def test_an_environment_build_is_said_once_and_quiet_silences_it(
+    compile_pipeline: CompilePipeline, tmp_path: Path
+) -> None:
+    package = str(compile_pipeline("hello"))
+    cache = tmp_path / "cache"
+
+    def run(home: str, *flags: str) -> str:
+        completed = subprocess.run(
+            [sys.executable, "-m", "driver", package, "--home", str(tmp_path / home), *flags], cwd=REPO_ROOT,
+            env={**os.environ, "XDG_CACHE_HOME": str(cache)}, capture_output=True, text=True, timeout=300,
+        )
+        assert completed.returncode == 0, completed.stdout + completed.stderr
+        return completed.stdout
+
+    quiet = run("quiet", "-q")
+    assert "building the Python environment" not in quiet
+    shutil.rmtree(cache)
+    first, again = run("first"), run("again")
+    building = [line for line in first.splitlines() if "building the Python environment" in line]
+    assert len(building) == 1 and building[0].startswith("[say-hello] [launcher]"), first
+    assert "kfp==" in building[0] and "environment ready in" in first
+    assert "building the Python environment" not in again  # built once, reused
+
+
+def test_a_long_install_step_is_said_to_go_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    from launcher import environment
+
+    monkeypatch.setattr(environment, "HEARTBEAT_SECONDS", 0.1)
+    said: list[str] = []
+    environment._run(["sleep", "0.35"], log=[], say=said.append)
+    assert len(said) >= 2 and all(line.startswith("still installing (") for line in said), said
