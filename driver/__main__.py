@@ -326,9 +326,13 @@ def _main(args: argparse.Namespace, *, early: ServerProcess | None) -> int:
 
             raise OptionError(f"--parallelism must be at least 1, not {args.parallelism}")
         if args.pipeline is not None and is_dsl_file(args.pipeline):
-            from spec.dsl_file import compile_dsl_file
+            from spec.dsl_file import DslFileError, compile_dsl_file
+            from spec.errors import OptionError
 
-            args.pipeline = compile_dsl_file(args.pipeline, directory=args.home.resolve() / "pipelines")
+            try:
+                args.pipeline = compile_dsl_file(args.pipeline, directory=args.home.resolve() / "pipelines")
+            except DslFileError as exc:
+                raise OptionError(str(exc)) from None
         if early is None and (args.explain or args.task or args.from_run or args.json):
             return _explain(args)
         options = RunOptions(

@@ -27,10 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from driver.entry import CALLER_VARIABLE, python_module
-from spec.dsl_file import write_compiled
-from spec.errors import TaskRefError, UsageError
-from spec.labels import resolve_label, select_labels
+from driver.entry import CALLER_VARIABLE, own_module, python_module
 
 COMPLETE = "COMPLETE"
 SUCCESS_STATES = frozenset({"COMPLETE", "CACHED"})
@@ -176,14 +173,11 @@ class RunResult:
         wanted = _iteration_key(iteration)
         labels = [label for label, t in self.tasks.items() if wanted is None or t.iterations == wanted]
         where = f"run {self.run_id}{_iteration_text(wanted)}"
-        try:
-            return self.tasks[resolve_label(name, labels, where=where)]
-        except TaskRefError as exc:
-            raise KeyError(str(exc)) from None
+        return self.tasks[own_module("spec.labels").resolve_label(name, labels, where=where, error=KeyError)]
 
     def iterations(self, name: str) -> list[TaskResult]:
         """Every execution that `name` names (a task key names each copy a loop made), in iteration order."""
-        found = [self.tasks[label] for label in select_labels(name, self.tasks)]
+        found = [self.tasks[label] for label in own_module("spec.labels").select_labels(name, self.tasks)]
         return sorted(found, key=lambda t: t.iterations)
 
     def check(self) -> RunResult:
@@ -300,9 +294,10 @@ def materialize_pipeline(pipeline: Any, *, directory: Path) -> Path:
         if not path.is_file():
             raise PipelineInputError(f"{path}: no such pipeline file")
         return path.resolve()
+    dsl_file = own_module("spec.dsl_file")
     try:
-        return write_compiled(pipeline, directory=directory)
-    except UsageError as exc:
+        return Path(dsl_file.write_compiled(pipeline, directory=directory))
+    except dsl_file.DslFileError as exc:
         raise PipelineInputError(str(exc)) from exc
 
 

@@ -189,7 +189,7 @@ def select_entries(entries: list[Entry], wanted: list[str]) -> list[Entry]:
         found = select_labels(name, labels)
         if not found:
             try:
-                resolve_label(name, labels, where="the pipeline")
+                resolve_label(name, labels, where="the pipeline", error=TaskRefError)
             except TaskRefError as exc:  # naming the closest tasks
                 raise OptionError(f"--task {name!r}: {exc}") from None
         chosen.update(found)

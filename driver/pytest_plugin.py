@@ -55,6 +55,8 @@ class LocalPipelines:
 
         if self.runner is not None:
             options.setdefault("runner", self.runner)
+        # Silent: a failed run's report reaches pytest once, in PipelineFailed, not also as captured output.
+        options.setdefault("echo", False)
         result = run_pipeline(pipeline, arguments, home=self.home, **options)
         self.runs.append(result)
         return result.check() if check else result

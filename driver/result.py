@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ledger.model import Execution, RunView
 
-def describe_result(view: RunView) -> dict[str, Any]:
-    """The document for one run (see the module docstring)."""
+def describe_result(view: RunView, *, home: Path | None = None) -> dict[str, Any]:
+    """The document for one run (see the module docstring); `home` goes into the commands it suggests."""
     from driver.console import failure_report
     from ledger import model
     from ledger.model import DAG_EXECUTION, FAILED, is_current, kind_of
@@ -40,7 +40,8 @@ def describe_result(view: RunView) -> dict[str, Any]:
     # A resume's superseded executions and side replays are not part of the run's outcome.
     tasks = [_task(view, execution, label=labels[execution.id]) for _, execution in model.tree_order(view)
              if kind_of(execution) not in ("root", "loop", "iteration") and is_current(execution)]
-    report = failure_report(view, str(view.header.get("source", ""))) if view.state == FAILED else []
+    source = str(view.header.get("source", ""))
+    report = failure_report(view, source, home=home) if view.state == FAILED else []
     return {
         "run_id": view.run_id,
         "state": view.state,
@@ -141,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         ledger = Ledger(args.home, create=False)
         view = ledger.open_run(ledger.resolve_run_id(args.run)).view()
-        document = describe_result(view)
+        document = describe_result(view, home=args.home.resolve())
     except LplError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -29,7 +29,7 @@ from ledger.model import (
 )
 from ledger.store import Ledger, RunLedger
 from spec.contracts import TaskFiles
-from spec.errors import ContractError, LedgerError, OptionError
+from spec.errors import ContractError, LedgerError, OptionError, TaskRefError
 from spec.ir import pipeline_spec_pb2
 from spec.labels import resolve_label
 
@@ -179,7 +179,7 @@ def find_execution(view: RunView, *, task: str, iteration: int | None) -> Execut
     where = f"the container tasks that ran in run {view.run_id}" + (
         f" (iteration {iteration})" if iteration is not None else ""
     )
-    label = resolve_label(task, [labels[e.id] for e in originals], where=where)
+    label = resolve_label(task, [labels[e.id] for e in originals], where=where, error=TaskRefError)
     # A resumed run may hold several executions of one task instance; the newest is the one that counts.
     return _replayable(max((e for e in originals if labels[e.id] == label), key=lambda e: e.id))
 

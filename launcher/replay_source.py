@@ -11,7 +11,7 @@ from typing import Any
 from ledger.model import Execution
 from spec import protojson
 from spec.contracts import TaskFiles
-from spec.dsl_file import compile_dsl_file, is_dsl_file
+from spec.dsl_file import DslFileError, compile_dsl_file, is_dsl_file
 from spec.errors import OptionError
 from spec.ir import pipeline_spec_pb2
 from spec.load import load_deployment_config, load_pipeline
@@ -20,7 +20,10 @@ from spec.load import load_deployment_config, load_pipeline
 def from_pipeline(files: TaskFiles, original: Execution, *, pipeline: Path, home: Path) -> TaskFiles:
     """`files` with the task's ComponentSpec and container taken from `pipeline` (compiled or a DSL file)."""
     if is_dsl_file(pipeline):
-        pipeline = compile_dsl_file(pipeline, directory=home.resolve() / "pipelines")
+        try:
+            pipeline = compile_dsl_file(pipeline, directory=home.resolve() / "pipelines")
+        except DslFileError as exc:
+            raise OptionError(f"--pipeline {exc}") from None
     loaded = load_pipeline(pipeline)
     if loaded.pipeline_spec.pipeline_info.name != files.task.pipeline_name:
         raise OptionError(

@@ -2,7 +2,8 @@
 line (`python -m driver`, `launcher replay --pipeline`), or a pipeline function, a component or a
 PipelineSpec handed to `run_pipeline`. Each is compiled with the installed kfp (imported only here, and
 only then) and written to a directory of compiled files, named by its content, so that a run can be
-explained, resumed or replayed from it later."""
+explained, resumed or replayed from it later. It imports nothing of ours (`run_pipeline`'s process loads
+it by path, driver/entry.own_module): its problems are `DslFileError`, which callers turn into theirs."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from spec.errors import OptionError, UsageError
+
+class DslFileError(Exception):
+    """A DSL file or a pipeline object that cannot be compiled; the message names it and why."""
 
 
 def is_dsl_file(pipeline: Path) -> bool:
@@ -31,12 +34,12 @@ def compile_dsl_file(pipeline: Path, *, directory: Path) -> Path:
     file, _, function = text.partition(".py:") if ".py:" in text else (text.removesuffix(".py"), "", "")
     source = Path(file + ".py")
     if not source.is_file():
-        raise OptionError(f"{source}: no such DSL file")
+        raise DslFileError(f"{source}: no such DSL file")
     chosen = _choose(_import(source), function=function, source=source)
     try:
         return write_compiled(chosen, directory=directory)
-    except UsageError as exc:
-        raise OptionError(f"{source}: {exc}") from None
+    except DslFileError as exc:
+        raise DslFileError(f"{source}: {exc}") from None
 
 
 def write_compiled(pipeline: Any, *, directory: Path) -> Path:
@@ -50,7 +53,7 @@ def write_compiled(pipeline: Any, *, directory: Path) -> Path:
             partial.write_text(text)
             partial.replace(path)  # atomic: a concurrent call writing the same content never sees half a file
     except OSError as exc:
-        raise UsageError(f"{path}: cannot write the compiled pipeline there ({exc})") from exc
+        raise DslFileError(f"{path}: cannot write the compiled pipeline there ({exc})") from exc
     return path
 
 
@@ -71,10 +74,10 @@ def _compiled_text(pipeline: Any) -> tuple[str, str]:
             try:
                 compiler.Compiler().compile(pipeline, str(path))
             except Exception as exc:  # kfp's own errors (a default without a JSON form, a bad annotation)
-                raise UsageError(f"kfp cannot compile {pipeline.name!r}: {exc}") from exc
+                raise DslFileError(f"kfp cannot compile {pipeline.name!r}: {exc}") from exc
             text = path.read_text()
         return f"{_safe(str(pipeline.name))}-{_digest(text)}.yaml", text
-    raise UsageError(
+    raise DslFileError(
         "run_pipeline takes a @dsl.pipeline function, a @dsl.component, the path of a compiled pipeline"
         f" file or a PipelineSpec, not {type(pipeline).__name__}"
     )
@@ -92,7 +95,7 @@ def _import(source: Path) -> ModuleType:
     """The DSL file run as a module, its directory first on sys.path (as `python FILE` would have it)."""
     module_spec = importlib.util.spec_from_file_location(f"lpl_dsl_{source.stem}", source)
     if module_spec is None or module_spec.loader is None:
-        raise OptionError(f"{source}: not a Python file")
+        raise DslFileError(f"{source}: not a Python file")
     module = importlib.util.module_from_spec(module_spec)
     sys.path.insert(0, str(source.parent.resolve()))
     try:
@@ -100,7 +103,7 @@ def _import(source: Path) -> ModuleType:
     except BaseException as exc:  # the user's own code failed: its error, on one line
         if isinstance(exc, KeyboardInterrupt):
             raise
-        raise OptionError(f"{source}: importing it raised {type(exc).__name__}: {exc}") from None
+        raise DslFileError(f"{source}: importing it raised {type(exc).__name__}: {exc}") from None
     return module
 
 
@@ -111,16 +114,16 @@ def _choose(module: ModuleType, *, function: str, source: Path) -> Any:
     if function:
         chosen = getattr(module, function, None)
         if not isinstance(chosen, BaseComponent):
-            raise OptionError(f"{source}: {function!r} is not a @dsl.pipeline or @dsl.component there")
+            raise DslFileError(f"{source}: {function!r} is not a @dsl.pipeline or @dsl.component there")
         return chosen
     pipelines = {name: obj for name, obj in vars(module).items() if isinstance(obj, GraphComponent)}
     own = {name: obj for name, obj in pipelines.items() if _defined_in(obj, module)} or pipelines
     if len(own) == 1:
         return next(iter(own.values()))
     if not own:
-        raise OptionError(f"{source}: no @dsl.pipeline function; name a component as {source}:NAME")
+        raise DslFileError(f"{source}: no @dsl.pipeline function; name a component as {source}:NAME")
     names = ", ".join(sorted(own))
-    raise OptionError(f"{source} defines several pipelines ({names}): choose one as {source}:NAME")
+    raise DslFileError(f"{source} defines several pipelines ({names}): choose one as {source}:NAME")
 
 
 def _defined_in(pipeline: Any, module: ModuleType) -> bool:

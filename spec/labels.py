@@ -3,7 +3,8 @@
 Task keys from the root joined by `/`, and after a loop's key the index of the iteration the task sits in
 (`outer[1]/inner[0]/train` inside two loops). Unlike a task key or path, a label tells apart the copies of a
 task that loops make. The console, the summary, the ledger, `--explain`, the report and error messages all
-build labels here, so one task has one name everywhere.
+build labels here, so one task has one name everywhere. It imports nothing of ours: `run_pipeline`'s
+process loads it by path (driver/entry.own_module), where a user's own `spec.py` may be importable as `spec`.
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable
-
-from spec.errors import TaskRefError
 
 ROOT = ""  # the root DAG's place: tasks at the top of the pipeline are labelled by their key alone
 
@@ -82,17 +81,18 @@ def _most_specific(ref: str, labels: list[str]) -> list[str]:
     return []
 
 
-def resolve_label(ref: str, labels: Iterable[str], *, where: str) -> str:
-    """The one label `ref` names; a `TaskRefError` listing the candidates when it names several, or naming
-    the closest names when it names none. `where` says where the tasks are (`run abc`)."""
+def resolve_label(ref: str, labels: Iterable[str], *, where: str, error: type[Exception]) -> str:
+    """The one label `ref` names; `error` (spec.errors.TaskRefError on the command line, KeyError in
+    `RunResult.task`) listing the candidates when it names several, or naming the closest names when it
+    names none. `where` says where the tasks are (`run abc`)."""
     known = list(dict.fromkeys(labels))
     found = _most_specific(ref, known)
     if len(found) == 1:
         return found[0]
     if found:
         shown = ", ".join(short_label(label) for label in found[:10]) + (", ..." if len(found) > 10 else "")
-        raise TaskRefError(f"task {ref!r} is ambiguous in {where}: {len(found)} tasks match ({shown})")
-    raise TaskRefError(f"no task {ref!r} in {where}{_closest(ref, known)}")
+        raise error(f"task {ref!r} is ambiguous in {where}: {len(found)} tasks match ({shown})")
+    raise error(f"no task {ref!r} in {where}{_closest(ref, known)}")
 
 
 def _closest(ref: str, labels: list[str]) -> str:

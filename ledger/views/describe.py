@@ -22,7 +22,7 @@ from ledger.model import kind_of as kind_of  # re-exported: the report names exe
 from ledger.store import RunSummary
 from spec import protojson
 from spec.contracts import COMPONENT_SPEC_FILE, EXECUTOR_INPUT_FILE
-from spec.errors import UsageError
+from spec.errors import TaskRefError, UsageError
 from spec.ir import pipeline_spec_pb2
 from spec.labels import resolve_label
 from spec.task_plan import handed_executor_input
@@ -121,7 +121,7 @@ def find_execution(view: RunView, ref: str, *, labels: dict[int, str]) -> Execut
     resume, or replayed) mean the newest."""
     if ref.isdigit() and int(ref) in view.executions:
         return view.executions[int(ref)]
-    label = resolve_label(ref, labels.values(), where=f"run {view.run_id}")
+    label = resolve_label(ref, labels.values(), where=f"run {view.run_id}", error=TaskRefError)
     return max((e for e in view.executions.values() if labels[e.id] == label), key=lambda e: e.id)
 
 

@@ -4,6 +4,7 @@ a project directory that has its own `spec.py` (imported by the test: our packag
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -69,7 +70,15 @@ def test_the_lpl_fixture_in_a_users_test_file(tmp_path: Path) -> None:
     assert "PipelineFailed" in output
     assert "failed task: boom" in output
     assert "| ValueError: boom-in-user-test" in output
+    assert output.count("failed task: boom") == 1, output  # the report once, not also as captured output
     assert "local-pipelines run" in output and "inspect: lpl show" in output
+    # The explain command it gives works as pasted, from anywhere: it names the run's home.
+    (explain,) = [line.split("explain:", 1)[1].strip() for line in output.splitlines() if "explain:" in line]
+    assert explain.startswith("python -m driver ") and "--home" in explain, explain
+    command = explain.replace("python", shlex.quote(sys.executable), 1)
+    pasted = subprocess.run(command, shell=True, cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                            check=False)
+    assert pasted.returncode == 0 and "boom" in pasted.stdout, pasted.stdout + pasted.stderr
     # Each test had a home of its own, kept under --lpl-home.
     assert sorted(p.name for p in homes.iterdir()) == ["test_user.py_test_fails", "test_user.py_test_greets"]
     assert all((home / "ledger").is_dir() for home in homes.iterdir())

@@ -19,6 +19,10 @@ LABELS = [
 ]
 
 
+def _resolve(ref: str) -> str:
+    return resolve_label(ref, LABELS, where="run r", error=TaskRefError)
+
+
 def test_the_short_form_is_the_key_and_the_loop_indices_outermost_first() -> None:
     assert short_label("exit-handler-1/for-loop-3[2]/train-model") == "train-model[2]"
     assert short_label("exit-handler-1/outer[1]/inner[0]/score") == "score[1][0]"
@@ -35,28 +39,28 @@ def test_the_short_form_is_the_key_and_the_loop_indices_outermost_first() -> Non
     ],
 )
 def test_every_form_of_one_task_names_it(ref: str) -> None:
-    assert resolve_label(ref, LABELS, where="run r") == "exit-handler-1/for-loop-3[2]/train-model"
+    assert _resolve(ref) == "exit-handler-1/for-loop-3[2]/train-model"
 
 
 def test_nested_loops_take_one_index_per_loop_outer_first() -> None:
-    assert resolve_label("score[1][0]", LABELS, where="run r") == "exit-handler-1/outer[1]/inner[0]/score"
+    assert _resolve("score[1][0]") == "exit-handler-1/outer[1]/inner[0]/score"
 
 
 def test_a_unique_bare_name_names_its_task() -> None:
-    assert resolve_label("report", LABELS, where="run r") == "report"
+    assert resolve_label("report", LABELS, where="run r", error=TaskRefError) == "report"
 
 
 def test_an_ambiguous_name_lists_the_candidates_in_their_short_form() -> None:
     with pytest.raises(TaskRefError, match=r"ambiguous in run r: 3 tasks match \(train-model\[0\], "
                                            r"train-model\[1\], train-model\[2\]\)"):
-        resolve_label("train-model", LABELS, where="run r")
+        resolve_label("train-model", LABELS, where="run r", error=TaskRefError)
 
 
 def test_an_unknown_name_names_the_closest() -> None:
     with pytest.raises(TaskRefError, match=r"no task 'train-modle' in run r; did you mean 'train-model'"):
-        resolve_label("train-modle", LABELS, where="run r")
+        resolve_label("train-modle", LABELS, where="run r", error=TaskRefError)
     with pytest.raises(TaskRefError, match="no task 'zzz' in run r; its tasks: cleanup, exit-handler-1"):
-        resolve_label("zzz", LABELS, where="run r")
+        resolve_label("zzz", LABELS, where="run r", error=TaskRefError)
 
 
 def test_selecting_by_key_takes_every_copy() -> None:
