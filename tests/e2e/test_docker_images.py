@@ -4,12 +4,16 @@ runner, on the same pipeline, says that `--runner docker` would run it."""
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ledger.model import COMPLETE, FAILED
+from tests.cli import REPO_ROOT
 from tests.e2e.docker_support import run_containers
 from tests.e2e.finished_run import CompilePipeline, FinishedRun, run_driver
 
@@ -85,3 +89,19 @@ def test_runner_for_sends_only_the_matching_tasks_to_docker(
     assert run.execution("tabulated").state == FAILED
     error = run.execution("tabulated").properties["error"]
     assert "tabulate" in error and "--runner docker" in error, error
+
+
+def test_the_test_image_can_be_tagged_as_the_image_a_pipeline_names(docker_client: Any) -> None:
+    alias = f"lpl-alias-{uuid.uuid4().hex[:8]}/python:3.11"
+    script = str(REPO_ROOT / "scripts" / "test-images")
+    try:
+        tagged = subprocess.run([script, "--as", alias], capture_output=True, text=True, timeout=600,
+                                check=False)
+        assert tagged.returncode == 0, tagged.stderr
+        assert docker_client.images.get(alias).id == docker_client.images.get("lpl-test/python:3.11").id
+    finally:
+        with contextlib.suppress(Exception):
+            docker_client.images.remove(alias)
+    refused = subprocess.run([script, "--as", "python:3.12"], capture_output=True, text=True, timeout=60,
+                             check=False)
+    assert refused.returncode == 2 and "the image's Python is 3.11" in refused.stderr
