@@ -45,7 +45,7 @@ def test_the_readme_debug_commands_run_as_written_on_the_example(tmp_path: Path)
     second = _run("python -m driver examples/seed/pipeline.json --no-cache", cwd=tmp_path, env=env)
     assert second.returncode == 0, second.stdout + second.stderr
     commands = _debug_commands()
-    assert len(commands) == 12, commands
+    assert len(commands) == 13, commands
     for command in commands:
         command_env = {**env, "XDG_CACHE_HOME": str(tmp_path / "cache")} if " prune " in command else env
         completed = _run(command.replace("<run-id>", "first-run"), cwd=tmp_path, env=command_env)
