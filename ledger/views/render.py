@@ -50,8 +50,33 @@ def render_runs(runs: list[dict[str, Any]]) -> str:
     return table(rows)
 
 
-def render_show(document: dict[str, Any]) -> str:
-    run = document["run"]
+OUTPUTS_WIDTH = 60
+
+
+def render_show_compact(document: dict[str, Any]) -> str:
+    """`ledger show`: the run, then one line per task in DAG order (a loop's tasks carry their iteration in
+    their label, in index order) with its outputs in short; `--long` gives `render_show`."""
+    lines = _show_header(document["run"], width=OUTPUTS_WIDTH)
+    rows = [["TASK", "STATE", "DURATION", "OUTPUTS"]]
+    tasks = [e for e in document["executions"]
+             if e.get("current", True) and e["kind"] not in ("root", "loop", "iteration")]
+    for execution in tasks:
+        rows.append([execution["label"], execution.get("state_text", execution["state"]),
+                     duration(execution["duration"]), _short_outputs(execution)])
+    lines += ["", table(rows), "",
+              "--long: every execution with its inputs, artifacts and log; `ledger exec RUN TASK`: one task"]
+    return "\n".join(lines)
+
+
+def _short_outputs(execution: dict[str, Any]) -> str:
+    """Output parameters as `name=value` and artifacts as `name=<schema title>`, cut to OUTPUTS_WIDTH."""
+    parts = [f"{key}={compact(value, width=30)}" for key, value in (execution["outputs"] or {}).items()]
+    parts += [f"{artifact['name']}=<{str(artifact['type']).removeprefix('system.')}>"
+              for artifact in execution.get("output_artifacts") or [] if artifact["name"] != "executor-logs"]
+    return compact(" ".join(parts), width=OUTPUTS_WIDTH) if parts else ""
+
+
+def _show_header(run: dict[str, Any], *, width: int | None = None) -> list[str]:
     lines = [
         f"run {run['run_id']}  pipeline {run.get('pipeline_name', '')!r}  {run['state']}",
         f"  created {local_time(run['start_time'])}  took {duration(run['duration'])}"
@@ -60,7 +85,13 @@ def render_show(document: dict[str, Any]) -> str:
     if run.get("source"):
         lines.append(f"  source {run['source']}")
     if run.get("parameters"):
-        lines.append(f"  parameters {_mapping(run['parameters'])}")
+        parameters = _mapping(run["parameters"])
+        lines.append(f"  parameters {compact(parameters, width=width) if width else parameters}")
+    return lines
+
+
+def render_show(document: dict[str, Any]) -> str:
+    lines = _show_header(document["run"])
     rows = [["ID", "TASK", "KIND", "STATE", "DURATION", "ATTEMPTS"]]
     details: dict[int, list[str]] = {}
     id_width = max((len(str(e["id"])) for e in document["executions"]), default=2)
