@@ -16,7 +16,7 @@ from driver.executions import create_task_execution
 from driver.provision import parameters_to_python
 from driver.resolve import ResolvedInputs, TaskContext, output_artifacts, output_parameter, resolve_inputs
 from driver.state import DagScope, TaskResult
-from driver.walk import Node, Opened, loop_items, loop_unchecked_inputs
+from driver.walk import Node, Opened, iteration_inputs, loop_items, loop_unchecked_inputs
 from ledger.model import (
     CANCELED,
     COMPLETE,
@@ -131,7 +131,7 @@ class RunHandlers:
         )
         record = DagRecord(
             dag_kind=KIND_ITERATION,
-            inputs=parameters_to_python(scope.parameters),
+            inputs=parameters_to_python(iteration_inputs(scope, node.spec)),
             total_dag_tasks=len(node.component.dag.tasks),
             iteration_count=count,
             iteration_index=index,

@@ -253,8 +253,13 @@ def iteration_scope(
     iterator: pipeline_spec_pb2.ParameterIteratorSpec,
     artifacts: Any,
 ) -> DagScope:
-    """One iteration's scope: the loop's inputs, the items input replaced by this item."""
-    parameters = {k: v for k, v in loop_scope.parameters.items() if k != iterator.items.input_parameter}
+    """One iteration's scope: the loop's inputs and this item under the item input.
+
+    The items input stays in scope: a task of the body may read the whole list, and an inner loop may iterate
+    over it again (`ParallelFor(xs)` inside `ParallelFor(xs)`). The backend's iteration driver deletes it, so
+    there such a task fails ("parent DAG does not have input parameter"); the SDK and kfp.local run it.
+    The iteration's record leaves it out, as the backend's does (`iteration_inputs`)."""
+    parameters = dict(loop_scope.parameters)
     parameters[iterator.item_input] = item
     return DagScope(
         execution_id=-1,
@@ -268,6 +273,13 @@ def iteration_scope(
         iterations=(*loop_scope.iterations, index),
         would_not_run=loop_scope.would_not_run,
     )
+
+
+def iteration_inputs(scope: DagScope, spec: TaskSpec) -> dict[str, struct_pb2.Value]:
+    """The inputs an iteration's execution records: its scope without the loop's items, as the backend records
+    them (the whole list in every iteration would make a wide loop's record grow as its width squared)."""
+    items_input = spec.parameter_iterator.items.input_parameter
+    return {k: v for k, v in scope.parameters.items() if k != items_input}
 
 
 def loop_unchecked_inputs(spec: TaskSpec) -> frozenset[str]:
