@@ -25,6 +25,8 @@ from driver.standins import (
     UNKNOWN,
     blank_stand_in_names,
     condition_value,
+    is_stand_in,
+    item_artifact_reference,
     item_reference,
     mentions_reference,
     resolve_known,
@@ -32,8 +34,8 @@ from driver.standins import (
     unknown_outputs,
 )
 from driver.state import DagScope, RunInfo, TaskResult
-from driver.walk import Node, Opened, loop_items, loop_unchecked_inputs
-from ledger.model import CANCELED, FAILED, Execution, RunView
+from driver.walk import LoopItem, Node, Opened, loop_items, loop_unchecked_inputs
+from ledger.model import CANCELED, FAILED, Artifact, Execution, RunView
 from spec import labels, protojson, values
 from spec.command import ENVIRONMENT_READY, environment_dir
 from spec.ir import pipeline_spec_pb2
@@ -237,7 +239,7 @@ class ExplainHandlers:
         resolved.parameters.pop(node.spec.parameter_iterator.item_input, None)
         task.entry["executorInput"] = _inputs_only(resolved)
         items = _known_items(node, resolved)
-        task.entry["items"] = [values.value_to_python(item) for item in items] if items is not None else None
+        task.entry["items"] = [_shown_item(item) for item in items] if items is not None else None
         task.entry["iterationCount"] = len(items) if items is not None else None
         if items is None:
             task.entry["notes"].append(
@@ -248,7 +250,7 @@ class ExplainHandlers:
             resolved=resolved,
             execution_id=_recorded_id(task),
             items=items,
-            unknown_item=item_reference(task.label),
+            unknown_item=_unknown_item(node, task.label),
             would_not_run=_would_not_run(task),
         )
 
@@ -369,13 +371,32 @@ def _new_entry(handlers: ExplainHandlers, task: _Task) -> Entry:
     }
 
 
-def _known_items(node: Node, resolved: ResolvedInputs) -> list[struct_pb2.Value] | None:
+def _known_items(node: Node, resolved: ResolvedInputs) -> list[LoopItem] | None:
     """The loop's items, or None when they come whole from an output not known yet."""
+    if node.spec.HasField("artifact_iterator"):
+        # One stand-in is a whole list not known yet (a loop's collected output whose items are not known);
+        # several are the elements of a list whose length is known, each iteration with its stand-in.
+        listed = resolved.artifacts.get(node.spec.artifact_iterator.items.input_artifact, [])
+        return None if len(listed) == 1 and is_stand_in(listed[0]) else loop_items(node.spec, resolved)
     name = node.spec.parameter_iterator.items.input_parameter
     value = resolved.parameters.get(name) if name else None
     if value is not None and value.WhichOneof("kind") == "string_value" and mentions_reference(value):
         return None
-    return loop_items(node.spec, resolved.parameters)
+    return loop_items(node.spec, resolved)
+
+
+def _shown_item(item: LoopItem) -> Any:
+    """An item as the entry shows it: a value, or an artifact's URI."""
+    return item.uri if isinstance(item, Artifact) else values.value_to_python(item)
+
+
+def _unknown_item(node: Node, label: str) -> LoopItem:
+    """What the item of a loop over items not known yet stands for."""
+    if not node.spec.HasField("artifact_iterator"):
+        return item_reference(label)
+    definitions = node.component.input_definitions.artifacts
+    spec = definitions.get(node.spec.artifact_iterator.item_input)
+    return item_artifact_reference(label, spec.artifact_type.schema_title if spec is not None else "")
 
 
 def _would_not_run(task: _Task) -> str:
