@@ -235,6 +235,8 @@ def _render_entry(entry: Entry) -> list[str]:
         lines += ["    " + line for line in json.dumps(entry["executorInput"], indent=2).splitlines()]
     if entry["command"] is not None:
         lines.append(f"  command: {shlex.join(entry['command'])}")
+        if entry.get("resources"):
+            lines.append(f"  resources: {', '.join(f'{k} {v}' for k, v in entry['resources'].items())}")
         lines.append(f"  environment: {_render_environment(entry['environment'])}")
         lines.append(f"  cache fingerprint: {_render_fingerprint(entry)}")
     lines += [f"  unresolved: {u['input']} = {json.dumps(u['reference'])}" for u in entry["unresolved"]]

@@ -41,6 +41,7 @@ from spec.command import ENVIRONMENT_READY, environment_dir
 from spec.ir import pipeline_spec_pb2
 from spec.kubernetes import ExecutorSettings, TaskKubernetes, pvc_source
 from spec.placeholders import JobFacts
+from spec.resources import parse_quantity
 from spec.runner_choice import RunnerChoice
 from spec.task_plan import TaskPlan, plan_task
 
@@ -176,6 +177,7 @@ class ExplainHandlers:
         task.entry |= {
             "executorInput": protojson.message_to_jsonable(plan.executor_input),
             "command": plan.argv,
+            "resources": plan.resource_texts or None,
             "environment": self._environment(task, plan, prepared),
             "cacheEnabled": self.cache_enabled and node.spec.caching_options.enable_cache,
             "cacheFingerprint": None if task.entry["unresolved"] else prepared.cache_fingerprint(),
@@ -446,14 +448,7 @@ def _docker_environment(
         len(plan.command) >= 3 and plan.command[:2] == ["sh", "-c"] and "pip install" in plan.command[2]
     )
     installs = [shlex.join(install) for install in plan.python.installs] if plan.python and preamble else []
-    resources = plan.resources
-    limits: dict[str, str] = {}
-    if resources.cpu_limit:
-        limits["cpu"] = f"{resources.cpu_limit:g}"
-    if resources.memory_limit:
-        limits["memory"] = f"{resources.memory_limit} bytes"
-    if resources.accelerator_count:
-        limits["accelerators"] = f"{resources.accelerator_count} x {resources.accelerator_type}"
+    limits = _docker_limits(plan.resource_texts)
     settings = kubernetes or TaskKubernetes()
     names = [*plan.variables, *(e.env_var for e in settings.env_from_objects)]
     names += [e.name for e in settings.field_path_env]
@@ -466,6 +461,27 @@ def _docker_environment(
         "limits": limits,
         "variables": names,  # names only: a secret's value is never shown
     }
+
+
+def _docker_limits(texts: dict[str, str]) -> dict[str, str]:
+    """The limits the container gets, as the Docker runner reads them; a value not known yet (a stand-in)
+    as it stands."""
+    limits: dict[str, str] = {}
+    if "cpuLimit" in texts:
+        limits["cpu"] = _limit(texts["cpuLimit"], lambda quantity: f"{quantity:g}", what="cpu limit")
+    if "memoryLimit" in texts:
+        limits["memory"] = _limit(texts["memoryLimit"], lambda q: f"{int(q)} bytes", what="memory limit")
+    if "acceleratorType" in texts:
+        count = _limit(texts["acceleratorCount"], lambda q: f"{int(q)}", what="accelerator count")
+        if count != "0":
+            limits["accelerators"] = f"{count} x {texts['acceleratorType']}"
+    return limits
+
+
+def _limit(text: str, shown: Callable[[float], str], *, what: str) -> str:
+    if mentions_reference(struct_pb2.Value(string_value=text)):
+        return text
+    return shown(parse_quantity(text, what=what))
 
 
 def _docker_mounts(
