@@ -16,6 +16,7 @@ from tests.cli import RunCli
 from tests.e2e.finished_run import CompilePipeline, FinishedRun, run_driver
 
 CPU = "{{tasks['quota'].outputs.parameters['cpu']}}"
+COUNT = "{{tasks['quota'].outputs.parameters['count']}}"
 SELECTOR = "{{tasks['selector'].outputs.parameters['Output']}}"
 
 
@@ -39,6 +40,7 @@ def host_run(compile_pipeline: CompilePipeline, tmp_path_factory: pytest.TempPat
 def test_a_run_resolves_resources_from_an_upstream_output_and_a_parameter(host_run: FinishedRun) -> None:
     assert {e.state for e in host_run.executions()} == {COMPLETE}
     assert host_run.probe("task-config")["resources"] == {"limits": {"cpu": "250m", "memory": "96Mi"}}
+    assert host_run.execution("quota").properties["outputs"] == {"cpu": "250m", "count": "1"}
 
 
 def test_explain_shows_stand_ins_for_resources_not_known_yet(
@@ -51,7 +53,7 @@ def test_explain_shows_stand_ins_for_resources_not_known_yet(
         "cpuLimit": CPU, "cpuRequest": CPU, "memoryLimit": "96Mi", "memoryRequest": "96Mi"}
     assert limits["kubernetes"]["node_selector"] == {"": SELECTOR}
     assert entries["accelerated"]["resources"] == {
-        "acceleratorType": "example.com/tpu", "acceleratorCount": "1"}
+        "acceleratorType": "example.com/tpu", "acceleratorCount": COUNT}
     handed = _task_config(entries["read-task-config"])
     assert handed["resources"] == {"limits": {"cpu": CPU, "memory": "96Mi"}}
     assert entries["quota"]["resources"] is None
@@ -62,6 +64,8 @@ def test_explain_from_the_run_shows_the_resolved_resources(host_run: FinishedRun
     assert entries["limits"]["resources"] == {
         "cpuLimit": "250m", "cpuRequest": "250m", "memoryLimit": "96Mi", "memoryRequest": "96Mi"}
     assert entries["limits"]["kubernetes"]["node_selector"] == {"disk": "ssd"}
+    assert entries["accelerated"]["resources"] == {
+        "acceleratorType": "example.com/tpu", "acceleratorCount": "1"}
     assert entries["limits"]["unresolved"] == []
     assert _task_config(entries["read-task-config"])["resources"] == {
         "limits": {"cpu": "250m", "memory": "96Mi"}}
@@ -84,9 +88,11 @@ def test_explain_for_docker_shows_the_container_limits_with_their_stand_ins(
     compile_pipeline: CompilePipeline, lpl_home: Path, run_cli: RunCli
 ) -> None:
     package = str(compile_pipeline("upstream_resources"))
-    environment = _explain(run_cli, lpl_home, package, "--runner", "docker")["limits"]["environment"]
+    entries = _explain(run_cli, lpl_home, package, "--runner", "docker")
+    environment = entries["limits"]["environment"]
     assert environment["kind"] == "docker"
     assert environment["limits"] == {"cpu": CPU, "memory": f"{96 * 2**20} bytes"}
+    assert entries["accelerated"]["environment"]["limits"] == {"accelerators": f"{COUNT} x example.com/tpu"}
 
 
 def test_a_docker_run_gives_the_container_the_resolved_limits_and_explain_shows_them(

@@ -1,13 +1,13 @@
 """Covers: resources taken from values known only at run time, in runs and in `--explain`: a cpu limit and
 request from an upstream task's output, a memory limit and request from a pipeline parameter, an accelerator
-type from a pipeline parameter, a `dsl.TaskConfig` handed resources from an upstream output, and a node
-selector (kfp-kubernetes `add_node_selector_json`) from an upstream output.
+type from a pipeline parameter and its count from an upstream output, a `dsl.TaskConfig` handed resources
+from an upstream output, and a node selector (kfp-kubernetes `add_node_selector_json`) from an upstream output.
 
-`quota` (a shell container component) writes the cpu quantity; `limits` prints its container's cgroup cpu
-quota and memory limit as `PROBE {"tag": "limits", ...}` (meaningful under `--runner docker`);
-`read_task_config` returns the resources its TaskConfig was handed; `accelerated` asks for an accelerator
-(ignored on the host runner). Shell components use lpl-test/shell:1, the Python one lpl-test/python:3.11
-(scripts/test-images)."""
+`quota` (a shell container component) writes the cpu quantity and the accelerator count; `limits` prints its
+container's cgroup cpu quota and memory limit as `PROBE {"tag": "limits", ...}` (meaningful under `--runner
+docker`); `read_task_config` returns the resources its TaskConfig was handed; `accelerated` asks for an
+accelerator (ignored on the host runner). Shell components use lpl-test/shell:1, the Python one
+lpl-test/python:3.11 (scripts/test-images)."""
 
 from kfp import dsl, kubernetes
 from kfp.dsl import OutputPath
@@ -26,11 +26,11 @@ echo "PROBE {\\"tag\\": \\"limits\\", \\"quota\\": \\"$q\\", \\"period\\": \\"$p
 
 
 @dsl.container_component
-def quota(cpu: OutputPath(str)):
+def quota(cpu: OutputPath(str), count: OutputPath(str)):
     return dsl.ContainerSpec(
         image=SHELL_IMAGE,
-        command=["sh", "-c", 'mkdir -p "$(dirname "$0")" && printf 250m > "$0"'],
-        args=[cpu],
+        command=["sh", "-c", 'mkdir -p "$(dirname "$0")" && printf 250m > "$0" && printf 1 > "$1"'],
+        args=[cpu, count],
     )
 
 
@@ -61,9 +61,9 @@ def read_task_config(task_config: dsl.TaskConfig) -> str:
 def pipeline(memory: str = "96Mi", accelerator: str = "example.com/tpu"):
     cpu = quota().set_caching_options(False)
     limited = limits().set_caching_options(False)
-    limited.set_cpu_limit(cpu.output).set_cpu_request(cpu.output)
+    limited.set_cpu_limit(cpu.outputs["cpu"]).set_cpu_request(cpu.outputs["cpu"])
     limited.set_memory_limit(memory).set_memory_request(memory)
     kubernetes.add_node_selector_json(limited, selector().output)
     configured = read_task_config().set_caching_options(False)
-    configured.set_cpu_limit(cpu.output).set_memory_limit(memory)
-    accelerated().set_accelerator_type(accelerator).set_accelerator_limit(1)
+    configured.set_cpu_limit(cpu.outputs["cpu"]).set_memory_limit(memory)
+    accelerated().set_accelerator_type(accelerator).set_accelerator_limit(cpu.outputs["count"])
