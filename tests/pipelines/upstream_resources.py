@@ -1,7 +1,8 @@
 """Covers: resources taken from values known only at run time, in runs and in `--explain`: a cpu limit and
 request from an upstream task's output, a memory limit and request from a pipeline parameter, an accelerator
 type from a pipeline parameter and its count from an upstream output, a `dsl.TaskConfig` handed resources
-from an upstream output, and a node selector (kfp-kubernetes `add_node_selector_json`) from an upstream output.
+from an upstream output, and a node selector (kfp-kubernetes `add_node_selector_json`) from an upstream
+output.
 
 `quota` (a shell container component) writes the cpu quantity and the accelerator count; `limits` prints its
 container's cgroup cpu quota and memory limit as `PROBE {"tag": "limits", ...}` (meaningful under `--runner
