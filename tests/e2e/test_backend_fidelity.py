@@ -169,3 +169,25 @@ def test_explain_from_the_run_gives_each_iteration_its_recorded_artifact(
     assert [e["unresolved"] for e in entries] == [[], [], []]
     by_uri = {a.uri: a for a in run.view.artifacts.values()}
     assert [by_uri[uri].properties.get("text") for uri in uris] == ["a", "b", "c"]
+
+
+def test_explain_shows_an_artifact_loop_over_a_list_not_known_yet_once_with_its_item_standing_in(
+    compile_pipeline: CompilePipeline, lpl_home: Path, run_cli: RunCli, tmp_path: Path
+) -> None:
+    # With `texts` required and given no value, the sub-pipeline's loop has no known items, so the list the
+    # artifact loop iterates over is one stand-in: its body is shown once, at index `?`.
+    spec = json.loads(compile_pipeline("artifact_list_loop").read_text())
+    spec["root"]["inputDefinitions"]["parameters"]["texts"] = {"parameterType": "LIST"}
+    package = tmp_path / "texts-required.json"
+    package.write_text(json.dumps(spec))
+
+    completed = run_cli("driver", str(package), "--explain", "--json", home=lpl_home)
+
+    assert completed.returncode == 0, completed.stderr
+    entries = {e["label"]: e for e in json.loads(completed.stdout)["tasks"]}
+    assert entries["for-loop-1"]["items"] is None
+    body = entries["for-loop-1[?]/upper"]
+    assert [u["reference"] for u in body["unresolved"]] == ["{{tasks['for-loop-1'].item}}"]
+    data = body["executorInput"]["inputs"]["artifacts"]["data"]["artifacts"][0]
+    assert (data["uri"], data.get("name", ""), data["type"]) == (
+        "{{tasks['for-loop-1'].item}}", "", {"schemaTitle": "system.Dataset"})
