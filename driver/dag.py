@@ -16,7 +16,14 @@ from driver.executions import create_task_execution
 from driver.provision import parameters_to_python
 from driver.resolve import ResolvedInputs, TaskContext, output_artifacts, output_parameter, resolve_inputs
 from driver.state import DagScope, TaskResult
-from driver.walk import Node, Opened, loop_items, loop_unchecked_inputs
+from driver.walk import (
+    Node,
+    Opened,
+    iteration_artifacts,
+    iteration_inputs,
+    loop_items,
+    loop_unchecked_inputs,
+)
 from ledger.model import (
     CANCELED,
     COMPLETE,
@@ -96,7 +103,7 @@ class RunHandlers:
     def open_loop(self, node: Node) -> Opened:
         resolved, triggered = _dag_inputs(self.ctx, node, skip=loop_unchecked_inputs(node.spec))
         resolved.parameters.pop(node.spec.parameter_iterator.item_input, None)
-        items = loop_items(node.spec, resolved.parameters) if triggered else []
+        items = loop_items(node.spec, resolved) if triggered else []
         properties = _dag_properties(node, resolved.parameters, iteration_count=len(items))
         execution_id, skipped = _open_dag_task(
             self.ctx, node, properties, triggered=triggered, artifacts=resolved.artifacts
@@ -131,7 +138,7 @@ class RunHandlers:
         )
         record = DagRecord(
             dag_kind=KIND_ITERATION,
-            inputs=parameters_to_python(scope.parameters),
+            inputs=parameters_to_python(iteration_inputs(scope, node.spec)),
             total_dag_tasks=len(node.component.dag.tasks),
             iteration_count=count,
             iteration_index=index,
@@ -143,7 +150,7 @@ class RunHandlers:
             iteration=index,
             properties=place.to_json() | record.to_json(),
             state=RUNNING,
-            input_artifacts=scope.artifacts,
+            input_artifacts=iteration_artifacts(scope, node.spec),
         )
 
     def close_iteration(self, node: Node, scope: DagScope, state: str) -> None:

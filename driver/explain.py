@@ -20,6 +20,7 @@ from driver.state import RunInfo
 from driver.walk import walk_dag
 from ledger.model import RunView
 from ledger.store import Ledger
+from spec.backend_differences import BackendDifference, backend_differences, rejection_warning
 from spec.errors import LedgerError, OptionError, TaskRefError
 from spec.ir import pipeline_spec_pb2
 from spec.kubernetes import load_kubernetes_settings
@@ -58,20 +59,21 @@ def explain(options: ExplainOptions) -> int:
     )
     asyncio.run(walk_dag(walk, walk.root_scope(parameters)))
     entries = select_entries(walk.entries, options.tasks)
+    differences = backend_differences(walk.pipeline_spec, walk.deployment_config)
     if options.as_json:
         document = {
             "pipeline": walk.run.pipeline_name,
             "fromRun": options.from_run,
             "parametersStandingIn": standing_in,
+            "backendDifferences": [difference.to_json() for difference in differences],
             "tasks": entries,
         }
         _write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     else:
-        _write(
-            render_text(
-                entries, pipeline=walk.run.pipeline_name, from_run=options.from_run, standing_in=standing_in
-            )
+        text = render_text(
+            entries, pipeline=walk.run.pipeline_name, from_run=options.from_run, standing_in=standing_in
         )
+        _write(text + "\n" + render_differences(differences))
     return 0
 
 
@@ -212,6 +214,17 @@ def render_text(
     return "\n".join(lines)
 
 
+def render_differences(differences: list[BackendDifference]) -> str:
+    """The closing section: what the KFP backend of today would reject or run differently."""
+    if not differences:
+        return "on the KFP backend: nothing in this pipeline is treated differently from here\n"
+    lines = ["on the KFP backend of today this pipeline would differ:"]
+    lines += [f"  {difference.line()}" for difference in differences]
+    warning = rejection_warning(differences)
+    lines += [f"  => {warning}"] if warning else []
+    return "\n".join(lines) + "\n"
+
+
 def _render_entry(entry: Entry) -> list[str]:
     lines = [f"== {entry['label']} ({entry['kind']}, {entry['component']})"]
     if entry.get("error"):
@@ -227,6 +240,8 @@ def _render_entry(entry: Entry) -> list[str]:
         lines += ["    " + line for line in json.dumps(entry["executorInput"], indent=2).splitlines()]
     if entry["command"] is not None:
         lines.append(f"  command: {shlex.join(entry['command'])}")
+        if entry.get("resources"):
+            lines.append(f"  resources: {', '.join(f'{k} {v}' for k, v in entry['resources'].items())}")
         lines.append(f"  environment: {_render_environment(entry['environment'])}")
         lines.append(f"  cache fingerprint: {_render_fingerprint(entry)}")
     lines += [f"  unresolved: {u['input']} = {json.dumps(u['reference'])}" for u in entry["unresolved"]]

@@ -25,6 +25,8 @@ from driver.standins import (
     UNKNOWN,
     blank_stand_in_names,
     condition_value,
+    is_stand_in,
+    item_artifact_reference,
     item_reference,
     mentions_reference,
     resolve_known,
@@ -32,13 +34,14 @@ from driver.standins import (
     unknown_outputs,
 )
 from driver.state import DagScope, RunInfo, TaskResult
-from driver.walk import Node, Opened, loop_items, loop_unchecked_inputs
-from ledger.model import CANCELED, FAILED, Execution, RunView
+from driver.walk import LoopItem, Node, Opened, loop_items, loop_unchecked_inputs
+from ledger.model import CANCELED, FAILED, Artifact, Execution, RunView
 from spec import labels, protojson, values
 from spec.command import ENVIRONMENT_READY, environment_dir
 from spec.ir import pipeline_spec_pb2
 from spec.kubernetes import ExecutorSettings, TaskKubernetes, pvc_source
 from spec.placeholders import JobFacts
+from spec.resources import parse_quantity
 from spec.runner_choice import RunnerChoice
 from spec.task_plan import TaskPlan, plan_task
 
@@ -174,6 +177,7 @@ class ExplainHandlers:
         task.entry |= {
             "executorInput": protojson.message_to_jsonable(plan.executor_input),
             "command": plan.argv,
+            "resources": plan.resource_texts or None,
             "environment": self._environment(task, plan, prepared),
             "cacheEnabled": self.cache_enabled and node.spec.caching_options.enable_cache,
             "cacheFingerprint": None if task.entry["unresolved"] else prepared.cache_fingerprint(),
@@ -237,7 +241,7 @@ class ExplainHandlers:
         resolved.parameters.pop(node.spec.parameter_iterator.item_input, None)
         task.entry["executorInput"] = _inputs_only(resolved)
         items = _known_items(node, resolved)
-        task.entry["items"] = [values.value_to_python(item) for item in items] if items is not None else None
+        task.entry["items"] = [_shown_item(item) for item in items] if items is not None else None
         task.entry["iterationCount"] = len(items) if items is not None else None
         if items is None:
             task.entry["notes"].append(
@@ -248,7 +252,7 @@ class ExplainHandlers:
             resolved=resolved,
             execution_id=_recorded_id(task),
             items=items,
-            unknown_item=item_reference(task.label),
+            unknown_item=_unknown_item(node, task.label),
             would_not_run=_would_not_run(task),
         )
 
@@ -369,13 +373,32 @@ def _new_entry(handlers: ExplainHandlers, task: _Task) -> Entry:
     }
 
 
-def _known_items(node: Node, resolved: ResolvedInputs) -> list[struct_pb2.Value] | None:
+def _known_items(node: Node, resolved: ResolvedInputs) -> list[LoopItem] | None:
     """The loop's items, or None when they come whole from an output not known yet."""
+    if node.spec.HasField("artifact_iterator"):
+        # One stand-in is a whole list not known yet (a loop's collected output whose items are not known);
+        # several are the elements of a list whose length is known, each iteration with its stand-in.
+        listed = resolved.artifacts.get(node.spec.artifact_iterator.items.input_artifact, [])
+        return None if len(listed) == 1 and is_stand_in(listed[0]) else loop_items(node.spec, resolved)
     name = node.spec.parameter_iterator.items.input_parameter
     value = resolved.parameters.get(name) if name else None
     if value is not None and value.WhichOneof("kind") == "string_value" and mentions_reference(value):
         return None
-    return loop_items(node.spec, resolved.parameters)
+    return loop_items(node.spec, resolved)
+
+
+def _shown_item(item: LoopItem) -> Any:
+    """An item as the entry shows it: a value, or an artifact's URI."""
+    return item.uri if isinstance(item, Artifact) else values.value_to_python(item)
+
+
+def _unknown_item(node: Node, label: str) -> LoopItem:
+    """What the item of a loop over items not known yet stands for."""
+    if not node.spec.HasField("artifact_iterator"):
+        return item_reference(label)
+    definitions = node.component.input_definitions.artifacts
+    spec = definitions.get(node.spec.artifact_iterator.item_input)
+    return item_artifact_reference(label, spec.artifact_type.schema_title if spec is not None else "")
 
 
 def _would_not_run(task: _Task) -> str:
@@ -425,14 +448,7 @@ def _docker_environment(
         len(plan.command) >= 3 and plan.command[:2] == ["sh", "-c"] and "pip install" in plan.command[2]
     )
     installs = [shlex.join(install) for install in plan.python.installs] if plan.python and preamble else []
-    resources = plan.resources
-    limits: dict[str, str] = {}
-    if resources.cpu_limit:
-        limits["cpu"] = f"{resources.cpu_limit:g}"
-    if resources.memory_limit:
-        limits["memory"] = f"{resources.memory_limit} bytes"
-    if resources.accelerator_count:
-        limits["accelerators"] = f"{resources.accelerator_count} x {resources.accelerator_type}"
+    limits = _docker_limits(plan.resource_texts)
     settings = kubernetes or TaskKubernetes()
     names = [*plan.variables, *(e.env_var for e in settings.env_from_objects)]
     names += [e.name for e in settings.field_path_env]
@@ -445,6 +461,27 @@ def _docker_environment(
         "limits": limits,
         "variables": names,  # names only: a secret's value is never shown
     }
+
+
+def _docker_limits(texts: dict[str, str]) -> dict[str, str]:
+    """The limits the container gets, as the Docker runner reads them; a value not known yet (a stand-in)
+    as it stands."""
+    limits: dict[str, str] = {}
+    if "cpuLimit" in texts:
+        limits["cpu"] = _limit(texts["cpuLimit"], lambda quantity: f"{quantity:g}", what="cpu limit")
+    if "memoryLimit" in texts:
+        limits["memory"] = _limit(texts["memoryLimit"], lambda q: f"{int(q)} bytes", what="memory limit")
+    if "acceleratorType" in texts:
+        count = _limit(texts["acceleratorCount"], lambda q: f"{int(q)}", what="accelerator count")
+        if count != "0":
+            limits["accelerators"] = f"{count} x {texts['acceleratorType']}"
+    return limits
+
+
+def _limit(text: str, shown: Callable[[float], str], *, what: str) -> str:
+    if mentions_reference(struct_pb2.Value(string_value=text)):
+        return text
+    return shown(parse_quantity(text, what=what))
 
 
 def _docker_mounts(

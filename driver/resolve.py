@@ -9,7 +9,7 @@ from typing import TypeAlias
 from google.protobuf import struct_pb2
 
 from driver import condition
-from driver.state import DagScope, RunInfo, TaskResult
+from driver.state import UNKNOWN, DagScope, RunInfo, TaskResult
 from ledger.model import SUCCESS_STATES, Artifact
 from spec import coercion, values
 from spec.errors import ResolutionError, ValueConversionError
@@ -311,7 +311,7 @@ def _resolve_artifact(spec: TaskInputArtifact, *, scope: DagScope) -> list[Artif
         return scope.artifacts[name]
     if kind == "task_output_artifact":
         producer = _producer(scope, spec.task_output_artifact.producer_task)
-        if not producer.succeeded:
+        if not producer.succeeded and producer.state != UNKNOWN:  # explain: its outputs are stand-ins
             return None
         return output_artifacts(producer, spec.task_output_artifact.output_artifact_key)
     raise ResolutionError(f"input artifact source {kind!r} is not implemented")

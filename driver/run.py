@@ -35,6 +35,7 @@ from ledger.model import (
 )
 from ledger.properties import KIND_ROOT, DagRecord
 from ledger.store import Ledger, RunLedger, check_run_id
+from spec.backend_differences import BackendDifference, backend_differences, rejection_warning
 from spec.errors import LedgerError, LplError, OptionError
 from spec.ir import pipeline_spec_pb2
 from spec.kubernetes import KUBERNETES, ExecutorSettings, load_kubernetes_settings
@@ -318,9 +319,12 @@ def _run_recorded(
         pipeline=name,
     )
     _warn_platform_settings(ctx)
+    differences = backend_differences(ctx.pipeline_spec, ctx.deployment)
+    if rejection_warning(differences):
+        ctx.warn_once("backend-rejects", rejection_warning(differences))
     state = asyncio.run(_walk_root(ctx, prepared, caller_pid=options.caller_pid))
     run_ledger.finish_run(state)
-    _print_summary(ctx, state)
+    _print_summary(ctx, state, differences=differences)
     if state == COMPLETE:
         return EXIT_OK
     return EXIT_INTERRUPTED if ctx.stopping else EXIT_FAILED
@@ -513,9 +517,16 @@ def _default_home() -> Path:
     return Path(os.environ.get("LPL_HOME", ".lpl"))
 
 
-def _print_summary(ctx: RunContext, state: str) -> None:
+def _print_summary(ctx: RunContext, state: str, *, differences: list[BackendDifference]) -> None:
     view = ctx.run_ledger.view()
     ctx.console.summary(summary_rows(view))
+    if differences:
+        lines = ["on the KFP backend of today this pipeline would differ:"]
+        ctx.console.event(
+            "backend_differences",
+            "\n".join([*lines, *(f"  {difference.line()}" for difference in differences)]),
+            differences=[difference.to_json() for difference in differences],
+        )
     event = "run_finished" if state == COMPLETE else "run_failed"
     lines = [f"run {ctx.run.run_id} {state}"]
     if state == FAILED:

@@ -11,13 +11,13 @@ from google.protobuf import struct_pb2
 
 from driver import condition
 from driver.resolve import ResolvedInputs, TaskContext, output_parameter, resolve_inputs
+from driver.state import UNKNOWN as UNKNOWN  # re-exported: explain's handlers read it beside the stand-ins
 from driver.state import DagScope, TaskResult
 from ledger.model import Artifact
 from spec import labels, values
 from spec.errors import ResolutionError
 from spec.ir import pipeline_spec_pb2
 
-UNKNOWN = "UNKNOWN"  # the state of a task whose outcome cannot be known without running it
 _REFERENCE = re.compile(r"\{\{(?:tasks\['[^']*'\]|pipeline\.parameters\['[^']*'\])[^{}]*\}\}")
 InputParameterSpec: TypeAlias = pipeline_spec_pb2.TaskInputsSpec.InputParameterSpec
 
@@ -33,6 +33,11 @@ def parameter_reference(name: str) -> struct_pb2.Value:
 
 def item_reference(label: str) -> struct_pb2.Value:
     return struct_pb2.Value(string_value=f"{{{{tasks['{label}'].item}}}}")
+
+
+def item_artifact_reference(label: str, schema_title: str) -> Artifact:
+    """The item of an artifact loop whose list is not known yet: an artifact whose URI says so."""
+    return _artifact_stand_in(f"{{{{tasks['{label}'].item}}}}", schema_title)
 
 
 def mentions_reference(value: struct_pb2.Value) -> bool:

@@ -13,6 +13,7 @@ from spec.ir import pipeline_spec_pb2
 
 # A task the driver never started (a dependency failed or was skipped): it has no execution.
 NOT_RUN = "NOT_RUN"
+UNKNOWN = "UNKNOWN"  # explain: the state of a task whose outcome cannot be known without running it
 
 
 @dataclass

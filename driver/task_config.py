@@ -16,6 +16,7 @@ from typing import Any
 
 from google.protobuf import struct_pb2
 
+from driver.standins import mentions_reference
 from spec import values
 from spec.ir import pipeline_spec_pb2
 from spec.kubernetes import TaskKubernetes
@@ -171,7 +172,7 @@ def _resources(container: dict[str, Any], executor_input: pipeline_spec_pb2.Exec
 
     def quantity(kind: str, which: str) -> str | None:
         text = quantity_text(resources, kind, which, substitute=substitute)
-        return canonical_quantity(text, what=f"{kind.lower()} {which.lower()}") if text is not None else None
+        return _canonical(text, what=f"{kind.lower()} {which.lower()}") if text is not None else None
 
     limits = {
         name: q for name, kind in (("memory", "Memory"), ("cpu", "Cpu")) if (q := quantity(kind, "Limit"))
@@ -185,8 +186,15 @@ def _resources(container: dict[str, Any], executor_input: pipeline_spec_pb2.Exec
         str(accelerator.get("count")) if int(accelerator.get("count") or 0) > 0 else ""
     )
     if kind and count:
-        limits[kind] = canonical_quantity(count, what="accelerator count")
+        limits[kind] = _canonical(count, what="accelerator count")
     return ({"limits": limits} if limits else {}) | ({"requests": requests} if requests else {})
+
+
+def _canonical(text: str, *, what: str) -> str:
+    """A quantity as Kubernetes writes it; explain's stand-in for a value not known yet, as it stands."""
+    if mentions_reference(struct_pb2.Value(string_value=text)):
+        return text
+    return canonical_quantity(text, what=what)
 
 
 def _volumes(

@@ -28,6 +28,7 @@ from google.protobuf import struct_pb2
 
 from driver.resolve import ResolvedInputs
 from driver.state import NOT_RUN, DagScope, TaskResult
+from ledger.model import Artifact
 from spec import labels, values
 from spec.dependencies import task_dependencies
 from spec.errors import ResolutionError
@@ -39,6 +40,8 @@ ComponentSpec: TypeAlias = pipeline_spec_pb2.ComponentSpec
 RetryPolicy: TypeAlias = pipeline_spec_pb2.PipelineTaskSpec.RetryPolicy
 
 T = TypeVar("T")
+# One iteration's item: a parameter value (`parameterIterator`) or one artifact (`artifactIterator`).
+LoopItem: TypeAlias = struct_pb2.Value | Artifact
 
 
 @dataclass(frozen=True)
@@ -64,8 +67,8 @@ class Opened:
     resolved: ResolvedInputs
     execution_id: int
     skipped: TaskResult | None = None  # the task's final result when it does not open (condition false)
-    items: list[struct_pb2.Value] | None = None  # a loop's items; None: not known before a run gets here
-    unknown_item: struct_pb2.Value | None = None  # with items None: what the item stands for
+    items: list[LoopItem] | None = None  # a loop's items; None: not known before a run gets here
+    unknown_item: LoopItem | None = None  # with items None: what the item stands for
     would_not_run: str = ""  # explain: why the tasks inside would not run (a false condition)
 
 
@@ -189,14 +192,13 @@ async def _walk_loop(handlers: Handlers[T], task: T, node: Node) -> TaskResult:
     if opened.skipped is not None:
         return opened.skipped
     loop_scope = _inner_scope(node, opened)  # its artifacts go to each iteration's scope
-    iterator = node.spec.parameter_iterator
     if opened.items is None:  # explain only: the body once, its item a stand-in, at no index
         assert opened.unknown_item is not None
         body = iteration_scope(
             loop_scope,
             index=0,
             item=opened.unknown_item,
-            iterator=iterator,
+            spec=node.spec,
             artifacts=opened.resolved.artifacts,
         )
         body.execution_id = handlers.open_iteration(task, opened, body, index=0, count=0)
@@ -207,7 +209,7 @@ async def _walk_loop(handlers: Handlers[T], task: T, node: Node) -> TaskResult:
     count = len(opened.items)
     iterations = [
         iteration_scope(
-            loop_scope, index=i, item=item, iterator=iterator, artifacts=opened.resolved.artifacts
+            loop_scope, index=i, item=item, spec=node.spec, artifacts=opened.resolved.artifacts
         )
         for i, item in enumerate(opened.items)
     ]
@@ -249,20 +251,29 @@ def iteration_scope(
     loop_scope: DagScope,
     *,
     index: int,
-    item: struct_pb2.Value,
-    iterator: pipeline_spec_pb2.ParameterIteratorSpec,
-    artifacts: Any,
+    item: LoopItem,
+    spec: TaskSpec,
+    artifacts: dict[str, list[Artifact]],
 ) -> DagScope:
-    """One iteration's scope: the loop's inputs, the items input replaced by this item."""
-    parameters = {k: v for k, v in loop_scope.parameters.items() if k != iterator.items.input_parameter}
-    parameters[iterator.item_input] = item
+    """One iteration's scope: the loop's inputs and this item under the item input.
+
+    The items input stays in scope: a task of the body may read the whole list, and an inner loop may iterate
+    over it again (`ParallelFor(xs)` inside `ParallelFor(xs)`). The backend's iteration driver deletes it, so
+    there such a task fails ("parent DAG does not have input parameter"); the SDK and kfp.local run it.
+    The iteration's record leaves it out, as the backend's does (`iteration_inputs`). An artifact iterator's
+    item is one artifact of the list, an input artifact of the body (the backend rejects such a loop)."""
+    parameters, artifacts = dict(loop_scope.parameters), dict(artifacts)
+    if isinstance(item, Artifact):
+        artifacts[spec.artifact_iterator.item_input] = [item]
+    else:
+        parameters[spec.parameter_iterator.item_input] = item
     return DagScope(
         execution_id=-1,
         component=loop_scope.component,
         component_name=loop_scope.component_name,
         task_path=loop_scope.task_path,
         parameters=parameters,
-        artifacts=dict(artifacts),
+        artifacts=artifacts,
         iteration_index=index,
         place=labels.iteration_label(loop_scope.place, index),
         iterations=(*loop_scope.iterations, index),
@@ -270,18 +281,40 @@ def iteration_scope(
     )
 
 
+def iteration_inputs(scope: DagScope, spec: TaskSpec) -> dict[str, struct_pb2.Value]:
+    """The inputs an iteration's execution records: its scope without the loop's items, as the backend records
+    them (the whole list in every iteration would make a wide loop's record grow as its width squared)."""
+    items_input = spec.parameter_iterator.items.input_parameter
+    return {k: v for k, v in scope.parameters.items() if k != items_input}
+
+
+def iteration_artifacts(scope: DagScope, spec: TaskSpec) -> dict[str, list[Artifact]]:
+    """The input artifacts an iteration's execution records: without an artifact loop's list, as above."""
+    items_input = spec.artifact_iterator.items.input_artifact
+    return {k: v for k, v in scope.artifacts.items() if k != items_input}
+
+
 def loop_unchecked_inputs(spec: TaskSpec) -> frozenset[str]:
     """Inputs of a loop task that are not type-checked: the item (not resolved on the loop task), and the
     items, which the SDK declares for a loop over a sub-field (`item.subs`) with the field's element type."""
     iterator = spec.parameter_iterator
-    return frozenset({iterator.item_input, iterator.items.input_parameter} - {""})
+    names = {iterator.item_input, iterator.items.input_parameter, spec.artifact_iterator.item_input}
+    return frozenset(names - {""})
 
 
-def loop_items(spec: TaskSpec, parameters: dict[str, struct_pb2.Value]) -> list[struct_pb2.Value]:
-    """The values a loop iterates over, from its raw list or its items input (a JSON string is parsed)."""
-    iterator = spec.parameter_iterator
+def loop_items(spec: TaskSpec, resolved: ResolvedInputs) -> list[LoopItem]:
+    """What a loop iterates over: the artifacts of its items input (an artifact iterator), else the values of
+    its raw list or of its items input (a JSON string is parsed)."""
     if spec.HasField("artifact_iterator"):
-        raise ResolutionError("ArtifactIterator is not implemented")
+        name = spec.artifact_iterator.items.input_artifact
+        if name not in resolved.artifacts:
+            raise ResolutionError(f"loop items input artifact {name!r} was not resolved")
+        return list(resolved.artifacts[name])
+    return list(_parameter_items(spec, resolved.parameters))
+
+
+def _parameter_items(spec: TaskSpec, parameters: dict[str, struct_pb2.Value]) -> list[struct_pb2.Value]:
+    iterator = spec.parameter_iterator
     if iterator.items.WhichOneof("kind") == "raw":
         items: Any = values.python_to_value(json.loads(iterator.items.raw))
     else:

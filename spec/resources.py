@@ -88,22 +88,60 @@ def canonical_quantity(text: str, *, what: str) -> str:
 def resource_spec(container: dict[str, Any], *, substitute: Callable[[str], str] = str) -> ResourceSpec:
     """The limits and requests of a PipelineContainerSpec (as JSON); `substitute` resolves placeholders in
     the strings."""
+    return parse_resources(resource_texts(container, substitute=substitute))
+
+
+# The quantity fields of `resource_texts`: key, then `kind` and `which` as `quantity_text` takes them.
+_QUANTITY_FIELDS = (
+    ("cpuLimit", "Cpu", "Limit"),
+    ("cpuRequest", "Cpu", "Request"),
+    ("memoryLimit", "Memory", "Limit"),
+    ("memoryRequest", "Memory", "Request"),
+)
+
+
+def resource_texts(container: dict[str, Any], *, substitute: Callable[[str], str] = str) -> dict[str, str]:
+    """What a PipelineContainerSpec (as JSON) asks for, as text, placeholders substituted and nothing parsed:
+    `cpuLimit`, `cpuRequest`, `memoryLimit`, `memoryRequest` (quantities), `acceleratorType`,
+    `acceleratorCount`; only the fields that are set. `--explain` shows these, stand-ins included."""
     resources = container.get("resources") or {}
-    cpu = _quantity(resources, "Cpu", "Limit", substitute=substitute)
-    memory = _quantity(resources, "Memory", "Limit", substitute=substitute)
-    cpu_request = _quantity(resources, "Cpu", "Request", substitute=substitute)
-    memory_request = _quantity(resources, "Memory", "Request", substitute=substitute)
+    texts = {
+        key: text
+        for key, kind, which in _QUANTITY_FIELDS
+        if (text := quantity_text(resources, kind, which, substitute=substitute)) is not None
+    }
     accelerator = resources.get("accelerator") or {}
     kind = substitute(str(accelerator.get("resourceType") or accelerator.get("type") or ""))
-    count_text = substitute(str(accelerator.get("resourceCount") or accelerator.get("count") or "0"))
+    if kind:
+        texts["acceleratorType"] = kind
+        texts["acceleratorCount"] = substitute(
+            str(accelerator.get("resourceCount") or accelerator.get("count") or "0")
+        )
+    return texts
+
+
+def parse_resources(texts: dict[str, str]) -> ResourceSpec:
+    """`resource_texts` as numbers; a text that is not a quantity raises ValueConversionError."""
+
+    def quantity(key: str) -> float | None:
+        text = texts.get(key)
+        return parse_quantity(text, what=_WHAT[key]) if text is not None else None
+
+    cpu, memory = quantity("cpuLimit"), quantity("memoryLimit")
+    cpu_request, memory_request = quantity("cpuRequest"), quantity("memoryRequest")
+    kind = texts.get("acceleratorType", "")
+    count = int(parse_quantity(texts.get("acceleratorCount", "0"), what="accelerator count")) if kind else 0
     return ResourceSpec(
         cpu_limit=cpu or None,
         memory_limit=int(memory) if memory else None,
         accelerator_type=kind,
-        accelerator_count=int(parse_quantity(count_text, what="accelerator count")) if kind else 0,
+        accelerator_count=count,
         cpu_request=cpu_request or None,
         memory_request=int(memory_request) if memory_request else None,
     )
+
+
+_WHAT = {key: f"{kind.lower()} {which.lower()}" for key, kind, which in _QUANTITY_FIELDS}
 
 
 def _quantity(

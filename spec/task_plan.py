@@ -14,7 +14,7 @@ from typing import Any
 from spec.command import PythonPlan, plan_python_component
 from spec.ir import pipeline_spec_pb2
 from spec.placeholders import JobFacts, Resolver, add_defaults, provided_inputs
-from spec.resources import ResourceSpec, resource_spec
+from spec.resources import ResourceSpec, parse_resources, resource_texts
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,14 @@ class TaskPlan:
     variables: dict[str, str]  # the container's env, placeholders resolved
     python: PythonPlan | None  # a lightweight component's environment, or None: run on the host as it is
     image: str = ""  # the container's image, placeholders resolved
-    resources: ResourceSpec = field(default_factory=ResourceSpec)  # cpu/memory limits, accelerator
+    # cpu/memory limits and requests, accelerator: as text, placeholders resolved (`spec.resources`)
+    resource_texts: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def resources(self) -> ResourceSpec:
+        """What the task asks for as numbers; raises ValueConversionError for a text that is not a quantity
+        (read when the attempt is built, so a bad one fails the task; explain shows the texts)."""
+        return parse_resources(self.resource_texts)
 
     @property
     def argv(self) -> list[str]:
@@ -67,5 +74,5 @@ def plan_task(
         variables=variables,
         python=plan_python_component(command, args, kfp_package=kfp_package),
         image=resolver.substitute(str(container.get("image", ""))),
-        resources=resource_spec(container, substitute=resolver.substitute),
+        resource_texts=resource_texts(container, substitute=resolver.substitute),
     )

@@ -6,11 +6,12 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from google.protobuf import json_format
+from google.protobuf import json_format, struct_pb2
 
 from driver.resolve import ResolvedInputs
 from driver.state import DagScope, TaskResult
-from driver.walk import Node, Opened, loop_items, walk_dag
+from driver.walk import Node, Opened, iteration_artifacts, iteration_scope, loop_items, walk_dag
+from ledger.model import Artifact
 from spec import values
 from spec.errors import ResolutionError
 from spec.ir import pipeline_spec_pb2
@@ -97,7 +98,7 @@ class Recorder:
         return TaskResult(task_key=node.key, state=state)
 
     def open_loop(self, node: Node) -> Opened:
-        items = loop_items(node.spec, {})
+        items = loop_items(node.spec, ResolvedInputs())
         return Opened(resolved=ResolvedInputs(), execution_id=3, items=items)
 
     async def run_iterations(
@@ -162,6 +163,27 @@ def test_a_resolution_error_fails_that_task_named_with_run_and_task() -> None:
 def test_loop_items_parse_a_json_string_and_treat_anything_else_as_no_items() -> None:
     spec = task_spec({"parameterIterator": {"items": {"inputParameter": "xs"}, "itemInput": "x"}})
 
-    assert [values.value_to_python(v) for v in loop_items(spec, {"xs": value("[1, 2]")})] == [1, 2]
-    assert loop_items(spec, {"xs": value("not json")}) == []
-    assert loop_items(spec, {"xs": value(3)}) == []
+    def items(given: struct_pb2.Value) -> list[object]:
+        found = loop_items(spec, ResolvedInputs(parameters={"xs": given}))
+        return [values.value_to_python(v) for v in found if isinstance(v, struct_pb2.Value)]
+
+    assert items(value("[1, 2]")) == [1, 2]
+    assert items(value("not json")) == []
+    assert items(value(3)) == []
+
+
+def test_an_artifact_loop_iterates_over_its_list_and_each_iteration_gets_one_artifact() -> None:
+    spec = task_spec({"artifactIterator": {"items": {"inputArtifact": "ds"}, "itemInput": "d"}})
+    listed = [
+        Artifact(id=i, type="system.Dataset", uri=f"/d{i}", state="LIVE", properties={}, create_time=0.0)
+        for i in (1, 2)
+    ]
+
+    assert loop_items(spec, ResolvedInputs(artifacts={"ds": listed})) == listed
+    loop_scope = DagScope(
+        execution_id=1, component=pipeline_spec_pb2.ComponentSpec(), component_name="c", task_path=("l",),
+        artifacts={"ds": listed},
+    )
+    scope = iteration_scope(loop_scope, index=1, item=listed[1], spec=spec, artifacts=loop_scope.artifacts)
+    assert scope.artifacts == {"ds": listed, "d": [listed[1]]}
+    assert iteration_artifacts(scope, spec) == {"d": [listed[1]]}

@@ -1,6 +1,6 @@
 """Conformance points without tests elsewhere, end to end: executor outputs (58, 60, 62), an importer's
-`dependentTasks` (22), `literals` (39) and an `artifactIterator` (42). The last three hand-edit the compiled
-JSON where the DSL cannot express the case."""
+`dependentTasks` (22), `literals` (39) and an `artifactIterator` (42, run as the SDK intends). The last three
+hand-edit the compiled JSON where the DSL cannot express the case."""
 
 from __future__ import annotations
 
@@ -140,21 +140,18 @@ def _with_artifact_iterator(spec: dict[str, Any]) -> None:
                                 "itemInput": "pipelinechannel--make-data-loop-item"}
 
 
-def test_an_artifact_iterator_fails_cleanly(
+def test_an_artifact_iterator_runs_one_iteration_per_artifact_and_warns_once(
     compile_pipeline: CompilePipeline, lpl_home: Path, tmp_path: Path
 ) -> None:
+    # Not copied (design decision 10): the backend rejects an artifactIterator; the SDK compiles one for a
+    # ParallelFor over a list of artifacts, so each artifact of the list gets an iteration
+    # (tests/e2e/test_backend_fidelity.py runs the DSL form).
     package = _edited(compile_pipeline("artifact_loop"), tmp_path, _with_artifact_iterator)
     run = run_driver(package, home=lpl_home)
 
     _no_traceback(run)
-    if run.returncode == 2:  # refused at load: nothing ran
-        assert "ArtifactIterator is not implemented" in run.completed.stderr, run.output
-        assert run.executions() == []
-        return
-    assert run.returncode == 1, run.output
-    loop = run.execution("for-loop-2")
-    assert loop.state == FAILED
-    assert "ArtifactIterator is not implemented" in loop.properties["error"]
-    assert "ArtifactIterator is not implemented" in run.output
-    assert run.execution("make").state == COMPLETE
-    assert run.executions("show") == []
+    assert run.returncode == 0, run.output
+    (loop,) = [e for e in run.executions("for-loop-2") if e.iteration_index is None]
+    assert (loop.state, loop.properties["iteration_count"]) == (COMPLETE, 1)
+    assert [e.state for e in run.executions("show")] == [COMPLETE]
+    assert run.output.count("rejects this pipeline at submission") == 1, run.output

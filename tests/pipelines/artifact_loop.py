@@ -1,5 +1,5 @@
-"""Covers: conformance point 42, an `artifactIterator` is rejected. The DSL compiles only parameter
-iterators, so the test turns this loop into one over `make`'s output artifact in the compiled JSON: the loop
+"""Covers: conformance point 42, an `artifactIterator` (rejected by the backend, run here as the SDK intends).
+The test turns this loop into one over `make`'s output artifact in the compiled JSON: the loop
 task's `parameterIterator` becomes an `artifactIterator` over its input artifact `pipelinechannel--make-data`,
 and the loop component's unused item parameter is dropped. `make` and `show` are host /bin/sh container
 components."""
