@@ -40,7 +40,6 @@ from spec import labels, protojson, values
 from spec.command import ENVIRONMENT_READY, environment_dir
 from spec.ir import pipeline_spec_pb2
 from spec.kubernetes import ExecutorSettings, TaskKubernetes, pvc_source
-from spec.placeholders import JobFacts
 from spec.resources import parse_quantity
 from spec.runner_choice import RunnerChoice
 from spec.task_plan import TaskPlan, plan_task
@@ -151,6 +150,7 @@ class ExplainHandlers:
         folders = self._task_folders(task)
         resolved = self._resolve(task, for_dag=False, task_uuid=folders.uuid)
         container = self.deployment_config.executors[node.component.executor_label].container
+        context = self._context(node, folders.uuid)
         prepared = prepare_container(
             resolved,
             task_spec=node.spec,
@@ -158,7 +158,7 @@ class ExplainHandlers:
             container=container,
             scope=node.scope,
             folders=folders,
-            context=self._context(node, folders.uuid),
+            context=context,
             kubernetes=self.kubernetes,
             stand_in=lambda source: stand_in_for(
                 source, task_spec=node.spec, scope=node.scope, iterations=node.scope.iterations
@@ -168,7 +168,7 @@ class ExplainHandlers:
             prepared.handed,
             component_spec=node.component,
             container=prepared.on_task_container,
-            job=self._job_facts(node, folders.uuid),
+            job=context.job_facts(),
             kfp_package=self.kfp_package,
         )
         if platform.is_pvc_operation(container):
@@ -323,18 +323,6 @@ class ExplainHandlers:
                 task_dir=Path(str(recorded["task_dir"])),
             )
         return TaskFolders.of(run_root=self.run.run_root, run_dir=self.run_dir, key=task.node.key, uuid=UUID)
-
-    def _job_facts(self, node: Node, task_uuid: str) -> JobFacts:
-        return JobFacts(
-            job_name=self.run.job_name,
-            job_uuid=self.run.run_id,
-            task_name=node.key,
-            task_uuid=task_uuid,
-            create_time=self.run.create_time,
-            pipeline_root=self.run.pipeline_root,
-            workspace=self.workspace,
-            job_resource_name=self.run.job_resource_name,
-        )
 
     def _leaf_result(self, task: _Task) -> TaskResult:
         """A container's or importer's result: what the recorded run recorded, else its stand-ins."""

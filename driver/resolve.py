@@ -37,6 +37,19 @@ class TaskContext:
     workspace_path: str = ""
     task_uuid: str = ""
 
+    def job_facts(self) -> JobFacts:
+        """What the `{{$.pipeline_*}}` placeholders stand for (a task without its uuid yet: its key)."""
+        return JobFacts(
+            job_name=self.run.job_name,
+            job_uuid=self.run.run_id,
+            task_name=self.task_key,
+            task_uuid=self.task_uuid or self.task_key,
+            create_time=self.run.create_time,
+            pipeline_root=self.run.pipeline_root,
+            workspace=self.workspace_path,
+            job_resource_name=self.run.job_resource_name,
+        )
+
 
 class _Null(Exception):
     """A parent value that is null: dropped for optional inputs, an error for required ones."""
@@ -171,19 +184,7 @@ def _resolve_constant(constant: struct_pb2.Value, *, context: TaskContext) -> st
     if constant.WhichOneof("kind") != "string_value":
         return constant
     text = constant.string_value
-    run = context.run
-    exact = job_placeholders(
-        JobFacts(
-            job_name=run.job_name,
-            job_uuid=run.run_id,
-            task_name=context.task_key,
-            task_uuid=context.task_uuid or context.task_key,
-            create_time=run.create_time,
-            pipeline_root=run.pipeline_root,
-            workspace=context.workspace_path,
-            job_resource_name=run.job_resource_name,
-        )
-    )
+    exact = job_placeholders(context.job_facts())
     if text in exact:
         return struct_pb2.Value(string_value=exact[text])
     if "{{$.workspace_path}}" in text:
