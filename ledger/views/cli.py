@@ -38,21 +38,27 @@ def _common_options() -> argparse.ArgumentParser:
     return common
 
 
+TASK_HELP = ("the task as the console names it (exit-handler-1/for-loop-2[1]/train), its tail, NAME[i],"
+             " a task path, a unique task key, or an execution id")
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = _common_options()
     parser = argparse.ArgumentParser(prog="python -m ledger", description=__doc__, parents=[common])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     runs = commands.add_parser("runs", parents=[common], help="runs, newest first")
     runs.add_argument("-n", "--limit", type=int, default=0, help="only the N newest runs")
-    show = commands.add_parser("show", parents=[common], help="a run's executions")
+    show = commands.add_parser("show", parents=[common], help="a run's tasks, one line each")
     show.add_argument("run", help=RUN_HELP)
+    show.add_argument("--long", action="store_true",
+                      help="every execution with its inputs, outputs, artifacts and log")
     execution = commands.add_parser("execution", aliases=["exec"], parents=[common],
                                     help="one execution in full, with its ExecutorInput")
     execution.add_argument("run", help=RUN_HELP)
-    execution.add_argument("task", help="execution id, task label, task path or task key")
+    execution.add_argument("task", help=TASK_HELP)
     log = commands.add_parser("log", parents=[common], help="print a task's log")
     log.add_argument("run", help=RUN_HELP)
-    log.add_argument("task", help="execution id, task label, task path or task key")
+    log.add_argument("task", help=TASK_HELP)
     diff = commands.add_parser(
         "diff",
         parents=[common],
@@ -133,7 +139,7 @@ def command_show(ledger: Ledger, args: argparse.Namespace) -> Result:
         for depth, execution in model.tree_order(view)
     ]
     document = {"run": describe.describe_run(view), "executions": executions}
-    return document, render.render_show, EXIT_OK
+    return document, render.render_show if args.long else render.render_show_compact, EXIT_OK
 
 
 def command_execution(ledger: Ledger, args: argparse.Namespace) -> Result:

@@ -71,9 +71,17 @@ def render_show_compact(document: dict[str, Any]) -> str:
 def _short_outputs(execution: dict[str, Any]) -> str:
     """Output parameters as `name=value` and artifacts as `name=<schema title>`, cut to OUTPUTS_WIDTH."""
     parts = [f"{key}={compact(value, width=30)}" for key, value in (execution["outputs"] or {}).items()]
-    parts += [f"{artifact['name']}=<{str(artifact['type']).removeprefix('system.')}>"
-              for artifact in execution.get("output_artifacts") or [] if artifact["name"] != "executor-logs"]
+    parts += [_short_artifact(artifact) for artifact in execution.get("output_artifacts") or []
+              if artifact["name"] != "executor-logs"]
     return compact(" ".join(parts), width=OUTPUTS_WIDTH) if parts else ""
+
+
+def _short_artifact(artifact: dict[str, Any]) -> str:
+    """`metrics=<Metrics accuracy=0.9 loss=0.25>`: the schema title and the scalar metadata (metrics)."""
+    scalars = [f"{key}={compact(value, width=12)}" for key, value in (artifact.get("metadata") or {}).items()
+               if isinstance(value, int | float | str) and key != "display_name"]
+    kind = str(artifact["type"]).removeprefix("system.")
+    return f"{artifact['name']}=<{' '.join([kind, *scalars])}>"
 
 
 def _show_header(run: dict[str, Any], *, width: int | None = None) -> list[str]:

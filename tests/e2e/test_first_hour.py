@@ -25,12 +25,19 @@ def metrics_run(compile_pipeline: CompilePipeline, tmp_path_factory: pytest.Temp
 
 
 def test_ledger_show_and_exec_print_metrics_and_artifact_metadata(metrics_run: FinishedRun) -> None:
-    shown = run_cli("ledger", "show", "m", home=metrics_run.home).stdout
+    shown = run_cli("ledger", "show", "m", "--long", home=metrics_run.home).stdout
     executed = run_cli("ledger", "exec", "m", "evaluate", home=metrics_run.home).stdout
     for text in (shown, executed):
         metadata = [line.split() for line in text.splitlines() if "accuracy=" in line]
         assert sorted(metadata[0]) == ["accuracy=0.9", "loss=0.25"], text
         assert "framework=none" in text
+
+
+def test_ledger_show_prints_one_line_per_task_with_its_metrics_in_short(metrics_run: FinishedRun) -> None:
+    shown = run_cli("ledger", "show", "m", home=metrics_run.home).stdout
+    (evaluate,) = [line for line in shown.splitlines() if line.startswith("evaluate ")]
+    assert "COMPLETE" in evaluate and "accuracy=0.9" in evaluate and "loss=0.25" in evaluate, shown
+    assert "pipelinechannel--" not in shown and max(len(line) for line in shown.splitlines()) <= 120
 
 
 def test_a_metadata_only_artifact_gets_no_missing_file_warning(metrics_run: FinishedRun) -> None:

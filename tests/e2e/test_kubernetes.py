@@ -75,7 +75,7 @@ def test_pod_metadata_is_recorded_on_the_execution_and_placement_settings_are_re
     execution = settings_run.execution("show-env")
     assert execution.properties["pod_labels"] == {"tier": "gold"}
     assert execution.properties["pod_annotations"] == {"team/owner": "alice"}
-    shown = run_cli("ledger", "show", settings_run.run_id, home=settings_run.home).stdout
+    shown = run_cli("ledger", "show", settings_run.run_id, "--long", home=settings_run.home).stdout
     assert "pod      labels tier=gold" in shown and "pod      annotations team/owner=alice" in shown
     assert (
         "kubernetes settings with no local effect, ignored: node selector, tolerations" in settings_run.output
