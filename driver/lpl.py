@@ -35,4 +35,4 @@ def main(argv: list[str] | None = None) -> int:
         os.execv(command[0], command)
     from ledger.views.cli import main as ledger_main
 
-    return ledger_main(arguments)
+    return ledger_main(arguments, prog="lpl")

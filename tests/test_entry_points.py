@@ -62,6 +62,8 @@ def test_lpl_runs_the_driver_and_reads_the_ledger(
     assert run.returncode == 0, run.stderr
     assert _run_ids(listed) == ["r1"]
     assert "Hello, lpl!" in shown.stdout
+    unknown = _run([str(LPL), "show", "nope", "--home", str(lpl_home)], cwd=project_dir)
+    assert unknown.returncode == 2 and unknown.stderr.startswith("lpl: no run 'nope'"), unknown.stderr
 
 
 def test_lpl_without_a_command_prints_its_usage_and_exits_2(project_dir: Path) -> None:

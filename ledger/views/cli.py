@@ -42,9 +42,9 @@ TASK_HELP = ("the task as the console names it (exit-handler-1/for-loop-2[1]/tra
              " a task path, a unique task key, or an execution id")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "python -m ledger") -> argparse.ArgumentParser:
     common = _common_options()
-    parser = argparse.ArgumentParser(prog="python -m ledger", description=__doc__, parents=[common])
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__, parents=[common])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     runs = commands.add_parser("runs", parents=[common], help="runs, newest first")
     runs.add_argument("-n", "--limit", type=int, default=0, help="only the N newest runs")
@@ -212,8 +212,9 @@ def command_prune(home: Path, args: argparse.Namespace) -> Result:
     return result.to_json(dry_run=options.dry_run), prune.render_prune, EXIT_OK
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, *, prog: str = "python -m ledger") -> int:
+    """`python -m ledger`, or `lpl COMMAND` (`prog` names the command in usage and error lines)."""
+    args = build_parser(prog).parse_args(argv)
     home: Path = getattr(args, "home", None) or default_home()
     try:
         if args.command == "prune":
@@ -222,11 +223,11 @@ def main(argv: list[str] | None = None) -> int:
             ledger = Ledger(home, create=False)
             document, render_text, status = COMMANDS[args.command](ledger, args)
     except LplError as exc:  # LedgerCorrupt's message names the file and line
-        print(f"python -m ledger: {exc}", file=sys.stderr)
+        print(f"{prog}: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except OSError as exc:  # `report -o` into a directory or a read-only place, an unreadable file
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"python -m ledger: {where}{exc.strerror or exc}", file=sys.stderr)
+        print(f"{prog}: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_ERROR
     _print(_as_json(document) if getattr(args, "json", False) else render_text(document))
     return status
