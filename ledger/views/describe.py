@@ -21,10 +21,10 @@ from ledger.model import (
 from ledger.model import kind_of as kind_of  # re-exported: the report names executions as `show` does
 from ledger.store import RunSummary
 from spec import protojson
-from spec.contracts import COMPONENT_SPEC_FILE, EXECUTOR_INPUT_FILE
-from spec.errors import UsageError
+from spec.contracts import COMPONENT_SPEC_FILE, EXECUTOR_INPUT_FILE, TaskFiles
+from spec.errors import LplError, UsageError
 from spec.ir import pipeline_spec_pb2
-from spec.task_plan import handed_executor_input
+from spec.task_plan import handed_executor_input, plan_task
 
 # Header fields too big (or too internal) for a run's description; `pipeline_spec` stays in the journal.
 _HEADER_OMITTED = frozenset({"kind", "time", "pipeline_spec"})
@@ -145,6 +145,20 @@ def _driver_label(execution: Execution) -> str:
     path = execution.task_path
     index = execution.parent_iteration_index
     return path if index is None else f"{path}[{index}]"
+
+
+def describe_command_line(task_dir: str | None) -> list[str] | None:
+    """The command line the launcher runs for a task, planned from its task directory as the launcher plans
+    it; None when the directory is gone or unreadable."""
+    if not task_dir:
+        return None
+    try:
+        files = TaskFiles.read(Path(task_dir))
+        plan = plan_task(files.executor_input, component_spec=files.component, container=files.container,
+                         job=files.task.job_facts(), kfp_package=files.task.kfp_package)
+    except (OSError, ValueError, LplError, json_format.ParseError):
+        return None
+    return plan.argv
 
 
 def describe_executor_input(task_dir: object) -> dict[str, Any]:
