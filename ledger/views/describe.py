@@ -63,6 +63,7 @@ def describe_run_summary(summary: RunSummary, task_counts: dict[str, int]) -> di
         "end_time": summary.end_time,
         "duration": span(summary.create_time, summary.end_time),
         "task_counts": task_counts,
+        "parameters": summary.parameters,
     }
 
 

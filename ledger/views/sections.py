@@ -120,7 +120,7 @@ def task_table(executions: list[Execution], *, labels: dict[int, str], durations
     rows = []
     for e in executions:
         kind = describe.kind_of(e)
-        outputs = ", ".join(f"{k}={_compact(v)}" for k, v in e.outputs.items())
+        outputs = ", ".join(f"{k}={compact(v)}" for k, v in e.outputs.items())
         rows.append(
             f'<tr data-state="{esc(e.state)}" data-kind="{kind}" data-execution="{e.id}">'
             f'<td><a href="#x{e.id}">{esc(labels[e.id])}</a>{_mark(e)}</td>'
@@ -257,7 +257,7 @@ def _attempts(execution: Execution) -> str:
 def values_table(values: Any) -> str:
     if not isinstance(values, dict) or not values:
         return '<p class="muted">no parameters</p>'
-    rows = "".join(f"<tr><th>{esc(k)}</th><td><code>{esc(_compact(v))}</code></td></tr>"
+    rows = "".join(f"<tr><th>{esc(k)}</th><td><code>{esc(compact(v))}</code></td></tr>"
                    for k, v in sorted(values.items()))
     return f'<table class="kv params">{rows}</table>'
 
@@ -332,7 +332,7 @@ def _note(note: str) -> str:
     return f'<p class="muted">{esc(note)}</p>' if note else ""
 
 
-def _compact(value: Any, *, limit: int = 300) -> str:
+def compact(value: Any, *, limit: int = 300) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

@@ -1,0 +1,109 @@
+"""The JSON API: `/api/runs` and `/api/runs/{run}` are what `runs --json` and `show --json` print (the same
+functions make them), `/api/runs/{run}/events` and `/api/runs/events` stream changes, and a task's log is
+read from an offset so a page can follow it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import BaseRoute, Route
+
+from ledger import model
+from ledger.store import check_run_id
+from ledger.ui import events
+from ledger.ui.home import ServedHome
+from ledger.views import cli
+from spec.errors import LedgerError
+
+LOG_CHUNK_BYTES = 256_000
+# Served with every stream: no proxy or browser may buffer or cache it.
+_STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+def json_response(document: Any, *, status: int = 200) -> Response:
+    """JSON as the CLI prints it off a terminal: one line, non-ASCII kept."""
+    return Response(json.dumps(document, ensure_ascii=False), status_code=status,
+                    media_type="application/json")
+
+
+def routes(home: ServedHome) -> list[BaseRoute]:
+    async def list_runs(request: Request) -> Response:
+        document, _ = cli.runs_document(home.ledger)
+        return json_response(document)
+
+    async def show_run(request: Request) -> Response:
+        found = _view_or_error(home, request.path_params["run"])
+        if isinstance(found, Response):
+            return found
+        return json_response(cli.show_document(found))
+
+    async def run_events(request: Request) -> Response:
+        ref = request.path_params["run"]
+        try:
+            run_id = home.resolve(ref)
+        except LedgerError as exc:
+            # An exact run id not recorded yet is followed until a driver creates it (`--run-id`).
+            try:
+                run_id = check_run_id(ref)
+            except LedgerError:
+                return json_response({"error": str(exc)}, status=404)
+        stream = events.with_heartbeat(events.run_events(home.ledger, run_id, stopping=home.stopping))
+        return StreamingResponse(stream, media_type="text/event-stream", headers=_STREAM_HEADERS)
+
+    async def runs_events(request: Request) -> Response:
+        stream = events.with_heartbeat(events.runs_events(home.ledger, stopping=home.stopping))
+        return StreamingResponse(stream, media_type="text/event-stream", headers=_STREAM_HEADERS)
+
+    async def task_log(request: Request) -> Response:
+        found = _view_or_error(home, request.path_params["run"])
+        if isinstance(found, Response):
+            return found
+        execution = found.executions.get(int(request.path_params["execution"]))
+        if execution is None:
+            return json_response({"error": f"no execution {request.path_params['execution']}"}, status=404)
+        offset = _int(request.query_params.get("offset"), default=0)
+        path = model.log_path(execution, found.artifacts_of(execution.id, "OUTPUT"))
+        text, size = _read_from(path, offset=offset) if path else ("", 0)
+        return json_response({"execution_id": execution.id, "state": execution.state, "offset": offset,
+                              "size": size, "text": text})
+
+    return [
+        Route("/api/runs", list_runs),
+        Route("/api/runs/events", runs_events),
+        Route("/api/runs/{run}", show_run),
+        Route("/api/runs/{run}/events", run_events),
+        Route("/api/runs/{run}/executions/{execution:int}/log", task_log),
+    ]
+
+
+def _view_or_error(home: ServedHome, ref: str) -> model.RunView | Response:
+    try:
+        run_id = home.resolve(ref)
+    except LedgerError as exc:
+        return json_response({"error": f"{exc} (python -m ledger runs lists them)"}, status=404)
+    try:
+        return home.view(run_id)
+    except LedgerError as exc:  # damaged (LedgerCorrupt) or unreadable
+        return json_response({"error": str(exc), "run_id": run_id, "state": "DAMAGED"}, status=500)
+
+
+def _read_from(path: Any, *, offset: int) -> tuple[str, int]:
+    """The log's bytes from `offset` (at most a chunk) as text, and its size now."""
+    try:
+        with open(path, "rb") as file:
+            file.seek(max(0, offset))
+            data = file.read(LOG_CHUNK_BYTES)
+            size = file.seek(0, 2)
+    except OSError:
+        return "", 0
+    return data.decode("utf-8", errors="replace"), min(size, max(0, offset) + len(data))
+
+
+def _int(text: str | None, *, default: int) -> int:
+    try:
+        return int(text) if text is not None else default
+    except ValueError:
+        return default

@@ -1,0 +1,116 @@
+"""The HTML routes: each resolves what it shows and hands it to `ledger.views.pages`, which draws it."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from ledger.model import RunView
+from ledger.ui import files
+from ledger.ui.home import ServedHome
+from ledger.views import cli, pages, ui_assets
+from ledger.views.sections import PageData
+from spec.errors import LedgerError
+
+# Pages may run only the UI's own script and talk only to the UI; user content stays in sandboxed frames.
+PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline';"
+               " img-src 'self' data:; connect-src 'self'; frame-src 'self'; base-uri 'none';"
+               " form-action 'self'; frame-ancestors 'none'")
+_PAGE_HEADERS = {"Content-Security-Policy": PAGE_POLICY, "X-Content-Type-Options": "nosniff",
+                 "Referrer-Policy": "no-referrer"}
+
+
+def html(text: str, *, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(text, status_code=status, headers=_PAGE_HEADERS)
+
+
+def routes(home: ServedHome) -> list[BaseRoute]:
+    def page_of(view: RunView) -> PageData:
+        return PageData.of(view, home=home.path, file_url=lambda path: files.file_url(view.run_id, path))
+
+    async def runs(request: Request) -> Response:
+        document, _ = cli.runs_document(home.ledger)
+        chosen = {key: request.query_params.get(key, "") for key in ("pipeline", "state")}
+        return html(pages.runs_page(document["runs"], **chosen))
+
+    async def runs_table(request: Request) -> Response:
+        document, _ = cli.runs_document(home.ledger)
+        chosen = {key: request.query_params.get(key, "") for key in ("pipeline", "state")}
+        return html(pages.runs_table(document["runs"], **chosen))
+
+    async def run(request: Request) -> Response:
+        found = _view_or_page(home, request.path_params["run"])
+        return found if isinstance(found, Response) else html(pages.run_page(page_of(found)))
+
+    async def run_live(request: Request) -> Response:
+        found = _view_or_page(home, request.path_params["run"])
+        if isinstance(found, Response):
+            return found
+        return JSONResponse(pages.run_parts(page_of(found)).to_json(), headers={"Cache-Control": "no-store"})
+
+    async def task(request: Request) -> Response:
+        found = _view_or_page(home, request.path_params["run"])
+        if isinstance(found, Response):
+            return found
+        panel = pages.task_panel(page_of(found), request.path_params["execution"])
+        if panel is None:
+            return html(pages.not_found_page(f"no execution {request.path_params['execution']}"), status=404)
+        return html(panel)
+
+    async def loop(request: Request) -> Response:
+        found = _view_or_page(home, request.path_params["run"])
+        return found if isinstance(found, Response) else html(
+            pages.loop_rows(page_of(found), request.path_params["loop"]))
+
+    async def compare(request: Request) -> Response:
+        refs = [ref for value in request.query_params.getlist("runs") for ref in value.split(",") if ref]
+        if len(refs) < 2:
+            return html(pages.not_found_page("compare takes two runs or more: /compare?runs=A,B"), status=400)
+        views = []
+        for ref in refs:
+            found = _view_or_page(home, ref)
+            if isinstance(found, Response):
+                return found
+            views.append(found)
+        return html(pages.compare_page(views))
+
+    async def run_file(request: Request) -> Response:
+        ref = request.path_params["run"]
+        found = _view_or_page(home, ref)
+        if isinstance(found, Response):
+            return found
+        path = files.served_file(request.path_params["path"], roots=files.run_roots(home.path, found.header))
+        if path is None:
+            return PlainTextResponse("not served: only files under the run's roots are", status_code=404)
+        return FileResponse(path, headers=files.FILE_HEADERS)
+
+    async def asset(request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in ui_assets.ASSETS:
+            return PlainTextResponse("no such asset", status_code=404)
+        media, text = ui_assets.ASSETS[name]
+        return Response(text, media_type=media, headers={"Cache-Control": "no-cache"})
+
+    return [
+        Route("/", runs),
+        Route("/runs-table", runs_table),
+        Route("/compare", compare),
+        Route("/assets/{name}", asset),
+        Route("/runs/{run}", run),
+        Route("/runs/{run}/live", run_live),
+        Route("/runs/{run}/tasks/{execution:int}", task),
+        Route("/runs/{run}/loops/{loop:int}", loop),
+        Route("/runs/{run}/files/{path:path}", run_file),
+    ]
+
+
+def _view_or_page(home: ServedHome, ref: str) -> RunView | Response:
+    try:
+        run_id = home.resolve(ref)
+    except LedgerError as exc:
+        return html(pages.not_found_page(str(exc)), status=404)
+    try:
+        return home.view(run_id)
+    except LedgerError as exc:  # damaged (LedgerCorrupt) or unreadable
+        return html(pages.damaged_page(run_id, str(exc)), status=500)
