@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
 import sys
@@ -73,15 +74,18 @@ def serve(home: Path, *, host: str, port: int, open_browser: bool) -> int:
         return EXIT_ERROR
     port = listening.getsockname()[1]
     url = f"http://{_bracketed(host)}:{port}/"
-    if not _is_loopback(host):
+    if not is_loopback(host):
         print(f"python -m ledger ui: warning: listening on {host}: anyone who reaches this machine on port"
               f" {port} can read every run of {served.path}", file=sys.stderr)
-    print(f"serving {served.path} at {url} (Ctrl-C stops)", flush=True)
     app = build_app(served, allowed=allowed_hosts(host, port))
     config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
+    print(f"serving {served.path} at {url} (Ctrl-C stops)", flush=True)
     if open_browser:
         threading.Timer(0.5, webbrowser.open, args=(url,)).start()
-    _Server(config, stopping=served.stopping).run(sockets=[listening])
+    # Ctrl-C before uvicorn took the signal, or the one uvicorn raises again once it has shut down: the
+    # server stops, as asked, without a traceback.
+    with contextlib.suppress(KeyboardInterrupt):
+        _Server(config, stopping=served.stopping).run(sockets=[listening])
     print("stopped", flush=True)
     return EXIT_STOPPED
 
@@ -116,7 +120,7 @@ def _bracketed(host: str) -> str:
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:

@@ -171,11 +171,11 @@ def file_preview(uri: str, *, file_url: FileUrl | None) -> str:
 
 
 def _first_rows(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix not in _TABLE_SUFFIXES and suffix not in _JSON_LINES_SUFFIXES:
-        return ""
     text, _ = read_artifact_text(str(path), limit=64_000)
     lines = (text or "").splitlines()[: FIRST_ROWS + 1]
+    suffix = path.suffix.lower() or _sniffed_suffix(lines)
+    if suffix not in _TABLE_SUFFIXES and suffix not in _JSON_LINES_SUFFIXES:
+        return ""
     if suffix in _JSON_LINES_SUFFIXES:
         return f'<pre class="rows">{_esc(chr(10).join(lines[:FIRST_ROWS]))}</pre>'
     rows = list(csv.reader(lines, delimiter=_TABLE_SUFFIXES[suffix]))
@@ -185,6 +185,18 @@ def _first_rows(path: Path) -> str:
     body = "".join("<tr>" + "".join(f"<td>{_esc(cell)}</td>" for cell in row) + "</tr>" for row in rows[1:])
     return (f'<table class="rows"><caption>first {len(rows) - 1} rows</caption>'
             f"<tr>{head}</tr>{body}</table>")
+
+
+def _sniffed_suffix(lines: list[str]) -> str:
+    """What a file without a suffix (a KFP Dataset's usual path) looks like: JSON Lines, TSV, CSV, or ""."""
+    if len(lines) < 2 or any("\x00" in line for line in lines):
+        return ""
+    if all(line.lstrip().startswith("{") for line in lines if line.strip()):
+        return ".jsonl"
+    for suffix, delimiter in (".tsv", "\t"), (".csv", ","):
+        if delimiter in lines[0] and lines[0].count(delimiter) == lines[1].count(delimiter):
+            return suffix
+    return ""
 
 
 def _size(size: int) -> str:
