@@ -1,5 +1,5 @@
-"""Fixtures of the UI tests: a home with two finished runs of tests/pipelines/ui.py, the real UI server over it,
-and headless chromium driven by Selenium.
+"""Fixtures of the UI tests: a home with two finished runs of tests/pipelines/ui.py, the real UI server over
+it, and headless chromium driven by Selenium.
 
 - `ui_home` records runs `a` (accuracy 0.9) and `b` (accuracy 0.8) through `python -m driver`; `ui_pipeline`
   is the compiled file, for tests that start a run of their own (`--run-id`, a `gate` file they create).

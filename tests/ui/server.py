@@ -63,7 +63,8 @@ def start_ui(home: Path, *extra: str) -> UiServer:
     line = process.stdout.readline()
     if "http://" not in line:
         process.kill()
-        raise AssertionError(f"the UI did not start: {line!r} {process.stderr.read() if process.stderr else ''}")
+        errors = process.stderr.read() if process.stderr else ""
+        raise AssertionError(f"the UI did not start: {line!r} {errors}")
     url = line.split(" at ", 1)[1].split()[0]
     address, port = url.removeprefix("http://").rstrip("/").rsplit(":", 1)
     return UiServer(process=process, url=url, port=int(port), address=address.strip("[]"))
