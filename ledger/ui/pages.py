@@ -83,7 +83,9 @@ def routes(home: ServedHome) -> list[BaseRoute]:
         path = files.served_file(request.path_params["path"], roots=files.run_roots(home.path, found.header))
         if path is None:
             return PlainTextResponse("not served: only files under the run's roots are", status_code=404)
-        return FileResponse(path, headers=files.FILE_HEADERS)
+        # An HTML artifact's file rarely has a suffix: the frame asks for it as HTML (sandboxed all the same).
+        media = "text/html; charset=utf-8" if request.query_params.get("view") == "html" else None
+        return FileResponse(path, headers=files.FILE_HEADERS, media_type=media)
 
     async def asset(request: Request) -> Response:
         name = request.path_params["name"]

@@ -36,7 +36,7 @@ def preview(artifact: Artifact, *, file_url: FileUrl | None = None) -> str:
     if artifact.type == "system.HTML" and file_url is not None:
         url = file_url(artifact.uri.removeprefix("file://"))
         if url is not None:
-            return served_html_frame(url) + file_preview(artifact.uri, file_url=file_url)
+            return served_html_frame(f"{url}?view=html") + file_preview(artifact.uri, file_url=file_url)
     if artifact.type in ("system.Markdown", "system.HTML"):
         text, note = read_artifact_text(artifact.uri)
         if text is None:

@@ -19,8 +19,8 @@ def evaluate(accuracy: float, page_html: str, metrics: Output[Metrics], notes: O
     metrics.log_metric("accuracy", accuracy)
     metrics.log_metric("loss", 1 - accuracy)
     with open(notes.path, "w") as file:
-        file.write("# Model card\n\nAccuracy is **%s**.\n\n<script>document.body.dataset.pwned = 'md'</script>\n"
-                   % accuracy)
+        file.write(f"# Model card\n\nAccuracy is **{accuracy}**.\n\n")
+        file.write("<script>document.body.dataset.pwned = 'md'</script>\n")
     with open(page.path, "w") as file:
         file.write(page_html)
     with open(rows.path, "w") as file:
