@@ -26,7 +26,8 @@ def test_markdown_is_rendered() -> None:
 
 def test_markdown_tables() -> None:
     rendered = "".join(render_markdown("| a | b |\n|---|---|\n| 1 | 2 |").split())
-    assert "<table><thead><tr><th>a</th><th>b</th></tr></thead><tbody><tr><td>1</td><td>2</td></tr>" in rendered
+    assert ("<table><thead><tr><th>a</th><th>b</th></tr></thead><tbody><tr><td>1</td><td>2</td></tr>"
+            in rendered)
 
 
 def test_markdown_never_passes_html_scripts_or_images() -> None:
