@@ -140,8 +140,7 @@ def loop_rows(page: PageData, loop_id: int) -> str:
     view = page.view
     # Depth first from the root: each iteration followed by its tasks.
     inside = [e for _, e in model.tree_order(view) if _within(view, e, loop_id)]
-    kept, folded = sections.fold_big_loops(view, inside, limit=FOLD_LOOPS_OVER)
-    folded.pop(loop_id, None)
+    kept, folded = sections.fold_big_loops(view, inside, limit=FOLD_LOOPS_OVER, opened=loop_id)
     base = run_url(view.run_id)
     return sections.task_table(kept, labels=page.labels, durations=page.durations, folded=folded,
                                loop_url=lambda inner: f"{base}/loops/{inner}")

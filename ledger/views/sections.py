@@ -134,12 +134,13 @@ def task_table(executions: list[Execution], *, labels: dict[int, str], durations
             f'<th>outputs</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
 
 
-def fold_big_loops(view: RunView, executions: list[Execution], *,
-                   limit: int) -> tuple[list[Execution], dict[int, Counter[str]]]:
-    """The executions outside loops of more than `limit` iterations, and each such loop's iteration states:
-    a loop of thousands of iterations is one row until it is opened."""
-    big = {e.id for e in view.executions.values()
-           if describe.kind_of(e) == "loop" and len(view.children(e.id)) > limit}
+def fold_big_loops(view: RunView, executions: list[Execution], *, limit: int,
+                   opened: int | None = None) -> tuple[list[Execution], dict[int, Counter[str]]]:
+    """The executions outside loops of more than `limit` iterations (but the `opened` one), and each such
+    loop's iteration states: a loop of thousands of iterations is one row until it is opened."""
+    loops = [e.id for e in view.executions.values() if describe.kind_of(e) == "loop" and e.id != opened]
+    children = Counter(e.parent_dag_id for e in view.executions.values())
+    big = {loop_id for loop_id in loops if children[loop_id] > limit}
     if not big:
         return executions, {}
     inside: dict[int, int | None] = {}
