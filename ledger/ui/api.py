@@ -15,7 +15,7 @@ from ledger import model
 from ledger.store import check_run_id
 from ledger.ui import events
 from ledger.ui.home import ServedHome
-from ledger.views import cli
+from ledger.views import cli, describe
 from spec.errors import LedgerError
 
 LOG_CHUNK_BYTES = 256_000
@@ -65,7 +65,7 @@ def routes(home: ServedHome) -> list[BaseRoute]:
         if execution is None:
             return json_response({"error": f"no execution {request.path_params['execution']}"}, status=404)
         offset = _int(request.query_params.get("offset"), default=0)
-        path = model.log_path(execution, found.artifacts_of(execution.id, "OUTPUT"))
+        path = describe.log_file(found, execution)
         text, size = _read_from(path, offset=offset) if path else ("", 0)
         return json_response({"execution_id": execution.id, "state": execution.state, "offset": offset,
                               "size": size, "text": text})

@@ -15,13 +15,14 @@ from ledger.model import (
     count_tasks,
     execution_times,
     is_current,
+    log_path,
     span,
     state_text,
 )
 from ledger.model import kind_of as kind_of  # re-exported: the report names executions as `show` does
 from ledger.store import RunSummary
 from spec import protojson
-from spec.contracts import COMPONENT_SPEC_FILE, EXECUTOR_INPUT_FILE, TaskFiles
+from spec.contracts import COMPONENT_SPEC_FILE, EXECUTOR_INPUT_FILE, EXECUTOR_LOGS, TaskFiles
 from spec.errors import LplError, UsageError
 from spec.ir import pipeline_spec_pb2
 from spec.task_plan import handed_executor_input, plan_task
@@ -146,6 +147,19 @@ def _driver_label(execution: Execution) -> str:
     path = execution.task_path
     index = execution.parent_iteration_index
     return path if index is None else f"{path}[{index}]"
+
+
+def log_file(view: RunView, execution: Execution) -> Path | None:
+    """Where a task's log is: as recorded once it ended (or linked by a cache hit), else, while it runs, where
+    its ExecutorInput tells the launcher to write it."""
+    recorded = log_path(execution, view.artifacts_of(execution.id, "OUTPUT"))
+    if recorded is not None or not execution.task_dir:
+        return recorded
+    try:
+        handed = json.loads((Path(execution.task_dir) / EXECUTOR_INPUT_FILE).read_text())
+        return Path(str(handed["outputs"]["artifacts"][EXECUTOR_LOGS]["artifacts"][0]["uri"]))
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return None
 
 
 def describe_command_line(task_dir: str | None) -> list[str] | None:

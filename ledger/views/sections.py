@@ -290,7 +290,7 @@ def _executor_input(task_dir: Any) -> str:
 
 
 def _log(page: PageData, execution: Execution) -> str:
-    path = model.log_path(execution, page.artifacts(execution, "OUTPUT"))
+    path = describe.log_file(page.view, execution)
     if path is None:
         return ""
     text, note, size = _log_tail(path, limit=page.log_bytes)

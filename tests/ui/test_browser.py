@@ -57,6 +57,11 @@ def test_a_running_task_turns_complete_without_a_reload(browser: Any, ui: UiServ
         time.sleep(1.2)
         later = browser.execute_script(ticking)
         assert later != first and later.startswith("running · ")  # its duration counts up
+        # The running task's panel shows its log as it grows.
+        row = browser.find_element(By.XPATH, "//div[@id='table-box']//tr[td/a[text()='wait-for']]")
+        row.find_element(By.CSS_SELECTOR, "a").click()
+        log = "var pre = document.querySelector('#panel details.log pre'); return pre ? pre.textContent : '';"
+        _wait(browser, lambda: "waiting for" in browser.execute_script(log))
         gate.touch()
         opened = time.monotonic()
         _wait(browser, lambda: browser.execute_script("return document.body.dataset.state;") == "COMPLETE")
@@ -65,6 +70,7 @@ def test_a_running_task_turns_complete_without_a_reload(browser: Any, ui: UiServ
         complete = browser.find_elements(By.CSS_SELECTOR, "svg.dag g.node.s-COMPLETE text.label")
         labels = [n.text for n in complete]
         assert sorted(labels) == ["evaluate", "wait-for"]
+        _wait(browser, lambda: "gate opened" in browser.execute_script(log))
         assert browser.execute_script("return window.notReloaded === true;")
     finally:
         gate.touch()
