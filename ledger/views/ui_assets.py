@@ -7,6 +7,7 @@ nav.top { margin: -6px 0 12px; font-size: 13px; }
 .split { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 18px; align-items: start; }
 #panel { position: sticky; top: 8px; max-height: 96vh; overflow: auto; }
 #panel details.task { margin-top: 0; }
+#panel table.kv td { word-break: break-all; }
 .mark { font-size: 11px; color: var(--muted); border: 1px dashed var(--line); border-radius: 8px;
   padding: 0 6px; }
 tr.folded td { background: #f8fafc; }
