@@ -27,7 +27,9 @@ def html(text: str, *, status: int = 200) -> HTMLResponse:
 
 def routes(home: ServedHome) -> list[BaseRoute]:
     def page_of(view: RunView) -> PageData:
-        return PageData.of(view, home=home.path, file_url=lambda path: files.file_url(view.run_id, path))
+        base = pages.run_url(view.run_id)
+        return PageData.of(view, home=home.path, file_url=lambda path: files.file_url(view.run_id, path),
+                           artifact_url=lambda artifact: f"{base}/artifacts/{artifact.id}")
 
     async def runs(request: Request) -> Response:
         document, _ = cli.runs_document(home.ledger)
@@ -62,6 +64,15 @@ def routes(home: ServedHome) -> list[BaseRoute]:
         found = _view_or_page(home, request.path_params["run"])
         return found if isinstance(found, Response) else html(
             pages.loop_rows(page_of(found), request.path_params["loop"]))
+
+    async def artifact(request: Request) -> Response:
+        found = _view_or_page(home, request.path_params["run"])
+        if isinstance(found, Response):
+            return found
+        shown = pages.artifact_page(page_of(found), request.path_params["artifact"])
+        if shown is None:
+            return html(pages.not_found_page(f"no artifact {request.path_params['artifact']}"), status=404)
+        return html(shown)
 
     async def compare(request: Request) -> Response:
         refs = [ref for value in request.query_params.getlist("runs") for ref in value.split(",") if ref]
@@ -103,6 +114,7 @@ def routes(home: ServedHome) -> list[BaseRoute]:
         Route("/runs/{run}/live", run_live),
         Route("/runs/{run}/tasks/{execution:int}", task),
         Route("/runs/{run}/loops/{loop:int}", loop),
+        Route("/runs/{run}/artifacts/{artifact:int}", artifact),
         Route("/runs/{run}/files/{path:path}", run_file),
     ]
 

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from ledger import model
 from ledger.model import RunView
-from ledger.views import sections
+from ledger.views import preview, sections
 from ledger.views.diff import diff_runs
 from ledger.views.sections import PageData, badge, esc, seconds
 
@@ -159,6 +159,29 @@ def _within(view: RunView, execution: model.Execution, loop_id: int) -> bool:
 def task_panel(page: PageData, execution_id: int) -> str | None:
     execution = page.view.executions.get(execution_id)
     return sections.task_section(page, execution, is_open=True) if execution is not None else None
+
+
+def artifact_page(page: PageData, artifact_id: int) -> str | None:
+    """An artifact's lineage in its run: the executions that wrote it and that read it, and its view."""
+    view = page.view
+    artifact = view.artifacts.get(artifact_id)
+    if artifact is None:
+        return None
+    base = run_url(view.run_id)
+
+    def linked(event_type: str) -> str:
+        items = [f'<li><a href="{base}#x{e.execution_id}">{esc(page.labels.get(e.execution_id, "?"))}</a>'
+                 f" as <code>{esc(e.path)}</code> {badge(view.executions[e.execution_id].state)}</li>"
+                 for e in view.events if e.artifact_id == artifact_id and e.type == event_type]
+        return f'<ul>{"".join(items)}</ul>' if items else '<p class="muted">none in this run</p>'
+
+    body = (f'<p><a href="{base}">run {esc(view.run_id)}</a></p>'
+            f'<h1>{esc(artifact.type)} <span class="muted">artifact {artifact.id}</span></h1>'
+            f'<p><code class="uri">{esc(artifact.uri)}</code></p>'
+            f'<div class="artifact">{preview.preview(artifact, file_url=page.file_url)}</div>'
+            f'<h2>Written by</h2><div id="producers">{linked("OUTPUT")}</div>'
+            f'<h2>Read by</h2><div id="consumers">{linked("INPUT")}</div>')
+    return _document(f"artifact {artifact.id} · run {view.run_id}", body)
 
 
 # Compare -------------------------------------------------------------------------------------------------

@@ -39,9 +39,12 @@ class PageData:
     log_bytes: int
     home: Path | None = None  # named in the commands to copy when the page knows its home (the UI)
     file_url: FileUrl | None = field(default=None, compare=False)  # where the UI serves a file
+    # Where the UI shows an artifact's lineage (who wrote it, who read it); the report has no such page.
+    artifact_url: Callable[[Artifact], str] | None = field(default=None, compare=False)
 
     @classmethod
-    def of(cls, view: RunView, *, home: Path | None = None, file_url: FileUrl | None = None) -> PageData:
+    def of(cls, view: RunView, *, home: Path | None = None, file_url: FileUrl | None = None,
+           artifact_url: Callable[[Artifact], str] | None = None) -> PageData:
         linked: dict[tuple[int, str], dict[str, list[Artifact]]] = {}
         for event in sorted(view.events, key=lambda e: e.index):
             named = linked.setdefault((event.execution_id, event.type), {})
@@ -50,7 +53,7 @@ class PageData:
         return cls(view=view, labels=model.label_executions(view),
                    durations={e.id: duration_of(e) for e in view.executions.values()}, linked=linked,
                    log_bytes=max(MIN_LOG_TAIL_BYTES, min(LOG_TAIL_BYTES, TOTAL_LOG_BYTES // max(1, tasks))),
-                   home=home, file_url=file_url)
+                   home=home, file_url=file_url, artifact_url=artifact_url)
 
     def artifacts(self, execution: Execution, event_type: str) -> dict[str, list[Artifact]]:
         return self.linked.get((execution.id, event_type), {})
@@ -271,8 +274,10 @@ def _artifacts(page: PageData, named: dict[str, list[Artifact]]) -> str:
 
 def _artifact(page: PageData, name: str, artifact: Artifact) -> str:
     body = preview.preview(artifact, file_url=page.file_url)
+    lineage = (f' <a class="lineage" href="{esc(page.artifact_url(artifact))}">lineage</a>'
+               if page.artifact_url else "")
     return (f'<div class="artifact t-{esc(artifact.type.split(".")[-1])}"><div class="artifact-head">'
-            f"<strong>{esc(name)}</strong> <span class=\"type\">{esc(artifact.type)}</span>"
+            f"<strong>{esc(name)}</strong> <span class=\"type\">{esc(artifact.type)}</span>{lineage}"
             f' <code class="uri">{esc(artifact.uri)}</code></div>{body}</div>')
 
 

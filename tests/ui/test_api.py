@@ -50,6 +50,18 @@ def test_run_page_and_task_panel_are_served(ui: UiServer) -> None:
     assert b"<script>document.body" not in panel
 
 
+def test_an_artifact_page_shows_who_wrote_it(ui: UiServer) -> None:
+    shown = ui.get_json("/api/runs/a")
+    evaluate = next(e for e in shown["executions"] if e["task_name"] == "evaluate")
+    notes = next(a for a in evaluate["output_artifacts"] if a["name"] == "notes")
+    status, _, page = ui.get(f"/runs/a/artifacts/{notes['id']}")
+    assert status == 200
+    producers = page.decode().split('id="producers"')[1].split('id="consumers"')[0]
+    assert f'href="/runs/a#x{evaluate["id"]}">evaluate</a> as <code>notes</code>' in producers
+    assert b"Model card" in page
+    assert ui.get("/runs/a/artifacts/999999")[0] == 404
+
+
 def test_compare_page_lists_both_runs_metrics(ui: UiServer) -> None:
     status, _, page = ui.get("/compare?runs=a,b")
     assert status == 200
