@@ -74,8 +74,9 @@ def graph_svg(page: PageData, *, root: Execution | None) -> str:
 def run_header(view: RunView, *, root: Execution | None) -> str:
     header = view.header
     run = describe.describe_run(view)
+    # Current executions only: a task a resume ran again, or a replay, is never counted twice.
     counts = Counter(e.state for e in view.executions.values()
-                     if describe.kind_of(e) in ("container", "importer"))
+                     if describe.kind_of(e) in ("container", "importer") and model.is_current(e))
     facts = [
         ("run", view.run_id),
         ("pipeline", str(header.get("pipeline_name", ""))),
