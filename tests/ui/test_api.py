@@ -62,6 +62,15 @@ def test_an_artifact_page_shows_who_wrote_it(ui: UiServer) -> None:
     assert ui.get("/runs/a/artifacts/999999")[0] == 404
 
 
+def test_runs_page_filters_by_pipeline_and_state(ui: UiServer) -> None:
+    status, _, page = ui.get("/")
+    assert status == 200 and b'data-run="a"' in page and b'data-run="b"' in page
+    assert b"accuracy=0.9" in page  # parameters
+    assert b'data-run="a"' in ui.get("/runs-table?pipeline=ui&state=COMPLETE")[2]
+    assert b'data-run="a"' not in ui.get("/runs-table?state=FAILED")[2]
+    assert b'data-run="a"' not in ui.get("/runs-table?pipeline=other")[2]
+
+
 def test_compare_page_lists_both_runs_metrics(ui: UiServer) -> None:
     status, _, page = ui.get("/compare?runs=a,b")
     assert status == 200
