@@ -1,6 +1,4 @@
-"""The JSON API: `/api/runs` and `/api/runs/{run}` are what `runs --json` and `show --json` print (the same
-functions make them), `/api/runs/{run}/events` and `/api/runs/events` stream changes, and a task's log is
-read from an offset so a page can follow it."""
+"""The JSON API: the CLI's `runs --json` and `show --json` documents, event streams, a log from an offset."""
 
 from __future__ import annotations
 

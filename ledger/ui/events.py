@@ -1,5 +1,4 @@
-"""Server-sent events: a run's execution state changes and the run index's changes, found by polling files
-(one stat per poll; records are folded only when the file changed)."""
+"""Server-sent events: a run's execution state changes and the run index's changes, found by polling files."""
 
 from __future__ import annotations
 
@@ -16,6 +15,7 @@ from ledger.model import RunView
 from ledger.store import RUNS_INDEX, Ledger
 from spec.errors import LedgerError
 
+# One stat per poll; records are read, from where the last read stopped, only when the file changed.
 POLL_SECONDS = 0.2
 HEARTBEAT_SECONDS = 15.0
 Event = tuple[str, dict[str, Any]]

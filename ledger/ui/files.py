@@ -1,5 +1,4 @@
-"""Which files the UI serves: only those under the roots of the run that names them, never by `..`, an
-encoded `..`, a symlink leading out, or an absolute path elsewhere."""
+"""Which files the UI serves: regular files under the roots of the run that names them, and nothing else."""
 
 from __future__ import annotations
 
