@@ -27,36 +27,52 @@ def json_response(document: Any, *, status: int = 200) -> Response:
                     media_type="application/json")
 
 
-def routes(home: ServedHome) -> list[BaseRoute]:
-    async def list_runs(request: Request) -> Response:
-        document, _ = cli.runs_document(home.ledger)
+class Api:
+    """The `/api/...` routes over one home."""
+
+    def __init__(self, home: ServedHome) -> None:
+        self.home = home
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/api/runs", self.list_runs),
+            Route("/api/runs/events", self.runs_events),
+            Route("/api/runs/{run}", self.show_run),
+            Route("/api/runs/{run}/events", self.run_events),
+            Route("/api/runs/{run}/executions/{execution:int}/log", self.task_log),
+        ]
+
+    async def list_runs(self, request: Request) -> Response:
+        document, _ = cli.runs_document(self.home.ledger)
         return json_response(document)
 
-    async def show_run(request: Request) -> Response:
-        found = _view_or_error(home, request.path_params["run"])
+    async def show_run(self, request: Request) -> Response:
+        found = _view_or_error(self.home, request.path_params["run"])
         if isinstance(found, Response):
             return found
         return json_response(cli.show_document(found))
 
-    async def run_events(request: Request) -> Response:
+    async def run_events(self, request: Request) -> Response:
         ref = request.path_params["run"]
         try:
-            run_id = home.resolve(ref)
+            run_id = self.home.resolve(ref)
         except LedgerError as exc:
             # An exact run id not recorded yet is followed until a driver creates it (`--run-id`).
             try:
                 run_id = check_run_id(ref)
             except LedgerError:
                 return json_response({"error": str(exc)}, status=404)
-        stream = events.with_heartbeat(events.run_events(home.ledger, run_id, stopping=home.stopping))
-        return StreamingResponse(stream, media_type="text/event-stream", headers=_STREAM_HEADERS)
+        stream = events.run_events(self.home.ledger, run_id, stopping=self.home.stopping)
+        return StreamingResponse(events.with_heartbeat(stream), media_type="text/event-stream",
+                                 headers=_STREAM_HEADERS)
 
-    async def runs_events(request: Request) -> Response:
-        stream = events.with_heartbeat(events.runs_events(home.ledger, stopping=home.stopping))
-        return StreamingResponse(stream, media_type="text/event-stream", headers=_STREAM_HEADERS)
+    async def runs_events(self, request: Request) -> Response:
+        stream = events.runs_events(self.home.ledger, stopping=self.home.stopping)
+        return StreamingResponse(events.with_heartbeat(stream), media_type="text/event-stream",
+                                 headers=_STREAM_HEADERS)
 
-    async def task_log(request: Request) -> Response:
-        found = _view_or_error(home, request.path_params["run"])
+    async def task_log(self, request: Request) -> Response:
+        found = _view_or_error(self.home, request.path_params["run"])
         if isinstance(found, Response):
             return found
         execution = found.executions.get(int(request.path_params["execution"]))
@@ -67,14 +83,6 @@ def routes(home: ServedHome) -> list[BaseRoute]:
         text, size = _read_from(path, offset=offset) if path else ("", 0)
         return json_response({"execution_id": execution.id, "state": execution.state, "offset": offset,
                               "size": size, "text": text})
-
-    return [
-        Route("/api/runs", list_runs),
-        Route("/api/runs/events", runs_events),
-        Route("/api/runs/{run}", show_run),
-        Route("/api/runs/{run}/events", run_events),
-        Route("/api/runs/{run}/executions/{execution:int}/log", task_log),
-    ]
 
 
 def _view_or_error(home: ServedHome, ref: str) -> model.RunView | Response:

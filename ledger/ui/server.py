@@ -55,7 +55,7 @@ def allowed_hosts(host: str, port: int) -> frozenset[str]:
 def build_app(home: ServedHome, *, allowed: frozenset[str]) -> Starlette:
     """The routes of the API (`/api/...`) and the pages; a later KFP REST API mounts beside them
     (`/apis/v2beta1/...`) over the same `ServedHome`."""
-    return Starlette(routes=[*api.routes(home), *pages.routes(home)],
+    return Starlette(routes=[*api.Api(home).routes(), *pages.Pages(home).routes()],
                      middleware=[Middleware(HostCheck, allowed=allowed)])
 
 
