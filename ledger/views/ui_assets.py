@@ -117,6 +117,8 @@ JS = """
       openId = id;
       addCopyButtons(panel);
       if (keepLog) { panel.querySelector("details.log").open = true; }
+      var box = panel.getBoundingClientRect();
+      if (box.top > window.innerHeight || box.bottom < 0) { panel.scrollIntoView({block: "start"}); }
       followLog();
       tick();
     });
