@@ -128,3 +128,34 @@ def test_compare_page_shows_both_runs_metrics(browser: Any, ui: UiServer) -> Non
     assert "differs" in (row.get_attribute("class") or "")
     parameters = browser.find_element(By.ID, "parameters")
     assert "accuracy" in parameters.text
+
+
+def test_a_big_loop_is_counted_then_listed_when_opened(browser: Any, tmp_path: Path) -> None:
+    from ledger.model import COMPLETE, CONTAINER_EXECUTION, DAG_EXECUTION
+    from ledger.store import Ledger
+    from tests.ui.server import start_ui
+
+    ledger = Ledger(tmp_path / "home")
+    run = ledger.create_run({"run_id": "wide", "pipeline_name": "wide", "parameters": {}})
+    root = run.create_execution(type=DAG_EXECUTION, state=COMPLETE, properties={"task_name": ""})
+    loop = run.create_execution(type=DAG_EXECUTION, state=COMPLETE, properties={
+        "task_name": "for-loop-1", "parent_dag_id": root, "dag_kind": "loop", "iteration_count": 300})
+
+    def iterations(ids: list[int]) -> list[dict[str, Any]]:
+        return [{"kind": "execution", "id": ids[i], "type": CONTAINER_EXECUTION, "state": COMPLETE,
+                 "properties": {"task_name": "for-loop-1", "parent_dag_id": loop, "iteration_index": i}}
+                for i in range(300)]
+
+    ledger.append(run.path, iterations, ids=300)
+    run.finish_run(COMPLETE)
+    server = start_ui(tmp_path / "home")
+    try:
+        browser.get(server.url + "runs/wide")
+        assert len(browser.find_elements(By.CSS_SELECTOR, "#table-box tr[data-execution]")) == 1  # the loop
+        summary = browser.find_element(By.CSS_SELECTOR, "details.iterations > summary")
+        assert summary.text.startswith("300 iterations: 300 complete")
+        summary.click()
+        rows = _wait(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "details.iterations .list tr"))
+        assert len(rows) == 301  # its head and 300 rows
+    finally:
+        assert server.stop() == 0
