@@ -17,6 +17,7 @@ from ledger.model import DAG_EXECUTION, FAILED, Artifact, Execution, RunView
 from ledger.views import commands, describe, graph, preview
 from ledger.views.preview import FileUrl
 from spec.contracts import EXECUTOR_LOGS
+from spec.errors import UsageError
 
 LOG_TAIL_BYTES = 64_000
 EXECUTOR_INPUT_BYTES = 256_000
@@ -290,9 +291,21 @@ def _executor_input(task_dir: Any) -> str:
     summary = f'<summary>ExecutorInput <code class="uri">{esc(str(path))}</code></summary>'
     if text is None:
         return f'<details class="block">{summary}{_note(note)}</details>'
-    with contextlib.suppress(ValueError):  # cut short or damaged: shown as it is
-        text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    handed = _handed(task_dir) if not note else None
+    if handed is not None:  # as the component was handed it: the driver's, with the declared defaults added
+        text = json.dumps(handed, indent=2, ensure_ascii=False)
+        summary = summary.replace("ExecutorInput", "ExecutorInput as handed", 1)
+    else:
+        with contextlib.suppress(ValueError):  # cut short or damaged: shown as it is
+            text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
     return f'<details class="block">{summary}<pre class="json">{esc(text)}</pre>{_note(note)}</details>'
+
+
+def _handed(task_dir: Any) -> Any:
+    try:
+        return describe.describe_executor_input(task_dir)["executor_input"]
+    except UsageError:  # not an ExecutorInput with its ComponentSpec: the file is shown as it is
+        return None
 
 
 def _log(page: PageData, execution: Execution) -> str:

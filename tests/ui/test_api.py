@@ -45,7 +45,7 @@ def test_run_page_and_task_panel_are_served(ui: UiServer) -> None:
     status, _, panel = ui.get(f"/runs/a/tasks/{evaluate['id']}")
     assert status == 200
     for expected in (b"Model card", b"<th>accuracy</th>", b"sandbox=\"\"", b"first 2 rows", b"--explain",
-                     b"launcher replay", b"Command line"):
+                     b"launcher replay", b"Command line", b"ExecutorInput as handed", b"outputFile"):
         assert expected in panel, expected
     assert b"<script>document.body" not in panel
 
