@@ -16,6 +16,7 @@ tr.differs { background: #fff7e6; }
 tr.differs th::after { content: " ≠"; color: var(--running); }
 .s-DAMAGED.badge { color: var(--failed); background: var(--failed-bg); }
 form.filters label { margin-right: 10px; }
+table.runs td:nth-child(-n+6) { white-space: nowrap; }
 code.command { white-space: pre-wrap; word-break: break-all; }
 button.copy { font-size: 11px; margin-left: 6px; }
 table.rows td, table.rows th { border: 1px solid #e2e8f0; padding: 2px 6px; font-size: 12px; }
