@@ -12,7 +12,9 @@ server RSS <= 150 MB.
 
 
 import argparse
+import contextlib
 import json
+import shutil
 import socket
 import statistics
 import sys
@@ -20,6 +22,7 @@ import tempfile
 import threading
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -155,13 +158,13 @@ def event_latency(ui: UiServer, run: Any, execution_id: int, *, samples: int) ->
     return latencies
 
 
-def first_paint(ui: UiServer, path: str) -> float | None:
-    """Milliseconds to the first contentful paint of a page in headless chromium, or None without one."""
-    import shutil
-
+@contextlib.contextmanager
+def chromium() -> Iterator[Any]:
+    """Headless chromium through chromedriver (Selenium), or None where either is missing."""
     binary, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
     if not binary or not chromedriver:
-        return None
+        yield None
+        return
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -173,13 +176,39 @@ def first_paint(ui: UiServer, path: str) -> float | None:
             options.add_argument(flag)
         driver = webdriver.Chrome(service=Service(chromedriver), options=options)
         try:
-            driver.get(ui.url + path.lstrip("/"))
-            paint = driver.execute_script(
-                "var p = performance.getEntriesByName('first-contentful-paint')[0];"
-                " return p ? p.startTime : null;")
-            return float(paint) if paint is not None else None
+            yield driver
         finally:
             driver.quit()
+
+
+def first_paint(driver: Any, ui: UiServer, path: str) -> float | None:
+    """Milliseconds to the first contentful paint of a page."""
+    driver.get(ui.url + path.lstrip("/"))
+    paint = driver.execute_script("var p = performance.getEntriesByName('first-contentful-paint')[0];"
+                                  " return p ? p.startTime : null;")
+    return float(paint) if paint is not None else None
+
+
+def page_latency(driver: Any, ui: UiServer, ledger: Ledger, *, samples: int) -> list[float]:
+    """Milliseconds from a state change appended to the journal to the open run page showing it."""
+    run = ledger.create_run({"run_id": "latency", "pipeline_name": "latency", "parameters": {}})
+    root = run.create_execution(type=DAG_EXECUTION, state=RUNNING, properties={"task_name": ""})
+    task = run.create_execution(type=CONTAINER_EXECUTION, state=RUNNING,
+                                properties={"task_name": "work", "parent_dag_id": root})
+    driver.get(ui.url + "runs/latency")
+    shown = f"var row = document.querySelector('#table-box tr[data-execution=\"{task}\"]');" \
+            " return row ? row.dataset.state : null;"
+    time.sleep(1)  # the page's event stream is connected
+    latencies = []
+    for number in range(samples):
+        state = COMPLETE if number % 2 == 0 else RUNNING
+        written = time.perf_counter()
+        run.update_execution(task, state=state)
+        while driver.execute_script(shown) != state and time.perf_counter() - written < 5:
+            time.sleep(0.01)
+        latencies.append((time.perf_counter() - written) * 1000)
+        time.sleep(0.3)
+    return latencies
 
 
 def rss_mb(pid: int) -> float:
@@ -207,13 +236,13 @@ def main() -> int:
               f" made in {time.perf_counter() - started:.1f}s")
         ui = start_ui(home)
         try:
-            report(ui, run, running_task, browser=args.browser)
+            report(ui, ledger, run, running_task, browser=args.browser)
         finally:
             ui.stop()
     return 0
 
 
-def report(ui: UiServer, run: Any, running_task: int, *, browser: bool) -> None:
+def report(ui: UiServer, ledger: Ledger, run: Any, running_task: int, *, browser: bool) -> None:
     first, rest = timed_get(ui, "/", repeat=5)
     print(f"runs page (/): first {first:.0f} ms, then median {statistics.median(rest):.0f} ms"
           "  (goal <= 300 ms)")
@@ -230,9 +259,16 @@ def report(ui: UiServer, run: Any, running_task: int, *, browser: bool) -> None:
           f" -> page updated (event + live parts): about {statistics.median(latencies) + live:.0f} ms"
           "  (goal <= 1000 ms)")
     if browser:
-        paint = first_paint(ui, "/runs/wide")
-        print(f"run page first contentful paint in chromium: {paint:.0f} ms" if paint is not None
-              else "no chromium: first paint not measured")
+        with chromium() as driver:
+            if driver is None:
+                print("no chromium: nothing measured in a browser")
+            else:
+                paint = first_paint(driver, ui, "/runs/wide")
+                print(f"2,000-task run page, first contentful paint in chromium: {paint or 0:.0f} ms")
+                shown = page_latency(driver, ui, ledger, samples=10)
+                print("ledger write -> open run page shows it (chromium):"
+                      f" median {statistics.median(shown):.0f} ms, max {max(shown):.0f} ms"
+                      "  (goal <= 1000 ms)")
     print(f"server RSS: {rss_mb(ui.process.pid):.0f} MB  (goal <= 150 MB)")
 
 
