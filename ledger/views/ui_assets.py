@@ -71,8 +71,8 @@ JS = """
       }).catch(function () { busy = false; });
     };
     new EventSource("/api/runs/events").addEventListener("runs", refreshRuns);
-    // Task counts of running runs change in their own journals: looked at again every second meanwhile.
-    setInterval(function () { if (all("#runs-box tr[data-state=RUNNING]").length) { refreshRuns(); } }, 1000);
+    // Task counts of running runs change in their own journals: looked at again every 2 s meanwhile.
+    setInterval(function () { if (all("#runs-box tr[data-state=RUNNING]").length) { refreshRuns(); } }, 2000);
     document.getElementById("compare-form").addEventListener("submit", function (event) {
       event.preventDefault();
       var runs = all("#runs-box input:checked").map(function (box) { return box.value; });
