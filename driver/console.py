@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 from ledger import model
 from ledger.model import DAG_EXECUTION, FAILED, Execution, RunView, is_current
+from ledger.views.commands import explain_options
 from spec.ir import pipeline_spec_pb2
 from spec.outline import DAG, LOOP, OutlineTask
 
@@ -275,7 +276,7 @@ def failure_report(view: RunView, pipeline_source: str, *, home: Path | None = N
               if e.state == FAILED and e.type != DAG_EXECUTION and is_current(e)]
     source = pipeline_source or str(view.header.get("source", "")) or "PIPELINE"
     labels = model.label_executions(view)
-    rerun = _explain_options(view, home=home)
+    rerun = explain_options(view, home=home)
     lines: list[str] = []
     for execution in failed[:_MAX_FAILURES_SHOWN]:
         lines += _failure_lines(execution, label=labels[execution.id], explain=f"{source} --explain"
@@ -284,18 +285,6 @@ def failure_report(view: RunView, pipeline_source: str, *, home: Path | None = N
         lines.append(f"… and {len(failed) - _MAX_FAILURES_SHOWN} more failed tasks:"
                      f" python -m ledger show {view.run_id}")
     return lines
-
-
-def _explain_options(view: RunView, *, home: Path | None) -> str:
-    """` --from-run RUN -p NAME=VALUE ...`: what makes `--explain` see the run that failed."""
-    options = [f"--from-run {shlex.quote(view.run_id)}"]
-    if home is not None:
-        options.append(f"--home {shlex.quote(str(home))}")
-    parameters = view.header.get("parameters") or {}
-    for name, value in sorted(parameters.items()):
-        text = value if isinstance(value, str) else json.dumps(value)
-        options.append(f"-p {shlex.quote(f'{name}={text}')}")
-    return "".join(f" {option}" for option in options)
 
 
 def _failure_lines(execution: Execution, *, label: str, explain: str) -> list[str]:

@@ -73,6 +73,7 @@ class OutputStream:
 
     def write_line(self, line: bytes) -> None:
         self.log.write(line)
+        self.log.flush()  # each line reaches the file as it comes: `ledger ui` follows a running task's log
         noise = self._noise.is_noise(line)
         if self.mode == QUIET or (noise and self.mode != VERBOSE):
             return

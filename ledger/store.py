@@ -47,6 +47,8 @@ class RunSummary:
     task_counts: dict[str, int] | None = None
     # Why this run could not be read (its journal is damaged: file and line), or "".
     damage: str = ""
+    # The run's parameters (None: a run indexed before the index held them).
+    parameters: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -647,7 +649,8 @@ def _link_records(
 
 
 # The run index holds what `list_runs` shows; the header's big fields stay in the run's own journal.
-_INDEX_FIELDS = ("time", "kind", "schema_version", "run_id", "pipeline_name", "source", "create_time")
+_INDEX_FIELDS = ("time", "kind", "schema_version", "run_id", "pipeline_name", "source", "create_time",
+                 "parameters")
 
 
 def _index_record(record: dict[str, Any]) -> dict[str, Any]:
@@ -663,6 +666,7 @@ def _summary(run_id: str, entry: dict[str, Any]) -> RunSummary:
         create_time=float(entry.get("time", 0.0)),
         end_time=entry.get("end_time"),
         task_counts=entry.get("task_counts"),
+        parameters=entry.get("parameters"),
     )
 
 

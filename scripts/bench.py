@@ -4,6 +4,8 @@
     python scripts/bench.py [--repeat N | --quick] [--slow] [--big] [--only a,b] [--json] [--profile]
     python scripts/bench.py --ray [--repeat N]     # --runner host vs --runner ray (issue 14)
 
+The web UI (issue 20) has its own: `python scripts/bench_ui.py [--browser]`.
+
 Every workload runs ours (`python -m driver … --home <fresh temp dir> --no-cache`) and kfp.local in the same
 invocation, interleaved (the order alternates per repeat), and reports medians. Pipelines are compiled at run
 time with the installed kfp from `examples/seed/make_pipeline.py` and `scripts/bench_pipelines/*.py`.

@@ -71,6 +71,7 @@ def build_parser(prog: str = "python -m ledger") -> argparse.ArgumentParser:
     diff.add_argument("run_a", help=RUN_HELP)
     diff.add_argument("run_b", help=RUN_HELP)
     report.add_report_command(commands, parents=[common])
+    _add_ui_command(commands, parents=[common])
     _add_prune_command(commands, parents=[common])
     return parser
 
@@ -92,6 +93,18 @@ def _add_prune_command(commands: Any, *, parents: list[argparse.ArgumentParser])
     prune_parser.add_argument("--dry-run", action="store_true", help="say what would go; remove nothing")
 
 
+def _add_ui_command(commands: Any, *, parents: list[argparse.ArgumentParser]) -> None:
+    ui = commands.add_parser(
+        "ui", parents=parents, help="serve a local web UI over the home (read-only)",
+        description="Serve the runs of one home in a browser: runs, a run's graph changing live, task panels,"
+        " artifact views, compare (docs/ui.md). Read-only; Ctrl-C stops it.",
+        epilog="exit status: 0 stopped with Ctrl-C, 2 the port is taken or the options are wrong")
+    ui.add_argument("--host", default="127.0.0.1",
+                    help="the address to listen on (default 127.0.0.1; any other is reachable by others)")
+    ui.add_argument("--port", type=int, default=8765, help="the port (default 8765; 0: any free port)")
+    ui.add_argument("--open", action="store_true", help="open the UI in a web browser")
+
+
 def resolve_run(ledger: Ledger, ref: str) -> RunView:
     """A run by id, by a prefix that only one run id starts with, or `last`."""
     try:
@@ -107,17 +120,22 @@ Result = tuple[dict[str, Any], Callable[[dict[str, Any]], str], int]
 
 
 def command_runs(ledger: Ledger, args: argparse.Namespace) -> Result:
-    summaries = sorted(ledger.list_runs(), key=lambda run: run.create_time, reverse=True)
-    if args.limit > 0:
-        summaries = summaries[: args.limit]
-    counted = [_counted(ledger, summary) for summary in summaries]
+    document, damages = runs_document(ledger, limit=args.limit)
     # Damage is named (one line per damaged part, on stderr, exit 2) and the rest of the store listed.
-    damages = [damage for damage in [ledger.index_damage, *(s.damage for s, _ in counted)] if damage]
     for damage in damages:
         print(f"python -m ledger: {damage}", file=sys.stderr)
-    runs = [describe.describe_run_summary(summary, counts) for summary, counts in counted]
     status = EXIT_ERROR if damages else EXIT_OK
-    return {"runs": runs}, lambda document: render.render_runs(document["runs"]), status
+    return document, lambda document: render.render_runs(document["runs"]), status
+
+
+def runs_document(ledger: Ledger, *, limit: int = 0) -> tuple[dict[str, Any], list[str]]:
+    """What `runs --json` prints (and the UI's `/api/runs` serves), and the damage found on the way."""
+    summaries = sorted(ledger.list_runs(), key=lambda run: run.create_time, reverse=True)
+    if limit > 0:
+        summaries = summaries[:limit]
+    counted = [_counted(ledger, summary) for summary in summaries]
+    damages = [damage for damage in [ledger.index_damage, *(s.damage for s, _ in counted)] if damage]
+    return {"runs": [describe.describe_run_summary(summary, counts) for summary, counts in counted]}, damages
 
 
 def _counted(ledger: Ledger, summary: RunSummary) -> tuple[RunSummary, dict[str, int]]:
@@ -132,14 +150,18 @@ def _counted(ledger: Ledger, summary: RunSummary) -> tuple[RunSummary, dict[str,
 
 
 def command_show(ledger: Ledger, args: argparse.Namespace) -> Result:
-    view = resolve_run(ledger, args.run)
+    shown = render.render_show if args.long else render.render_show_compact
+    return show_document(resolve_run(ledger, args.run)), shown, EXIT_OK
+
+
+def show_document(view: RunView) -> dict[str, Any]:
+    """What `show RUN --json` prints (and the UI's `/api/runs/{run}` serves)."""
     labels = model.label_executions(view)
     executions = [
         {**describe.describe_execution(view, execution, labels=labels), "depth": depth}
         for depth, execution in model.tree_order(view)
     ]
-    document = {"run": describe.describe_run(view), "executions": executions}
-    return document, render.render_show if args.long else render.render_show_compact, EXIT_OK
+    return {"run": describe.describe_run(view), "executions": executions}
 
 
 def command_execution(ledger: Ledger, args: argparse.Namespace) -> Result:
@@ -217,6 +239,10 @@ def main(argv: list[str] | None = None, *, prog: str = "python -m ledger") -> in
     args = build_parser(prog).parse_args(argv)
     home: Path = getattr(args, "home", None) or default_home()
     try:
+        if args.command == "ui":
+            from ledger.ui.server import serve  # here: the web stack is imported only to serve
+
+            return serve(home, host=args.host, port=args.port, open_browser=args.open)
         if args.command == "prune":
             document, render_text, status = command_prune(home, args)
         else:

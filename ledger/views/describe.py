@@ -15,17 +15,18 @@ from ledger.model import (
     count_tasks,
     execution_times,
     is_current,
+    log_path,
     span,
     state_text,
 )
 from ledger.model import kind_of as kind_of  # re-exported: the report names executions as `show` does
 from ledger.store import RunSummary
 from spec import protojson
-from spec.contracts import COMPONENT_SPEC_FILE, EXECUTOR_INPUT_FILE
-from spec.errors import TaskRefError, UsageError
+from spec.contracts import COMPONENT_SPEC_FILE, EXECUTOR_INPUT_FILE, EXECUTOR_LOGS, TaskFiles
+from spec.errors import LplError, TaskRefError, UsageError
 from spec.ir import pipeline_spec_pb2
 from spec.labels import resolve_label
-from spec.task_plan import handed_executor_input
+from spec.task_plan import handed_executor_input, plan_task
 
 # Header fields too big (or too internal) for a run's description; `pipeline_spec` stays in the journal.
 _HEADER_OMITTED = frozenset({"kind", "time", "pipeline_spec"})
@@ -64,6 +65,7 @@ def describe_run_summary(summary: RunSummary, task_counts: dict[str, int]) -> di
         "end_time": summary.end_time,
         "duration": span(summary.create_time, summary.end_time),
         "task_counts": task_counts,
+        "parameters": summary.parameters,
     }
 
 
@@ -123,6 +125,33 @@ def find_execution(view: RunView, ref: str, *, labels: dict[int, str]) -> Execut
         return view.executions[int(ref)]
     label = resolve_label(ref, labels.values(), where=f"run {view.run_id}", error=TaskRefError)
     return max((e for e in view.executions.values() if labels[e.id] == label), key=lambda e: e.id)
+
+
+def log_file(view: RunView, execution: Execution) -> Path | None:
+    """Where a task's log is: as recorded once it ended (or linked by a cache hit), else, while it runs, where
+    its ExecutorInput tells the launcher to write it."""
+    recorded = log_path(execution, view.artifacts_of(execution.id, "OUTPUT"))
+    if recorded is not None or not execution.task_dir:
+        return recorded
+    try:
+        handed = json.loads((Path(execution.task_dir) / EXECUTOR_INPUT_FILE).read_text())
+        return Path(str(handed["outputs"]["artifacts"][EXECUTOR_LOGS]["artifacts"][0]["uri"]))
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return None
+
+
+def describe_command_line(task_dir: str | None) -> list[str] | None:
+    """The command line the launcher runs for a task, planned from its task directory as the launcher plans
+    it; None when the directory is gone or unreadable."""
+    if not task_dir:
+        return None
+    try:
+        files = TaskFiles.read(Path(task_dir))
+        plan = plan_task(files.executor_input, component_spec=files.component, container=files.container,
+                         job=files.task.job_facts(), kfp_package=files.task.kfp_package)
+    except (OSError, ValueError, LplError, json_format.ParseError):
+        return None
+    return plan.argv
 
 
 def describe_executor_input(task_dir: object) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from google.protobuf import json_format
 
-from ledger.model import Execution, RunView
+from ledger.model import RUNNING, Execution, RunView, execution_times
 from spec.errors import LplError
 from spec.ir import pipeline_spec_pb2
 from spec.load import load_deployment_config
@@ -40,6 +40,7 @@ class Node:
     anchor: str | None = None  # the id of the task's section in the report
     note: str = ""
     title: str = ""
+    started: float | None = None  # a running task's start, for a live page to count its duration up
     deps: list[str] = field(default_factory=list)
     children: list[Node] = field(default_factory=list)
     x: float = 0
@@ -113,8 +114,10 @@ def _task_node(task: OutlineTask, execution: Execution | None, index: RunIndex) 
     title = key + (f"\nif {readable_condition(condition)}" if condition else "")
     if execution is None:
         return Node(key=key, label=label, kind="task", title=title + "\n(not run)")
+    duration = index.durations.get(execution.id)
+    started = execution_times(execution)[0] if execution.state == RUNNING and duration is None else None
     return Node(key=key, label=label, kind="task", state=execution.state, anchor=f"x{execution.id}",
-                note=_timing(index.durations.get(execution.id)), title=f"{title}\n{execution.state}")
+                note=_timing(duration), title=f"{title}\n{execution.state}", started=started)
 
 
 def _iterations(body: tuple[OutlineTask, ...], loop: Execution | None, index: RunIndex) -> list[Node]:
@@ -253,10 +256,14 @@ def _draw_leaf(node: Node) -> str:
     label = _text(_clip(node.label, _LABEL_CHARS))
     inner = (f'<rect width="{node.width}" height="{node.height}" rx="6"/>'
              f'<text class="label" x="10" y="{18 if sub else 19}">{label}</text>'
-             + (f'<text class="sub" x="10" y="34">{_text(sub)}</text>' if sub else "")
+             + (f'<text class="sub" x="10" y="34"{_started(node)}>{_text(sub)}</text>' if sub else "")
              + f"<title>{_text(node.title or node.label)}</title>")
     box = f'<g class="node k-{node.kind}{state}" transform="translate({node.x:.1f},{node.y:.1f})">{inner}</g>'
     return _link(node.anchor, box) if node.anchor else box
+
+
+def _started(node: Node) -> str:
+    return f' data-start="{node.started:.3f}"' if node.started is not None else ""
 
 
 def _heading(node: Node) -> str:

@@ -1,14 +1,21 @@
-"""Artifact previews for the HTML report: Metrics, ClassificationMetrics, Markdown and HTML, all escaped."""
+"""Artifact previews for the report and the UI: Metrics, ClassificationMetrics, Markdown, HTML, files."""
 
 from __future__ import annotations
 
+import csv
 import html
 import json
-import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import nh3
+from markdown_it import MarkdownIt
+
 from ledger.model import Artifact
+
+# Where the UI serves a local file (None: not served); the static report has none.
+FileUrl = Callable[[str], "str | None"]
 
 MAX_TEXT_BYTES = 256_000
 _HIDDEN_METADATA = frozenset({"display_name"})
@@ -17,20 +24,28 @@ _FRAME_POLICY = ('<meta http-equiv="Content-Security-Policy" content="default-sr
                  ' style-src \'unsafe-inline\'; img-src data:">')
 
 
-def preview(artifact: Artifact) -> str:
-    """What the report shows for one artifact beyond its URI: a table, a matrix, rendered text or a frame."""
+def preview(artifact: Artifact, *, file_url: FileUrl | None = None) -> str:
+    """What a page shows for one artifact beyond its URI: a table, a matrix, rendered text, a frame, or a
+    file's size and first rows. With `file_url` (the UI) files are linked; without (the report) they are not,
+    and an HTML artifact is inlined into its sandboxed frame."""
     metadata = {k: v for k, v in artifact.properties.items() if k not in _HIDDEN_METADATA}
     if artifact.type == "system.Metrics":
         return metrics_table(metadata)
     if artifact.type == "system.ClassificationMetrics":
         return classification(metadata)
+    if artifact.type == "system.HTML" and file_url is not None:
+        url = file_url(artifact.uri.removeprefix("file://"))
+        if url is not None:
+            return served_html_frame(f"{url}?view=html") + file_preview(artifact.uri, file_url=file_url)
     if artifact.type in ("system.Markdown", "system.HTML"):
         text, note = read_artifact_text(artifact.uri)
         if text is None:
             return f'<p class="muted">{_esc(note)}</p>'
         body = render_markdown(text) if artifact.type == "system.Markdown" else html_frame(text)
-        return body + (f'<p class="muted">{_esc(note)}</p>' if note else "")
-    return metrics_table(metadata, caption="metadata") if metadata else ""
+        return body + (f'<p class="muted">{_esc(note)}</p>' if note else "") + (
+            file_preview(artifact.uri, file_url=file_url) if file_url else "")
+    table = metrics_table(metadata, caption="metadata") if metadata else ""
+    return table + file_preview(artifact.uri, file_url=file_url)
 
 
 def metrics_table(metadata: dict[str, Any], *, caption: str = "") -> str:
@@ -102,115 +117,95 @@ def read_artifact_text(uri: str, *, limit: int = MAX_TEXT_BYTES) -> tuple[str | 
     return data[:limit].decode("utf-8", errors="replace"), note
 
 
+def served_html_frame(url: str) -> str:
+    """The artifact's page fetched from the UI into a frame that may run nothing (`sandbox=""`); the server
+    adds `Content-Security-Policy: sandbox` to the file itself, so it is sandboxed even when opened alone."""
+    return f'<iframe class="html-artifact" sandbox="" title="HTML artifact" src="{_esc(url)}"></iframe>'
+
+
 def html_frame(text: str) -> str:
     """The artifact's page in a frame that may run nothing and reach nothing (`sandbox=""`)."""
     return (f'<iframe class="html-artifact" sandbox="" title="HTML artifact" '
             f'srcdoc="{html.escape(_FRAME_POLICY + text, quote=True)}"></iframe>')
 
 
-# A small, safe Markdown subset: everything is escaped first, then headings, lists, quotes, code, tables,
-# emphasis and links (shown as text: the report follows no link by itself).
+# Markdown: rendered by markdown-it-py with raw HTML off (it is shown as text), then sanitised by nh3, which
+# keeps only the tags below; links keep an http(s) target and open nowhere by themselves, images are dropped.
 
-_INLINE = [
-    (re.compile(r"\*\*(.+?)\*\*|__(.+?)__"), lambda m: f"<strong>{m.group(1) or m.group(2)}</strong>"),
-    (re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])|(?<!\w)_(?!\s)(.+?)(?<!\s)_(?!\w)"),
-     lambda m: f"<em>{m.group(1) or m.group(2)}</em>"),
-    (re.compile(r"!\[([^\]]*)\]\(([^)\s]*)[^)]*\)"),
-     lambda m: f'<span class="image">[image: {m.group(1)}]</span>'),
-    (re.compile(r"\[([^\]]+)\]\(([^)\s]*)[^)]*\)"),
-     lambda m: f'{m.group(1)} <span class="url">({m.group(2)})</span>'),
-]
-_BLOCK_START = re.compile(r"^(#{1,6}\s|```|>|\s*([-*+]|\d+[.)])\s|\|)")
+_MARKDOWN_TAGS = frozenset({
+    "a", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "li", "ol", "p",
+    "pre", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul",
+})
 
 
 def render_markdown(text: str) -> str:
-    lines = text.replace("\r\n", "\n").split("\n")
-    out: list[str] = []
-    i = 0
-    while i < len(lines):
-        i = _render_block(lines, i, out)
-    return f'<div class="markdown">{"".join(out)}</div>'
+    """The Markdown as sanitised HTML inside a `div.markdown`."""
+    rendered = MarkdownIt("commonmark", {"html": False}).enable("table").enable("strikethrough").render(text)
+    clean = nh3.clean(rendered, tags=set(_MARKDOWN_TAGS), attributes={"a": {"href", "title"}},
+                      url_schemes={"http", "https"}, link_rel="noopener noreferrer nofollow")
+    return f'<div class="markdown">{clean}</div>'
 
 
-def _render_block(lines: list[str], i: int, out: list[str]) -> int:
-    line = lines[i]
-    stripped = line.strip()
-    if not stripped:
-        return i + 1
-    if stripped.startswith("```"):
-        end = next((j for j in range(i + 1, len(lines)) if lines[j].strip().startswith("```")), len(lines))
-        out.append(f"<pre><code>{_esc(chr(10).join(lines[i + 1:end]))}</code></pre>")
-        return end + 1
-    heading = re.match(r"^(#{1,6})\s+(.*?)\s*#*$", stripped)
-    if heading:
-        level = len(heading.group(1))
-        out.append(f"<h{level}>{inline(heading.group(2))}</h{level}>")
-        return i + 1
-    if re.match(r"^([-*_])(\s*\1){2,}$", stripped):
-        out.append("<hr>")
-        return i + 1
-    if stripped.startswith(">"):
-        end = _run(lines, i, lambda s: s.startswith(">"))
-        quoted = "\n".join(ln.strip()[1:].lstrip() for ln in lines[i:end])
-        out.append(f"<blockquote>{render_markdown(quoted)}</blockquote>")
-        return end
-    if re.match(r"^([-*+]|\d+[.)])\s", stripped):
-        return _render_list(lines, i, out)
-    if stripped.startswith("|"):
-        end = _run(lines, i, lambda s: s.startswith("|"))
-        out.append(_render_table(lines[i:end]))
-        return end
-    end = _run(lines, i, lambda s: bool(s) and not _BLOCK_START.match(s), first=True)
-    out.append(f"<p>{inline(' '.join(ln.strip() for ln in lines[i:end]))}</p>")
-    return end
+# Datasets and other files: their size, and the first rows of a table in text.
+
+_TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t"}
+_JSON_LINES_SUFFIXES = (".jsonl", ".ndjson")
+FIRST_ROWS = 20
 
 
-def _run(lines: list[str], i: int, belongs: Any, *, first: bool = False) -> int:
-    """The index after the run of lines starting at `i` whose stripped text `belongs`."""
-    end = i + 1 if first else i
-    while end < len(lines) and belongs(lines[end].strip()):
-        end += 1
-    return end
-
-
-def _render_list(lines: list[str], i: int, out: list[str]) -> int:
-    ordered = bool(re.match(r"^\s*\d", lines[i]))
-    items = []
-    end = i
-    while end < len(lines):
-        item = re.match(r"^\s*([-*+]|\d+[.)])\s+(.*)$", lines[end])
-        if item is None:
-            break
-        items.append(f"<li>{inline(item.group(2))}</li>")
-        end += 1
-    tag = "ol" if ordered else "ul"
-    out.append(f"<{tag}>{''.join(items)}</{tag}>")
-    return end
-
-
-def _render_table(rows: list[str]) -> str:
-    cells = [[c.strip() for c in row.strip().strip("|").split("|")] for row in rows]
-    body = [row for row in cells if not all(re.fullmatch(r":?-{2,}:?", c) for c in row if c)]
-    if not body:
+def file_preview(uri: str, *, file_url: FileUrl | None) -> str:
+    """A local artifact file's size, a download link when served, and the first rows of CSV, TSV or JSON
+    Lines; "" for a URI that is not a local file."""
+    path = Path(uri.removeprefix("file://"))
+    if not path.is_absolute():
         return ""
-    head = "".join(f"<th>{inline(c)}</th>" for c in body[0])
-    rest = "".join("<tr>" + "".join(f"<td>{inline(c)}</td>" for c in row) + "</tr>" for row in body[1:])
-    return f"<table><tr>{head}</tr>{rest}</table>"
+    try:
+        info = path.stat()
+    except OSError:
+        return '<p class="muted">no file at this URI</p>'
+    if path.is_dir():
+        return f'<p class="muted">a directory of {sum(1 for _ in path.iterdir())} entries</p>'
+    url = file_url(str(path)) if file_url else None
+    link = f' · <a href="{_esc(url)}" download>download</a>' if url else ""
+    return f'<p class="file-size muted">{_size(info.st_size)}{link}</p>{_first_rows(path)}'
 
 
-def inline(text: str) -> str:
-    """Escape, then apply code spans, emphasis and links; code spans are left untouched by the rest."""
-    pieces = re.split(r"(`[^`]+`)", text)
-    rendered = []
-    for piece in pieces:
-        if len(piece) > 1 and piece.startswith("`") and piece.endswith("`"):
-            rendered.append(f"<code>{_esc(piece[1:-1])}</code>")
-            continue
-        piece = _esc(piece)
-        for pattern, replace in _INLINE:
-            piece = pattern.sub(replace, piece)
-        rendered.append(piece)
-    return "".join(rendered)
+def _first_rows(path: Path) -> str:
+    text, _ = read_artifact_text(str(path), limit=64_000)
+    lines = (text or "").splitlines()[: FIRST_ROWS + 1]
+    suffix = path.suffix.lower() or _sniffed_suffix(lines)
+    if suffix not in _TABLE_SUFFIXES and suffix not in _JSON_LINES_SUFFIXES:
+        return ""
+    if suffix in _JSON_LINES_SUFFIXES:
+        return f'<pre class="rows">{_esc(chr(10).join(lines[:FIRST_ROWS]))}</pre>'
+    rows = list(csv.reader(lines, delimiter=_TABLE_SUFFIXES[suffix]))
+    if not rows:
+        return ""
+    head = "".join(f"<th>{_esc(cell)}</th>" for cell in rows[0])
+    body = "".join("<tr>" + "".join(f"<td>{_esc(cell)}</td>" for cell in row) + "</tr>" for row in rows[1:])
+    return (f'<table class="rows"><caption>first {len(rows) - 1} rows</caption>'
+            f"<tr>{head}</tr>{body}</table>")
+
+
+def _sniffed_suffix(lines: list[str]) -> str:
+    """What a file without a suffix (a KFP Dataset's usual path) looks like: JSON Lines, TSV, CSV, or ""."""
+    if len(lines) < 2 or any("\x00" in line for line in lines):
+        return ""
+    if all(line.lstrip().startswith("{") for line in lines if line.strip()):
+        return ".jsonl"
+    for suffix, delimiter in (".tsv", "\t"), (".csv", ","):
+        if delimiter in lines[0] and lines[0].count(delimiter) == lines[1].count(delimiter):
+            return suffix
+    return ""
+
+
+def _size(size: int) -> str:
+    value, unit = float(size), "bytes"
+    for larger in ("KB", "MB", "GB"):
+        if value < 1000:
+            break
+        value, unit = value / 1000, larger
+    return f"{size} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
 
 
 def _scalar(value: Any) -> str:

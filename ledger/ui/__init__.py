@@ -1,0 +1,1 @@
+"""`python -m ledger ui`: a local web server over one home that only routes, streams and serves files."""
