@@ -19,6 +19,8 @@ import io
 import os
 import queue
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -26,7 +28,7 @@ from typing import Any
 
 from launcher.environment import release_environments
 from launcher.runners.base import Attempt, Started
-from launcher.runners.host import HostRunner
+from launcher.runners.host import HostRunner, HostStarted
 from spec.errors import LplError
 
 CHUNK_BYTES = 64 * 1024
@@ -68,10 +70,51 @@ def attempt_on_node(attempt: Attempt, shared: tuple[str, ...]) -> Iterator[tuple
         release_environments()
         yield "error", str(exc)
         return
+    _watch(started)
     try:
         yield from _stream(started)
     finally:
         release_environments()  # a Ray worker outlives the attempt: the environment is free for prune again
+
+
+# When a node's raylet dies its workers go, and each worker's component with it (it dies with its parent),
+# but what the component started would be handed to init. A watchdog per attempt kills the component's
+# process group once the worker is gone, and leaves when the group is empty. It is not the worker's child
+# (it forks once and its first process exits): Ray kills an exiting worker's children before they can act.
+_WATCHDOG = """
+import os, signal, sys, time
+group, worker = int(sys.argv[1]), int(sys.argv[2])
+def started(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[19]
+    except OSError:
+        return None
+birth = started(worker)
+if os.fork():
+    os._exit(0)
+while True:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        sys.exit(0)
+    if started(worker) != birth:
+        try:
+            os.killpg(group, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        sys.exit(0)
+    time.sleep(0.2)
+"""
+
+
+def _watch(started: Started) -> None:
+    if isinstance(started, HostStarted):
+        subprocess.run(
+            [sys.executable, "-I", "-S", "-c", _WATCHDOG, str(started.child.pid), str(os.getpid())],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False,
+            start_new_session=True,  # nor in the worker's session: Ray stops those too
+        )
 
 
 def _stream(started: Started) -> Iterator[tuple[str, Any]]:

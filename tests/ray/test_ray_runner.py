@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import re
 import signal
 import subprocess
@@ -64,7 +65,7 @@ def compiled(
 ) -> CompilePipeline:
     def compile_and_build(name: str) -> Path:
         package = compile_pipeline(name)
-        if name == "ray_node_loss":  # its marker in place: the host run does not hold
+        if name in ("ray_node_loss", "ray_raylet_loss"):  # its marker in place: the host run does not hold
             markers = tmp_path_factory.mktemp("markers")
             (markers / "first").touch()
             prebuild(package, "-p", f"marker_dir={markers}")
@@ -181,6 +182,38 @@ def test_a_lost_node_fails_the_attempt_naming_it_and_the_retry_runs_elsewhere(
     assert [a["state"] for a in attempts] == [FAILED, COMPLETE]
     assert lost[:12] in str(attempts[0]["error"]) and "lost" in str(attempts[0]["error"])
     assert _nodes_of(fragile)[0] == lost[:12] and _nodes_of(fragile)[1] != lost[:12]
+
+
+def test_a_raylet_killed_under_a_task_leaves_none_of_the_tasks_processes(
+    compiled: CompilePipeline, ray_cluster: RayCluster, lpl_home: Path, tmp_path: Path
+) -> None:
+    pipeline = compiled("ray_raylet_loss")
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    node = ray_cluster.start_node("lonely-1", resources={"lonely": 1})
+    driver = _start_driver(ray_cluster, pipeline, lpl_home, "-p", f"marker_dir={markers}")
+    try:
+        _wait_for(lambda: (markers / "child").exists(), driver, what="the task's own child")
+        child = int((markers / "child").read_text())
+        (raylet,) = [pid for pid in node.pids if Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
+                     .endswith(b"/raylet")]
+        os.kill(raylet, signal.SIGKILL)
+        deadline = time.monotonic() + GONE_WITHIN
+        while _running(child) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _running(child), "the task's child still runs 10 s after its node's raylet was killed"
+    finally:
+        driver.kill()
+        driver.wait()
+        if "lonely-1" in ray_cluster.nodes:
+            ray_cluster.kill_node("lonely-1")
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def test_sigkill_of_the_driver_leaves_no_ray_task_running_and_resume_completes(
