@@ -32,9 +32,15 @@ def listed_run_ids(home: Path) -> set[str]:
     return {run["run_id"] for run in json.loads(completed.stdout)["runs"]}
 
 
-def test_a_run_from_a_pipeline_function_succeeds_and_is_a_run_of_the_home(client: Any, kfp_home: Path) -> None:
-    result = client.create_run_from_pipeline_func(load_pipeline("hello"), arguments={"name": "api"},
-                                                  run_name="hello from the api", experiment_name="api-tests")
+def test_a_run_from_a_pipeline_function_succeeds_and_is_a_run_of_the_home(
+    client: Any, kfp_home: Path
+) -> None:
+    result = client.create_run_from_pipeline_func(
+        load_pipeline("hello"),
+        arguments={"name": "api"},
+        run_name="hello from the api",
+        experiment_name="api-tests",
+    )
     run = client.wait_for_run_completion(result.run_id, timeout=WAIT_SECONDS)
     assert run.state == "SUCCEEDED"
     assert run.display_name == "hello from the api"
@@ -52,7 +58,7 @@ def test_a_run_from_a_pipeline_function_succeeds_and_is_a_run_of_the_home(client
 
 
 def compile_yaml(name: str, directory: Path) -> Path:
-    """`tests/pipelines/<name>.py` compiled to YAML: the only package format kfp.Client reads besides archives."""
+    """`tests/pipelines/<name>.py` compiled to YAML (kfp.Client reads YAML or archives, never JSON)."""
     from kfp import compiler
 
     package = directory / f"{name}.yaml"
@@ -66,8 +72,9 @@ def test_a_run_from_a_package_with_caching_off_runs_with_no_cache(
     package = compile_yaml("hello", tmp_path)
     first = client.create_run_from_pipeline_package(str(package), arguments={"name": "cached"})
     assert client.wait_for_run_completion(first.run_id, timeout=WAIT_SECONDS).state == "SUCCEEDED"
-    second = client.create_run_from_pipeline_package(str(package), arguments={"name": "cached"},
-                                                     enable_caching=False)
+    second = client.create_run_from_pipeline_package(
+        str(package), arguments={"name": "cached"}, enable_caching=False
+    )
     run = client.wait_for_run_completion(second.run_id, timeout=WAIT_SECONDS)
     assert run.state == "SUCCEEDED"
     assert "--no-cache" in (kfp_home / "api-runs" / f"{second.run_id}.log").read_text()
@@ -87,7 +94,9 @@ def test_a_failing_pipeline_ends_failed_with_the_failed_tasks_error(client: Any)
 
 def test_terminate_cancels_a_long_run_and_leaves_no_process(client: Any, tmp_path: Path) -> None:
     release = tmp_path / "release"
-    result = client.create_run_from_pipeline_func(load_pipeline("signals"), arguments={"release": str(release)})
+    result = client.create_run_from_pipeline_func(
+        load_pipeline("signals"), arguments={"release": str(release)}
+    )
     wait_until(lambda: Path(f"{release}.started").exists(), timeout=WAIT_SECONDS)
     client.terminate_run(result.run_id)
     assert client.get_run(result.run_id).state in ("CANCELING", "CANCELED")
@@ -98,8 +107,9 @@ def test_terminate_cancels_a_long_run_and_leaves_no_process(client: Any, tmp_pat
 
 def test_retry_continues_a_failed_run_once_its_cause_is_gone(client: Any, tmp_path: Path) -> None:
     marker = tmp_path / "marker"
-    result = client.create_run_from_pipeline_func(load_pipeline("resume_after_failure"),
-                                                  arguments={"marker": str(marker)})
+    result = client.create_run_from_pipeline_func(
+        load_pipeline("resume_after_failure"), arguments={"marker": str(marker)}
+    )
     failed = client.wait_for_run_completion(result.run_id, timeout=WAIT_SECONDS)
     assert failed.state == "FAILED" and "is missing" in failed.error.message
     marker.touch()
@@ -117,7 +127,8 @@ def test_a_run_outlives_its_server_and_the_next_server_stops_it(kfp_home: Path, 
     first = start_ui(kfp_home)
     try:
         result = Client(host=first.url.rstrip("/")).create_run_from_pipeline_func(
-            load_pipeline("signals"), arguments={"release": str(release)}, run_name="outlives its server")
+            load_pipeline("signals"), arguments={"release": str(release)}, run_name="outlives its server"
+        )
         wait_until(lambda: Path(f"{release}.started").exists(), timeout=WAIT_SECONDS)
     finally:
         assert first.stop() == 0
