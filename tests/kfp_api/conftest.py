@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,4 +37,6 @@ def kfp_server(kfp_home: Path) -> Iterator[UiServer]:
 def client(kfp_server: UiServer) -> Any:
     from kfp.client import Client
 
-    return Client(host=kfp_server.url.rstrip("/"))
+    with warnings.catch_warnings():  # "only works with KFP v2.0.0-beta.2 and later": said every time
+        warnings.simplefilter("ignore", FutureWarning)
+        return Client(host=kfp_server.url.rstrip("/"))
