@@ -275,19 +275,24 @@ def _holds(resource: dict[str, Any], predicate: dict[str, Any], *, keys: dict[st
 
 
 def _comparable(actual: Any, wanted: Any) -> tuple[Any, Any]:
-    """Both sides as numbers when the filter gives a number (a timestamp compares as epoch seconds)."""
+    """Both sides as numbers when the filter gives a number or an RFC 3339 time (a `timestamp_value`): times
+    compare as epoch seconds."""
     if isinstance(wanted, (int, float)) or (isinstance(wanted, str) and wanted.lstrip("-").isdigit()):
-        return _seconds(actual), float(wanted)
+        return _seconds(actual) or 0.0, float(wanted)
+    if isinstance(wanted, str) and _seconds(wanted) is not None:
+        return _seconds(actual) or 0.0, _seconds(wanted)
     return str(actual if actual is not None else ""), str(wanted)
 
 
-def _seconds(value: Any) -> float:
+def _seconds(value: Any) -> float | None:
     if isinstance(value, (int, float)):
         return float(value)
+    text = str(value)
     try:
-        return datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+        parsed = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
     except ValueError:
-        return 0.0
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).timestamp()
 
 
 def sort_resources(

@@ -162,7 +162,7 @@ class Drivers:
     def interrupt(self, run_id: str, record: dict[str, Any]) -> bool:
         """SIGINT to the driver's process group, as Ctrl-C in its terminal; False when none is known."""
         pid = record.get("pid")
-        if not isinstance(pid, int) or not self.running(run_id, record):
+        if not isinstance(pid, int) or not self.running(run_id, record) or not _drives(pid, run_id):
             return False
         try:
             os.killpg(pid, signal.SIGINT)
@@ -194,6 +194,18 @@ def holds_run_lock(home: Path, run_id: str) -> bool:
         return not journal.try_lock(fd)
     finally:
         os.close(fd)  # releases the probe's lock, if it took one
+
+
+def _drives(pid: int, run_id: str) -> bool:
+    """Whether process `pid` is a driver of the run (its command line names the run), so that a recorded pid
+    the system has since given to another process is never signalled; True where /proc cannot tell."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except FileNotFoundError:
+        return not Path("/proc/self").exists()
+    except OSError:
+        return True
+    return run_id.encode() in argv
 
 
 def _pid_alive(pid: int) -> bool:
