@@ -168,3 +168,13 @@ def test_a_run_the_driver_refuses_ends_failed_with_the_drivers_reason(client: An
     run = client.get_run(result.run_id)
     assert "no_such_input" in run.error.message
     assert result.run_id in {listed.run_id for listed in client.list_runs(page_size=100).runs}
+
+
+def test_a_pipelines_platform_settings_reach_the_driver(client: Any, kfp_home: Path) -> None:
+    # mount_pvc is a kfp-kubernetes setting (the spec's second document): the host runner cannot mount, and
+    # the task says so; without the setting the task would have run.
+    result = client.create_run_from_pipeline_func(load_pipeline("pvc_mount"))
+    run = client.wait_for_run_completion(result.run_id, timeout=WAIT_SECONDS)
+    assert run.state == "FAILED" and "--runner docker" in run.error.message
+    written = list((kfp_home / "pipelines").glob("pvc-mount-*.yaml"))
+    assert len(written) == 1 and "\nplatforms:" in written[0].read_text()
