@@ -8,6 +8,7 @@ import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
@@ -303,6 +304,8 @@ class KfpApi:
             run_id, shown["run"], record, default=default, executions=shown["executions"]
         )
         resource["run_details"] = {"task_details": docs.task_details(run_id, shown["executions"])}
+        if record.get("pipeline_file") and not record.get("pipeline_version_reference"):
+            resource["pipeline_spec"] = kfp_pipelines.spec_document(Path(record["pipeline_file"]))
         return resource
 
     async def get_run(self, request: Request) -> Response:

@@ -72,6 +72,18 @@ def split_specs(first: Any, rest: list[Any], *, source: str) -> tuple[dict[str, 
     return first, platform
 
 
+def spec_document(pipeline_file: Path) -> dict[str, Any] | None:
+    """The `pipeline_spec` field of a version or a run: the spec, or `{pipeline_spec, platform_spec}` as
+    `kfp.Client` sends it; None when the file is gone."""
+    try:
+        pipeline_spec, platform_spec = load_package(pipeline_file.read_bytes(), source=str(pipeline_file))
+    except (OSError, docs.ApiError):
+        return None
+    return (
+        {"pipeline_spec": pipeline_spec, "platform_spec": platform_spec} if platform_spec else pipeline_spec
+    )
+
+
 def caching_disabled(pipeline_file: Path) -> bool:
     """Whether no task asks for caching: how `kfp.Client(enable_caching=False)` writes the spec (it turns each
     task's `cachingOptions.enableCache` off, and false is left out of the JSON); run with `--no-cache`."""
@@ -208,15 +220,9 @@ class Pipelines:
 
     async def get_version(self, request: Request) -> Response:
         version = self.version(request.path_params["pipeline_id"], request.path_params["pipeline_version_id"])
-        pipeline_spec, platform_spec = load_package(
-            Path(version["pipeline_file"]).read_bytes(), source="version"
+        return _json(
+            {**_public_version(version), "pipeline_spec": spec_document(Path(version["pipeline_file"]))}
         )
-        spec: dict[str, Any] = (
-            {"pipeline_spec": pipeline_spec, "platform_spec": platform_spec}
-            if platform_spec
-            else pipeline_spec
-        )
-        return _json({**_public_version(version), "pipeline_spec": spec})
 
     # Writing -------------------------------------------------------------------------------------------
 

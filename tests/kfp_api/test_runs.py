@@ -45,6 +45,7 @@ def test_a_run_from_a_pipeline_function_succeeds_and_is_a_run_of_the_home(
     assert run.display_name == "hello from the api"
     assert run.runtime_config.parameters == {"name": "api"}
     assert run.created_at is not None and run.finished_at is not None and run.finished_at >= run.created_at
+    assert run.pipeline_spec["pipelineInfo"]["name"] == "hello"
     tasks = {task.display_name: task for task in run.run_details.task_details}
     assert tasks["say-hello"].state == "SUCCEEDED"
     experiment = client.get_experiment(experiment_name="api-tests")
