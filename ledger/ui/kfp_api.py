@@ -26,6 +26,8 @@ from spec.errors import LedgerError, RunBusy
 
 PREFIX = "/apis/v2beta1"
 DEFAULT_EXPERIMENT = "Default"
+# The driver's exit statuses once it has recorded the run: succeeded, failed, interrupted.
+RECORDED_EXITS = (0, 1, 130)
 Handler = Callable[[Request], Awaitable[Response]]
 EXPERIMENT_KEYS = {
     "display_name": "display_name",
@@ -251,7 +253,7 @@ class KfpApi:
         resources += [
             self._resource(run_id, None, record, default=default)
             for run_id, record in records.items()
-            if run_id not in recorded and record.get("display_name")
+            if run_id not in recorded and _unrecorded(record)
         ]
         return resources
 
@@ -296,7 +298,7 @@ class KfpApi:
             exists = False
         default = self.default_experiment_id()
         if not exists:
-            if not record.get("display_name"):
+            if not _unrecorded(record):
                 raise docs.not_found("Run", run_id)
             return self._resource(run_id, None, record, default=default)
         shown = cli.show_document(self.home.view(run_id))
@@ -410,6 +412,12 @@ class KfpApi:
             )
         self.store.delete("runs", run["run_id"])
         return kfp_json({})
+
+
+def _unrecorded(record: dict[str, Any]) -> bool:
+    """A run created here that its driver has not recorded: starting, or refused (exit status 2) or crashed
+    before it did. A driver that ended 0, 1 or 130 had recorded it: gone from the ledger, it was pruned."""
+    return bool(record.get("display_name")) and record.get("exit_code") not in RECORDED_EXITS
 
 
 def _experiment(

@@ -20,8 +20,6 @@ from typing import Any
 from ledger import journal
 from ledger.ui.kfp_store import ApiStore
 
-# The driver's exit statuses (design: `python -m driver`), read back when a run never reached the ledger.
-EXIT_USAGE = 2
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _LOG_TAIL_BYTES = 4000
 

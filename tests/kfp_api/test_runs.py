@@ -10,6 +10,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.cli import run_cli
 from tests.conftest import PIPELINES_DIR
 from tests.ui.server import UiServer, start_ui, wait_until
@@ -179,3 +181,18 @@ def test_a_pipelines_platform_settings_reach_the_driver(client: Any, kfp_home: P
     assert run.state == "FAILED" and "--runner docker" in run.error.message
     written = list((kfp_home / "pipelines").glob("pvc-mount-*.yaml"))
     assert len(written) == 1 and "\nplatforms:" in written[0].read_text()
+
+
+def test_a_deleted_run_is_gone_from_the_api_and_the_ledger(client: Any, kfp_home: Path) -> None:
+    from kfp_server_api import ApiException
+
+    result = client.create_run_from_pipeline_func(load_pipeline("hello"), arguments={"name": "deleted"})
+    assert client.wait_for_run_completion(result.run_id, timeout=WAIT_SECONDS).state == "SUCCEEDED"
+    client.archive_run(result.run_id)
+    assert client.get_run(result.run_id).storage_state == "ARCHIVED"
+    client.delete_run(result.run_id)
+    with pytest.raises(ApiException) as gone:
+        client.get_run(result.run_id)
+    assert gone.value.status == 404
+    assert result.run_id not in listed_run_ids(kfp_home)
+    assert result.run_id not in {run.run_id for run in client.list_runs(page_size=200).runs or []}
