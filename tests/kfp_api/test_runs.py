@@ -196,3 +196,23 @@ def test_a_deleted_run_is_gone_from_the_api_and_the_ledger(client: Any, kfp_home
     assert gone.value.status == 404
     assert result.run_id not in listed_run_ids(kfp_home)
     assert result.run_id not in {run.run_id for run in client.list_runs(page_size=200).runs or []}
+
+
+def test_runs_created_at_once_are_all_kept(client: Any, kfp_home: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    pipeline = load_pipeline("hello")
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(
+            pool.map(
+                lambda n: client.create_run_from_pipeline_func(
+                    pipeline, arguments={"name": f"at-once-{n}"}, run_name=f"at once {n}"
+                ),
+                range(3),
+            )
+        )
+    runs = [client.wait_for_run_completion(result.run_id, timeout=WAIT_SECONDS) for result in results]
+    assert [(run.state, run.display_name) for run in runs] == [
+        ("SUCCEEDED", f"at once {n}") for n in range(3)
+    ]
+    assert {result.run_id for result in results} <= listed_run_ids(kfp_home)
