@@ -55,11 +55,13 @@ def test_experiments_list_filter_and_page_as_the_client_asks(client: Any) -> Non
     for name in ("paged-a", "paged-b", "paged-c"):
         client.create_experiment(name)
     assert client.get_experiment(experiment_name="paged-b").display_name == "paged-b"
-    first = client.list_experiments(page_size=2, sort_by="display_name desc")
-    assert len(first.experiments) == 2 and first.next_page_token
-    rest = client.list_experiments(page_size=2, sort_by="display_name desc", page_token=first.next_page_token)
-    names = [e.display_name for e in first.experiments + (rest.experiments or [])]
-    assert names == sorted(names, reverse=True) and {"paged-a", "paged-b", "paged-c"} <= set(names)
+    paged = json.dumps({"predicates": [{"operation": 9, "key": "display_name", "stringValue": "paged-"}]})
+    first = client.list_experiments(page_size=2, sort_by="display_name desc", filter=paged)
+    assert [e.display_name for e in first.experiments] == ["paged-c", "paged-b"] and first.total_size == 3
+    rest = client.list_experiments(
+        page_size=2, sort_by="display_name desc", filter=paged, page_token=first.next_page_token
+    )
+    assert [e.display_name for e in rest.experiments] == ["paged-a"] and not rest.next_page_token
     client.archive_experiment(client.get_experiment(experiment_name="paged-c").experiment_id)
     assert client.get_experiment(experiment_name="paged-c").storage_state == "ARCHIVED"
 
