@@ -19,7 +19,7 @@ from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ledger.store import Ledger
-from ledger.ui import api, pages
+from ledger.ui import api, kfp_api, pages
 from ledger.ui.home import ServedHome
 from spec.errors import LedgerError
 
@@ -53,9 +53,10 @@ def allowed_hosts(host: str, port: int) -> frozenset[str]:
 
 
 def build_app(home: ServedHome, *, allowed: frozenset[str]) -> Starlette:
-    """The routes of the API (`/api/...`) and the pages; a later KFP REST API mounts beside them
-    (`/apis/v2beta1/...`) over the same `ServedHome`."""
-    return Starlette(routes=[*api.Api(home).routes(), *pages.Pages(home).routes()],
+    """The routes of the API (`/api/...`), the KFP REST API (`/apis/v2beta1/...`, docs/kfp-api.md) and the
+    pages, over the same `ServedHome`."""
+    routes = [*api.Api(home).routes(), *kfp_api.KfpApi(home).routes(), *pages.Pages(home).routes()]
+    return Starlette(routes=routes,
                      middleware=[Middleware(HostCheck, allowed=allowed)])
 
 
