@@ -43,7 +43,7 @@ class Api:
         ]
 
     async def list_runs(self, request: Request) -> Response:
-        document, _ = cli.runs_document(self.home.ledger)
+        document, _ = cli.runs_document(self.home.ledger, view_of=self.home.view)
         return json_response(document)
 
     async def show_run(self, request: Request) -> Response:

@@ -11,7 +11,7 @@ from ledger.model import RunView
 from ledger.store import Ledger, RunLedger
 
 # Folded runs kept between requests: a run's next view then folds only the records added since.
-KEPT_RUNS = 16
+KEPT_RUNS = 32
 
 
 @dataclass

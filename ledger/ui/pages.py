@@ -55,12 +55,12 @@ class Pages:
                            artifact_url=lambda artifact: f"{base}/artifacts/{artifact.id}")
 
     async def runs(self, request: Request) -> Response:
-        document, _ = cli.runs_document(self.home.ledger)
+        document, _ = cli.runs_document(self.home.ledger, view_of=self.home.view)
         chosen = {key: request.query_params.get(key, "") for key in ("pipeline", "state")}
         return html(pages.runs_page(document["runs"], **chosen))
 
     async def runs_table(self, request: Request) -> Response:
-        document, _ = cli.runs_document(self.home.ledger)
+        document, _ = cli.runs_document(self.home.ledger, view_of=self.home.view)
         chosen = {key: request.query_params.get(key, "") for key in ("pipeline", "state")}
         return html(pages.runs_table(document["runs"], **chosen))
 

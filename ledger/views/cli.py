@@ -128,23 +128,30 @@ def command_runs(ledger: Ledger, args: argparse.Namespace) -> Result:
     return document, lambda document: render.render_runs(document["runs"]), status
 
 
-def runs_document(ledger: Ledger, *, limit: int = 0) -> tuple[dict[str, Any], list[str]]:
-    """What `runs --json` prints (and the UI's `/api/runs` serves), and the damage found on the way."""
+def runs_document(ledger: Ledger, *, limit: int = 0,
+                  view_of: Callable[[str], RunView] | None = None) -> tuple[dict[str, Any], list[str]]:
+    """What `runs --json` prints (and the UI's `/api/runs` serves), and the damage found on the way.
+
+    `view_of` reads an unfinished run (default: a fold from its journal's start); the UI passes the folds it
+    keeps between requests, so a long run is not read again from its start every time the list is asked for.
+    """
     summaries = sorted(ledger.list_runs(), key=lambda run: run.create_time, reverse=True)
     if limit > 0:
         summaries = summaries[:limit]
-    counted = [_counted(ledger, summary) for summary in summaries]
+    read = view_of or (lambda run_id: ledger.open_run(run_id).view())
+    counted = [_counted(summary, view_of=read) for summary in summaries]
     damages = [damage for damage in [ledger.index_damage, *(s.damage for s, _ in counted)] if damage]
     return {"runs": [describe.describe_run_summary(summary, counts) for summary, counts in counted]}, damages
 
 
-def _counted(ledger: Ledger, summary: RunSummary) -> tuple[RunSummary, dict[str, int]]:
+def _counted(summary: RunSummary, *,
+             view_of: Callable[[str], RunView]) -> tuple[RunSummary, dict[str, int]]:
     """Tasks by state as the index recorded them when the run finished; a run still going (or killed) is
     folded from its journal, and one whose journal is damaged is listed as DAMAGED."""
     if summary.task_counts is not None or summary.damage:
         return summary, summary.task_counts or {}
     try:
-        return summary, count_tasks(ledger.open_run(summary.run_id).view())
+        return summary, count_tasks(view_of(summary.run_id))
     except LedgerError as exc:
         return dataclasses.replace(summary, state=DAMAGED, damage=str(exc)), {}
 

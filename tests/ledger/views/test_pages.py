@@ -7,6 +7,7 @@ The pages served by the real server, in a real browser, are tested in tests/ui/.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from ledger.model import SUPERSEDED_BY
 from ledger.views import pages
@@ -51,3 +52,27 @@ def test_compare_marks_differing_parameters_and_lists_metrics(tmp_path: Path) ->
 def test_unknown_and_damaged_pages_say_what_to_do() -> None:
     assert "python -m ledger runs" in pages.not_found_page("no run 'x'")
     assert "DAMAGED" in pages.damaged_page("r", "runs/r.jsonl:2: ledger damaged")
+
+
+def test_runs_document_reads_unfinished_runs_through_the_folds_it_is_given(tmp_path: Path) -> None:
+    from ledger.memory import MemoryLedger
+    from ledger.model import COMPLETE, CONTAINER_EXECUTION, DAG_EXECUTION, RUNNING
+    from ledger.views.cli import runs_document
+
+    ledger = MemoryLedger()
+    run = ledger.create_run({"run_id": "going", "pipeline_name": "p", "parameters": {"n": 1}})
+    root = run.create_execution(type=DAG_EXECUTION, state=RUNNING, properties={"task_name": ""})
+    run.create_execution(type=CONTAINER_EXECUTION, state=COMPLETE, properties={"task_name": "a",
+                                                                               "parent_dag_id": root})
+    kept = ledger.open_run("going")
+    asked: list[str] = []
+
+    def view_of(run_id: str) -> Any:
+        asked.append(run_id)
+        return kept.view()
+
+    assert runs_document(ledger, view_of=view_of) == runs_document(ledger)
+    assert asked == ["going"]
+    document, _ = runs_document(ledger)
+    assert document["runs"][0]["task_counts"] == {"COMPLETE": 1}
+    assert document["runs"][0]["parameters"] == {"n": 1}
