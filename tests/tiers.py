@@ -2,7 +2,8 @@
 
 `tests/conftest.py` marks, at collection, every test under a slow directory (the end-to-end tests, which run
 real launcher processes; Ray; the report's browser) and every test that uses a fixture marked `@slow_fixture`
-(one that runs real pipelines to read back, or builds a real environment). A test that runs a pipeline
+(one that runs real pipelines to read back, or builds a real environment); the UI's tests and the KFP API's
+server tests start the real server. A test that runs a pipeline
 itself carries `pytest.mark.slow`. `python -m pytest -m "not slow"` runs the fast tier.
 """
 
@@ -16,7 +17,10 @@ import pytest
 
 from tests.cli import REPO_ROOT
 
-SLOW_DIRECTORIES = tuple(REPO_ROOT / "tests" / name for name in ("e2e", "ray", "report"))
+# The UI's and the KFP API's tests start the real server (and chromium, and drivers).
+SLOW_DIRECTORIES = tuple(REPO_ROOT / "tests" / name for name in ("e2e", "ray", "report", "ui"))
+SLOW_FILES = tuple(REPO_ROOT / "tests" / "kfp_api" / f"test_{name}.py"
+                   for name in ("runs", "pipelines", "requests"))
 _SLOW = "_lpl_slow_fixture"
 Fixture = TypeVar("Fixture", bound=Callable[..., Any])
 
@@ -30,7 +34,7 @@ def slow_fixture(fixture: Fixture) -> Fixture:
 
 def is_slow(item: pytest.Item) -> bool:
     path = Path(item.path)
-    if any(path.is_relative_to(directory) for directory in SLOW_DIRECTORIES):
+    if any(path.is_relative_to(directory) for directory in SLOW_DIRECTORIES) or path in SLOW_FILES:
         return True
     fixture_info = getattr(item, "_fixtureinfo", None)  # pytest's own record of the fixtures a test uses
     definitions = fixture_info.name2fixturedefs.values() if fixture_info is not None else ()
