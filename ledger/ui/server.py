@@ -61,12 +61,12 @@ def build_app(home: ServedHome, *, allowed: frozenset[str]) -> Starlette:
 
 
 def serve(home: Path, *, host: str, port: int, open_browser: bool) -> int:
-    """Serve until Ctrl-C; 2 with one line on stderr when there is no ledger or the port is taken."""
-    if not Ledger.exists_in(home):
-        print(f"python -m ledger ui: no ledger in {home} (python -m driver PIPELINE --home {home} makes one)",
-              file=sys.stderr)
-        return EXIT_ERROR
+    """Serve until Ctrl-C; 2 with one line on stderr when the home cannot be opened or the port is taken.
+
+    A home with no ledger yet gets an empty one: the UI shows no runs, and runs created through the KFP
+    API (`kfp.Client`) are recorded there."""
     try:
+        Ledger(home, create=True)
         served = ServedHome.open(home)
         listening = _bind(host, port)
     except (OSError, LedgerError) as exc:
