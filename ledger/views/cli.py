@@ -97,8 +97,8 @@ def _add_ui_command(commands: Any, *, parents: list[argparse.ArgumentParser]) ->
     ui = commands.add_parser(
         "ui", parents=parents, help="serve a local web UI and the KFP REST API over the home",
         description="Serve the runs of one home in a browser: runs, a run's graph changing live, task panels,"
-        " artifact views, compare (docs/ui.md); and the KFP v2beta1 REST API for kfp.Client (docs/kfp-api.md)."
-        " Ctrl-C stops it.",
+        " artifact views, compare (docs/ui.md); and the KFP v2beta1 REST API for kfp.Client"
+        " (docs/kfp-api.md). Ctrl-C stops it.",
         epilog="exit status: 0 stopped with Ctrl-C, 2 the port is taken or the options are wrong")
     ui.add_argument("--host", default="127.0.0.1",
                     help="the address to listen on (default 127.0.0.1; any other is reachable by others)")
