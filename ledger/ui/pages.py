@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from ledger.lineage import artifact_uses
 from ledger.model import RunView
 from ledger.ui import files
 from ledger.ui.home import ServedHome
@@ -93,7 +96,10 @@ class Pages:
         page = self._page(request)
         if isinstance(page, Response):
             return page
-        shown = pages.artifact_page(page, request.path_params["artifact"])
+        artifact_id = request.path_params["artifact"]
+        # Every journal of the home is searched: off the event loop, so the streams keep flowing.
+        uses = await asyncio.to_thread(artifact_uses, self.home.ledger, artifact_id)
+        shown = pages.artifact_page(page, artifact_id, uses=uses)
         if shown is None:
             return html(pages.not_found_page(f"no artifact {request.path_params['artifact']}"), status=404)
         return html(shown)

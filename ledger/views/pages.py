@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ledger import model
+from ledger.lineage import ArtifactUse
 from ledger.model import RunView
 from ledger.views import preview, sections
 from ledger.views.diff import diff_runs
@@ -161,8 +162,10 @@ def task_panel(page: PageData, execution_id: int) -> str | None:
     return sections.task_section(page, execution, is_open=True) if execution is not None else None
 
 
-def artifact_page(page: PageData, artifact_id: int) -> str | None:
-    """An artifact's lineage in its run: the executions that wrote it and that read it, and its view."""
+def artifact_page(page: PageData, artifact_id: int, *, uses: list[ArtifactUse] | None = None) -> str | None:
+    """An artifact's lineage: the executions of its run that wrote it and that read it, its view, and
+    (`uses`, from `ledger.lineage.artifact_uses`) every execution of the home's other runs that wrote or
+    read it, cache hits included."""
     view = page.view
     artifact = view.artifacts.get(artifact_id)
     if artifact is None:
@@ -180,8 +183,17 @@ def artifact_page(page: PageData, artifact_id: int) -> str | None:
             f'<p><code class="uri">{esc(artifact.uri)}</code></p>'
             f'<div class="artifact">{preview.preview(artifact, file_url=page.file_url)}</div>'
             f'<h2>Written by</h2><div id="producers">{linked("OUTPUT")}</div>'
-            f'<h2>Read by</h2><div id="consumers">{linked("INPUT")}</div>')
+            f'<h2>Read by</h2><div id="consumers">{linked("INPUT")}</div>'
+            f'<h2>In other runs</h2><div id="elsewhere">{_uses_elsewhere(view.run_id, uses or [])}</div>')
     return _document(f"artifact {artifact.id} · run {view.run_id}", body)
+
+
+def _uses_elsewhere(run_id: str, uses: list[ArtifactUse]) -> str:
+    items = [f'<li><a href="{run_url(use.run_id)}#x{use.execution_id}">{esc(use.run_id[:12])} ·'
+             f' {esc(use.label)}</a> {"wrote" if use.event_type == "OUTPUT" else "read"} it as'
+             f" <code>{esc(use.name)}</code> {badge(use.state)}</li>"
+             for use in uses if use.run_id != run_id]
+    return f'<ul>{"".join(items)}</ul>' if items else '<p class="muted">no other run of this home used it</p>'
 
 
 # Compare -------------------------------------------------------------------------------------------------

@@ -4,10 +4,11 @@ bad input gets a 404 that says where runs are listed."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from tests.cli import run_cli
-from tests.ui.server import UiServer
+from tests.ui.server import UiServer, start_ui
 
 
 def test_runs_api_is_what_ledger_runs_json_prints(ui: UiServer, ui_home: Path) -> None:
@@ -77,3 +78,27 @@ def test_compare_page_lists_both_runs_metrics(ui: UiServer) -> None:
     text = page.decode()
     assert "evaluate / metrics / accuracy" in text and "0.9" in text and "0.8" in text
     assert 'class="differs"' in text
+
+
+def test_an_artifacts_lineage_reaches_the_runs_that_reused_it_through_the_cache(
+    compile_pipeline: Callable[[str], Path], tmp_path: Path
+) -> None:
+    home, release = tmp_path / "home", tmp_path / "release"
+    release.touch()
+    package = str(compile_pipeline("cache_reuse_hold"))
+    for run_id in ("first", "second"):  # the second run's `produce` is a cache hit of the first's
+        completed = run_cli("driver", package, "--run-id", run_id, "-p", f"release={release}", "-q",
+                            home=home)
+        assert completed.returncode == 0, completed.stdout + completed.stderr
+    server = start_ui(home)
+    try:
+        executions = server.get_json("/api/runs/first")["executions"]
+        produce = next(e for e in executions if e["task_name"] == "produce")
+        (data,) = [a for a in produce["output_artifacts"] if a["name"] == "data"]
+        status, _, page = server.get(f"/runs/first/artifacts/{data['id']}")
+        assert status == 200
+        elsewhere = page.decode().split('id="elsewhere"')[1]
+        assert "second · produce</a> wrote it as <code>data</code>" in elsewhere, elsewhere
+        assert "second · consume</a> read it as <code>data</code>" in elsewhere, elsewhere
+    finally:
+        assert server.stop() == 0
