@@ -96,8 +96,9 @@ def test_the_resumed_run_ends_with_one_row_per_task_and_no_failure(session: Sess
     assert runs[0]["state"] == COMPLETE
     assert runs[0]["task_counts"] == {COMPLETE: 4}  # neither the superseded FAILED nor the replay
     shown = run_cli("ledger", "show", "fix-me", home=session.home).stdout
-    assert sum(f"  {task}  " in line for line in shown.splitlines() for task in TASKS) == 4
-    assert FAILED not in shown.split("(")[0]
+    rows = [line.split()[:2] for line in shown.splitlines() if line.split()[:1] in ([t] for t in TASKS)]
+    assert rows == [[task, COMPLETE] for task in TASKS], shown  # one line per task, the current execution
+    assert FAILED not in shown
 
 
 def test_resuming_a_finished_run_says_so_and_changes_nothing(session: Session) -> None:
