@@ -112,9 +112,13 @@ class _Server:
 
     def _kill_orphans(self) -> None:
         """Processes re-parented to this subreaper belong to a launcher that died without stopping them
-        (SIGKILL): no task owns them any more, so they go, with whatever they started."""
+        (SIGKILL): no task owns them any more, so they go, with whatever they started. A warm interpreter
+        handed to us by the launcher that started it stays: it serves the run's other launchers, and its
+        per-attempt keepers stop a component whose launcher is gone (launcher/warm/server.py)."""
+        from launcher.warm.client import is_warm_server
+
         for orphan in process_tree.children_of(os.getpid()):
-            if orphan not in self.children:
+            if orphan not in self.children and not is_warm_server(orphan):
                 process_tree.signal_tree(group=None, root=orphan, signum=signal.SIGKILL)
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(orphan, signal.SIGKILL)
