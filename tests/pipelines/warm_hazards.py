@@ -14,7 +14,7 @@ TMPDIR = "/tmp/lpl-warm-hazards-tmpdir"
 ENV = {"LPL_HAZARD": "task-value", "TZ": "LPL+05", "PYTHONHASHSEED": "123", "TMPDIR": TMPDIR}
 
 
-@dsl.component
+@dsl.component(base_image="python:3.11")
 def draw(item: int):
     import json
     import random
@@ -22,7 +22,7 @@ def draw(item: int):
     print("PROBE " + json.dumps({"tag": "draw", "item": item, "value": random.random()}))
 
 
-@dsl.component
+@dsl.component(base_image="python:3.11")
 def facts(marker: str):
     import atexit
     import json
@@ -38,7 +38,7 @@ def facts(marker: str):
     with open(os.path.join(module_dir, "reads_env_at_import.py"), "w") as handle:
         handle.write("import os\nVALUE = os.environ.get('LPL_HAZARD')\n")
     sys.path.insert(0, module_dir)
-    import reads_env_at_import  # noqa: F401 - read at import time
+    import reads_env_at_import  # read at import time
 
     sys.path.remove(module_dir)
     with open(f"/proc/{os.getppid()}/stat") as handle:
@@ -83,7 +83,7 @@ def facts(marker: str):
     }))
 
 
-@dsl.component
+@dsl.component(base_image="python:3.11")
 def leave(marker: str):
     import subprocess
 
@@ -92,7 +92,7 @@ def leave(marker: str):
         handle.write(str(sleeper.pid))
 
 
-@dsl.component
+@dsl.component(base_image="python:3.11")
 def end(how: str):
     import os
     import signal
