@@ -58,6 +58,9 @@ def serve(*, home: Path, control_fd: int) -> int:
             elif key.data == "child":
                 os.read(wake_read, 4096)
         server.reap()
+    # The run is over: the warm interpreters its launchers started (handed to us, a subreaper) go with it,
+    # before the driver exits, so that nothing of the run outlives it.
+    process_tree.kill_tree(group=None, root=os.getpid())
     return 0
 
 
