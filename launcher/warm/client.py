@@ -23,6 +23,7 @@ import subprocess
 import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import BinaryIO
 
 from launcher import process_tree
 from launcher.warm.server import _HEADER, BOOTSTRAP, MARKER
@@ -174,7 +175,7 @@ class WarmStarted:
     """The component forked by a warm interpreter: its tree below its keeper."""
 
     def __init__(
-        self, *, connection: socket.socket, answers: object, output_fd: int, pid: int, keeper: int
+        self, *, connection: socket.socket, answers: BinaryIO, output_fd: int, pid: int, keeper: int
     ) -> None:
         self.connection = connection
         self.answers = answers
@@ -189,7 +190,7 @@ class WarmStarted:
     def wait(self) -> int:
         """Its exit code as the cold start's `sh -ec` would have ended: 128 + N for a death by signal N,
         unless the launcher stopped it (then -N, the shell having died of the same signal)."""
-        line = self.answers.readline().decode().split()  # type: ignore[attr-defined]
+        line = self.answers.readline().decode().split()
         code = int(line[1]) if len(line) == 2 and line[0] == "exit" else -signal.SIGKILL
         self.connection.close()
         return code
