@@ -66,7 +66,12 @@ class Job:
 
     def run(self) -> None:
         _reset_process(self.env, cwd=self.cwd)
-        module_path = _write_program(self.source)
+        try:
+            module_path = _write_program(self.source)
+        except OSError as exc:  # as `sh -e` ends when `mktemp -d` fails (a TMPDIR that does not exist)
+            message = f"mktemp: failed to create directory via template {exc.filename!r}: {exc.strerror}\n"
+            os.write(2, message.encode())
+            os._exit(1)
         argv = ["--component_module_path", module_path, *self.args]
         sys.argv = ["-m", *argv]  # runpy puts the module's path in argv[0], as `python -m` does
         with contextlib.suppress(AttributeError):
@@ -114,6 +119,8 @@ def _write_program(source: str) -> str:
             break
         except FileExistsError:
             continue
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, os.path.join(base, "tmp.XXXXXXXXXX")) from None
     path = os.path.join(directory, "ephemeral_component.py")
     with open(path, "wb") as handle:
         handle.write(os.fsencode(source))

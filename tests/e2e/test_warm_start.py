@@ -189,7 +189,7 @@ def held(compile_pipeline: CompilePipeline, lpl_home: Path, tmp_path: Path) -> I
     marker = tmp_path / "marker"
     process = subprocess.Popen(
         [sys.executable, "-m", "driver", str(compile_pipeline("warm_hold")), "--home", str(lpl_home),
-         "--run-id", "held", "-p", f"marker={marker}"],
+         "--run-id", "held", "-p", f"marker={marker}", "-p", "mode=hold"],
         cwd=REPO_ROOT, env={**os.environ, TOKEN_VARIABLE: token},
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
