@@ -15,6 +15,7 @@ import os
 import selectors
 import signal
 import sys
+import time
 import traceback
 from pathlib import Path
 from typing import Any, TextIO
@@ -23,6 +24,8 @@ from launcher import process_tree
 from launcher.runners import clean_after_launcher
 from spec.contracts import LaunchRequest, warm_up
 from spec.errors import LplError
+
+WARM_EXIT_SECONDS = 1.0  # for a dismissed warm interpreter to remove its socket and exit
 
 
 def serve(*, home: Path, control_fd: int) -> int:
@@ -58,10 +61,26 @@ def serve(*, home: Path, control_fd: int) -> int:
             elif key.data == "child":
                 os.read(wake_read, 4096)
         server.reap()
-    # The run is over: the warm interpreters its launchers started (handed to us, a subreaper) go with it,
-    # before the driver exits, so that nothing of the run outlives it.
-    process_tree.kill_tree(group=None, root=os.getpid())
+    _dismiss_warm_interpreters()
     return 0
+
+
+def _dismiss_warm_interpreters() -> None:
+    """The run is over: the warm interpreters its launchers started (handed to us, a subreaper) go with it,
+    before the driver exits, so that nothing of the run outlives it; SIGTERM first, to remove its socket."""
+    from launcher.warm.client import is_warm_server
+
+    warm = [pid for pid in process_tree.children_of(os.getpid()) if is_warm_server(pid)]
+    for pid in warm:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + WARM_EXIT_SECONDS
+    while warm and time.monotonic() < deadline:
+        process_tree.reap_exited()
+        warm = [pid for pid in warm if os.path.exists(f"/proc/{pid}")]
+        if warm:
+            time.sleep(0.005)
+    process_tree.kill_tree(group=None, root=os.getpid())
 
 
 class _Server:

@@ -88,12 +88,15 @@ def start_warm(
 
 def _connect(*, env_dir: Path, env: Mapping[str, str], driver_pid: int) -> socket.socket | None:
     key_env = startup_environment(env)
-    identity = json.dumps([str(env_dir), key_env, env.get("_KFP_RUNTIME"), driver_pid])
-    path = runtime_dir() / (hashlib.sha256(identity.encode()).hexdigest()[:24] + ".sock")
+    identity = json.dumps([str(env_dir), key_env, env.get("_KFP_RUNTIME")])
+    directory = runtime_dir()
+    path = directory / f"{_digest(identity, driver_pid)}.sock"
     connection = _try_connect(path)
-    if connection is not None:
-        return connection
-    lock = os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    if connection is not None or path.with_suffix(".failed").exists():
+        return connection  # None after a warm interpreter failed to start: this run's tasks start cold
+    # One lock per environment and start-up variables, whatever the driver: their number stays bounded.
+    lock_path = directory / f"{_digest(identity)}.lock"
+    lock = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one launcher starts it; the others wait and connect
         connection = _try_connect(path)
@@ -103,6 +106,10 @@ def _connect(*, env_dir: Path, env: Mapping[str, str], driver_pid: int) -> socke
     finally:
         os.close(lock)
     return connection
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:24]
 
 
 def _try_connect(path: Path) -> socket.socket | None:
@@ -125,7 +132,7 @@ def _start_server(
     command = [str(env_dir / "bin" / "python3"), "-c", BOOTSTRAP, MARKER, str(_SERVER_FILE), *arguments]
     process_tree.become_subreaper(enable=False)
     try:
-        subprocess.run(
+        started = subprocess.run(
             [*command, json.dumps(key_env)],
             env=dict(env),
             cwd="/",
@@ -135,6 +142,8 @@ def _start_server(
             timeout=SERVER_START_SECONDS,
             check=False,
         )
+        if started.returncode != 0:  # it cannot preload here (an old kfp, no pidfd): not again this run
+            path.with_suffix(".failed").touch()
     finally:
         process_tree.become_subreaper()
 

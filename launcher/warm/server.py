@@ -159,6 +159,8 @@ def serve(argv: list[str]) -> Job:
     _flock_shared(lock)
     tree = _process_tree()
     keeper = _Keeper(read=read, coerced_lc_ctype=coerced, tree=tree)
+    # Dismissed (the fork server, at the end of the run): the socket goes with us. A keeper ignores SIGTERM.
+    signal.signal(signal.SIGTERM, lambda signum, frame: _leave(settings.socket_path))
     connection = _accept_loop(listener, settings)
     os.close(lock)
     if connection is None:
@@ -196,6 +198,12 @@ def _accept_loop(listener: socket.socket, settings: _Settings) -> socket.socket 
         os.unlink(settings.socket_path)
     listener.close()
     return None
+
+
+def _leave(socket_path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(socket_path)
+    os._exit(0)
 
 
 def _reaped() -> set[int]:
