@@ -127,6 +127,12 @@ def _add_runner_options(group: argparse._ArgumentGroup) -> None:
         help="the network of --runner docker containers (default none: no network)",
     )
     group.add_argument(
+        "--cold-start",
+        action="store_true",
+        help="start every component as a fresh process (default on the host runner: a lightweight Python"
+        " component is forked from a warm interpreter of its environment; docs/architecture.md)",
+    )
+    group.add_argument(
         "--ignore-accelerators",
         action="store_true",
         help="run tasks that request GPUs without them (default: such a task fails when none is available)",
@@ -257,6 +263,7 @@ def _runner_options(args: argparse.Namespace) -> dict[str, Any]:
         ignore_accelerators=args.ignore_accelerators,
         docker_network=args.docker_network,
         ray_address=args.ray_address,
+        cold_start=args.cold_start,
     )
 
 

@@ -212,6 +212,7 @@ def run_pipeline(
     mounts: Mapping[str, str | os.PathLike[str]] | None = None,
     workspace: str | os.PathLike[str] | None = None,
     run_id: str | None = None,
+    cold_start: bool = False,
     cli_args: Sequence[str] = (),
     check: bool = False,
     echo: bool | Callable[[str], None] = True,
@@ -221,7 +222,8 @@ def run_pipeline(
     `pipeline` is a `@dsl.pipeline` function, a `@dsl.component` (run as a one-task pipeline), the path of
     a compiled `.json`/`.yaml` file, or a `PipelineSpec` message. The keyword options are the driver's:
     `home` (default `$LPL_HOME` or `./.lpl`), `pipeline_root`, `cache=False` (`--no-cache`),
-    `parallelism`, `runner`, `mounts` ({"gs://bucket": "/local/dir"}), `workspace`, `run_id`; `cli_args`
+    `parallelism`, `runner`, `mounts` ({"gs://bucket": "/local/dir"}), `workspace`, `run_id`,
+    `cold_start=True` (`--cold-start`: every component a fresh process, no warm interpreter); `cli_args`
     are passed on as they are (e.g. `["--secret", "db=./db.env"]`). `echo` prints the driver's console as
     it comes (True: to `sys.stdout`; or a function called with each line; False: silent).
 
@@ -240,7 +242,8 @@ def run_pipeline(
             *python_module("driver"), str(source), "--home", str(home_dir), "--run-id", chosen_run_id,
             "--params-file", str(params),
             *_options(pipeline_root=pipeline_root, cache=cache, parallelism=parallelism, runner=runner,
-                      mounts=mounts, workspace=workspace), *cli_args,
+                      mounts=mounts, workspace=workspace), *(["--cold-start"] if cold_start else []),
+            *cli_args,
         ]
         code, console = _run_driver(command, echo=echo)
     if code == 2:

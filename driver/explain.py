@@ -263,7 +263,8 @@ def _render_environment(environment: dict[str, Any]) -> str:
         return f"host ({environment['note']})"
     state = "built" if environment["built"] else "not built yet"
     installs = "; ".join(environment["installs"]) or "nothing"
-    return f"python environment {environment['path']} ({state}), installs: {installs}"
+    start = f"; starts {environment['start']}" if environment.get("start") else ""
+    return f"python environment {environment['path']} ({state}), installs: {installs}{start}"
 
 
 def _render_docker(environment: dict[str, Any]) -> str:

@@ -37,7 +37,7 @@ from driver.state import DagScope, RunInfo, TaskResult
 from driver.walk import LoopItem, Node, Opened, loop_items, loop_unchecked_inputs
 from ledger.model import CANCELED, FAILED, Artifact, Execution, RunView
 from spec import labels, protojson, values
-from spec.command import ENVIRONMENT_READY, environment_dir
+from spec.command import ENVIRONMENT_READY, environment_dir, start_mode
 from spec.ir import pipeline_spec_pb2
 from spec.kubernetes import ExecutorSettings, TaskKubernetes, pvc_source
 from spec.resources import parse_quantity
@@ -191,7 +191,11 @@ class ExplainHandlers:
             task_key=task.node.key, task_path="/".join(task.node.task_path), image=plan.image
         )
         if runner != "docker":
-            return _environment(plan, prepared.on_task_container)
+            environment = _environment(plan, prepared.on_task_container)
+            if runner == "host":
+                cold_start = bool(self.runner_options.get("cold_start"))
+                environment["start"] = start_mode(plan.python, cold_start=cold_start)
+            return environment
         kubernetes = prepared.on_task_kubernetes
         task_dir = str(prepared.folders.task_dir)
         directories = [self.run.pipeline_root, task_dir, *([self.workspace] if self.workspace else [])]

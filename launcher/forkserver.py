@@ -15,6 +15,7 @@ import os
 import selectors
 import signal
 import sys
+import time
 import traceback
 from pathlib import Path
 from typing import Any, TextIO
@@ -23,6 +24,8 @@ from launcher import process_tree
 from launcher.runners import clean_after_launcher
 from spec.contracts import LaunchRequest, warm_up
 from spec.errors import LplError
+
+WARM_EXIT_SECONDS = 1.0  # for a dismissed warm interpreter to remove its socket and exit
 
 
 def serve(*, home: Path, control_fd: int) -> int:
@@ -58,7 +61,26 @@ def serve(*, home: Path, control_fd: int) -> int:
             elif key.data == "child":
                 os.read(wake_read, 4096)
         server.reap()
+    _dismiss_warm_interpreters()
     return 0
+
+
+def _dismiss_warm_interpreters() -> None:
+    """The run is over: the warm interpreters its launchers started (handed to us, a subreaper) go with it,
+    before the driver exits, so that nothing of the run outlives it; SIGTERM first, to remove its socket."""
+    from launcher.warm.client import is_warm_server
+
+    warm = [pid for pid in process_tree.children_of(os.getpid()) if is_warm_server(pid)]
+    for pid in warm:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + WARM_EXIT_SECONDS
+    while warm and time.monotonic() < deadline:
+        process_tree.reap_exited()
+        warm = [pid for pid in warm if os.path.exists(f"/proc/{pid}")]
+        if warm:
+            time.sleep(0.005)
+    process_tree.kill_tree(group=None, root=os.getpid())
 
 
 class _Server:
@@ -112,9 +134,13 @@ class _Server:
 
     def _kill_orphans(self) -> None:
         """Processes re-parented to this subreaper belong to a launcher that died without stopping them
-        (SIGKILL): no task owns them any more, so they go, with whatever they started."""
+        (SIGKILL): no task owns them any more, so they go, with whatever they started. A warm interpreter
+        handed to us by the launcher that started it stays: it serves the run's other launchers, and its
+        per-attempt keepers stop a component whose launcher is gone (launcher/warm/server.py)."""
+        from launcher.warm.client import is_warm_server
+
         for orphan in process_tree.children_of(os.getpid()):
-            if orphan not in self.children:
+            if orphan not in self.children and not is_warm_server(orphan):
                 process_tree.signal_tree(group=None, root=orphan, signum=signal.SIGKILL)
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(orphan, signal.SIGKILL)

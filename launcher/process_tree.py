@@ -19,10 +19,11 @@ import signal
 _PR_SET_CHILD_SUBREAPER = 36
 
 
-def become_subreaper() -> None:
-    """Orphaned descendants of this process are re-parented to it, not to init."""
+def become_subreaper(enable: bool = True) -> None:
+    """Orphaned descendants of this process are re-parented to it, not to init (`enable=False`: no longer,
+    for a process started to outlive this one)."""
     with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1)
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, int(enable))
 
 
 def _parents() -> dict[int, int]:

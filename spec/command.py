@@ -42,6 +42,46 @@ class PythonPlan:
         return None
 
 
+# The compiled program after the SDK's pip preamble, as kfp 2 writes it (`_KFP_RUNTIME=true` since 2.5).
+_EXECUTOR_SCRIPT = re.compile(
+    r'program_path=\$\(mktemp -d\)\s+printf "%s" "\$0" > "\$program_path/ephemeral_component\.py"\s+'
+    r"(?P<flag>_KFP_RUNTIME=true\s+)?python3 -m kfp\.dsl\.executor_main\s+--component_module_path\s+"
+    r'"\$program_path/ephemeral_component\.py"\s+"\$@"\s*'
+)
+
+
+@dataclass(frozen=True)
+class ExecutorProgram:
+    """The program of a lightweight component, when it is the SDK's own `sh -ec` script: the component's
+    module and the arguments the script passes on to `python3 -m kfp.dsl.executor_main`."""
+
+    source: str
+    args: tuple[str, ...]
+    runtime_flag: bool  # the script sets `_KFP_RUNTIME=true`
+
+
+def executor_program(program: Sequence[str]) -> ExecutorProgram | None:
+    """`program` (`sh -ec SCRIPT SOURCE ARGS…`) read as an `ExecutorProgram`; None for any other program."""
+    if len(program) < 4 or tuple(program[:2]) != ("sh", "-ec"):
+        return None
+    match = _EXECUTOR_SCRIPT.fullmatch(program[2])
+    if match is None:
+        return None
+    return ExecutorProgram(source=program[3], args=tuple(program[4:]), runtime_flag=bool(match.group("flag")))
+
+
+def start_mode(plan: PythonPlan | None, *, cold_start: bool) -> str:
+    """How the host runner starts the component (issue 22): `warm` (forked from its environment's warm
+    interpreter) or `cold` (a fresh process), with why in parentheses."""
+    if cold_start:
+        return "cold (--cold-start)"
+    if plan is None:
+        return "cold (not a lightweight Python component)"
+    if executor_program(plan.program) is None:
+        return "cold (its program is not the SDK's executor script)"
+    return "warm"
+
+
 def python_identity() -> dict[str, str]:
     """What an environment built from this interpreter depends on (not where the interpreter lives)."""
     return {

@@ -72,7 +72,11 @@ def _known(name: str, *, option: str) -> str:
 
 
 def runner_options(
-    *, ignore_accelerators: bool, docker_network: str | None, ray_address: str | None
+    *,
+    ignore_accelerators: bool,
+    docker_network: str | None,
+    ray_address: str | None,
+    cold_start: bool = False,
 ) -> dict[str, Any]:
     """The runner settings given on a command line (the driver's and `launcher replay`'s; docs/runners.md)."""
     options: dict[str, Any] = {}
@@ -82,4 +86,6 @@ def runner_options(
         options["docker_network"] = docker_network
     if ray_address:
         options["ray_address"] = ray_address
+    if cold_start:
+        options["cold_start"] = True
     return options

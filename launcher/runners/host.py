@@ -14,7 +14,9 @@ from launcher import process_tree
 from launcher.environment import ensure_environment
 from launcher.kubernetes_host import host_environment
 from launcher.lifetime import die_with_parent
-from launcher.runners.base import Attempt, Progress
+from launcher.runners.base import Attempt, Progress, Started
+from launcher.warm.client import start_warm
+from spec.command import environment_dir, executor_program, start_mode
 from spec.errors import RunnerError
 
 KILL_GRACE_SECONDS = 5.0
@@ -42,9 +44,13 @@ class HostRunner:
             # bytecode is written into the cached env the first time a component imports it.
             env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONUNBUFFERED"] = "1"
-        return attempt.but(command=attempt.program, args=(), python=None, env=env)
+        # `python` stays: `start` forks a lightweight component from its environment's warm interpreter.
+        return attempt.but(command=attempt.program, args=(), env=env)
 
-    def start(self, attempt: Attempt) -> HostStarted:
+    def start(self, attempt: Attempt) -> Started:
+        warm = _start_warm(attempt)
+        if warm is not None:
+            return warm
         try:
             child = subprocess.Popen(
                 list(attempt.argv),
@@ -59,6 +65,27 @@ class HostRunner:
         except OSError as exc:
             raise RunnerError(_start_failure(attempt, exc)) from exc
         return HostStarted(child)
+
+
+def starts_warm(attempt: Attempt) -> bool:
+    """Whether the attempt would be forked from a warm interpreter (unless that cannot start): a
+    lightweight component whose program is the SDK's own, run by a driver, without `--cold-start`."""
+    cold_start = bool(attempt.options.get("cold_start"))
+    warm = start_mode(attempt.python, cold_start=cold_start) == "warm"
+    return warm and attempt.task is not None and bool(attempt.task.driver_pid)
+
+
+def _start_warm(attempt: Attempt) -> Started | None:
+    program = executor_program(attempt.program)
+    if not starts_warm(attempt) or program is None or attempt.python is None or attempt.task is None:
+        return None
+    return start_warm(
+        program,
+        env_dir=environment_dir(attempt.python),
+        env=attempt.env,
+        cwd=attempt.cwd,
+        driver_pid=attempt.task.driver_pid or 0,
+    )
 
 
 def _start_failure(attempt: Attempt, exc: OSError) -> str:

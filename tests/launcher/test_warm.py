@@ -1,0 +1,57 @@
+"""launcher/warm: what keys a warm interpreter, where its socket lives, and how the fork server knows it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from launcher.warm import client
+from launcher.warm.server import MARKER
+
+
+def test_a_warm_interpreter_is_keyed_by_what_python_reads_as_it_starts() -> None:
+    env = {"PYTHONHASHSEED": "1", "LC_ALL": "C", "LANG": "C.UTF-8", "HOME": "/h", "TMPDIR": "/t", "X": "1"}
+
+    assert client.startup_environment(env) == {
+        "HOME": "/h",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C",
+        "PYTHONHASHSEED": "1",
+    }
+
+
+def test_the_runtime_directory_is_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+
+    directory = client.runtime_dir()
+
+    assert directory == tmp_path / "lpl-warm"
+    assert directory.stat().st_mode & 0o777 == 0o700
+
+
+def test_a_runtime_directory_others_can_enter_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "lpl-warm").mkdir(mode=0o755)
+    os.chmod(tmp_path / "lpl-warm", 0o755)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+
+    with pytest.raises(OSError, match="not a private directory"):
+        client.runtime_dir()
+
+
+def test_the_fork_server_tells_a_warm_interpreter_by_its_command_line() -> None:
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", MARKER])
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "x"])
+    try:
+        assert client.is_warm_server(sleeper.pid)
+        assert not client.is_warm_server(other.pid)
+        assert not client.is_warm_server(os.getpid())
+    finally:
+        for process in (sleeper, other):
+            process.kill()
+            process.wait()

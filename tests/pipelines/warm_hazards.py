@@ -1,0 +1,121 @@
+"""Covers: a warm start (issue 22, design decision 11) shows a component nothing a fresh process would not.
+
+`draw` runs in a ParallelFor and prints what `random` gives (each iteration must differ); `facts` prints what
+a component sees of its process (argv, `__main__`, sys.path, working directory, signal dispositions, threads,
+open descriptors, parent, hash of a string under the task's PYTHONHASHSEED, TZ, TMPDIR through `tempfile`, a
+variable read at import by a module imported inside the function), registers an atexit handler and forks
+once; `leave` leaves a `sleep 300` behind in a session of its own; `end` ends by `sys.exit`, `os._exit`, an
+uncaught exception or a signal, as `how` says. Caching is off: every run starts every component."""
+
+from kfp import dsl
+
+# The test creates TMPDIR before the run (mktemp -d needs it, as in a pod); a variable's value is a constant.
+TMPDIR = "/tmp/lpl-warm-hazards-tmpdir"
+ENV = {"LPL_HAZARD": "task-value", "TZ": "LPL+05", "PYTHONHASHSEED": "123", "TMPDIR": TMPDIR}
+
+
+@dsl.component(base_image="python:3.11")
+def draw(item: int):
+    import json
+    import random
+
+    print("PROBE " + json.dumps({"tag": "draw", "item": item, "value": random.random()}))
+
+
+@dsl.component(base_image="python:3.11")
+def facts(marker: str):
+    import atexit
+    import json
+    import os
+    import signal
+    import sys
+    import tempfile
+    import threading
+    import time
+
+    fds = sorted(int(fd) for fd in os.listdir("/proc/self/fd"))
+    module_dir = tempfile.mkdtemp()
+    with open(os.path.join(module_dir, "reads_env_at_import.py"), "w") as handle:
+        handle.write("import os\nVALUE = os.environ.get('LPL_HAZARD')\n")
+    sys.path.insert(0, module_dir)
+    import reads_env_at_import  # read at import time
+
+    sys.path.remove(module_dir)
+    with open(f"/proc/{os.getppid()}/stat") as handle:
+        parent_comm, parent_rest = handle.read().split("(", 1)[1].rsplit(")", 1)
+    parent_state = parent_rest.split()[0]
+    child = os.fork()
+    if child == 0:
+        os._exit(7)
+    forked = os.waitstatus_to_exitcode(os.waitpid(child, 0)[1])
+    atexit.register(lambda: open(marker + ".atexit", "w").close())
+    main = sys.modules["__main__"]
+    print("PROBE " + json.dumps({
+        "tag": "facts",
+        "argv0": os.path.basename(sys.argv[0]),
+        "argv_rest": sys.argv[1:2] + sys.argv[3:],
+        "main_file": os.path.basename(getattr(main, "__file__", "")),
+        "main_name": main.__name__,
+        "path0_is_cwd": sys.path[0] == os.getcwd(),
+        "cwd_is_task_dir": os.path.exists(os.path.join(os.getcwd(), "task.json")),
+        "warm_modules": sorted(m for m in sys.modules if "lpl" in m or "warm" in m),
+        "executor_main_imported": "kfp.dsl.executor_main" in sys.modules,
+        "sigterm": str(signal.getsignal(signal.SIGTERM)),
+        "sigint_default": signal.getsignal(signal.SIGINT) is signal.default_int_handler,
+        "sigpipe": str(signal.getsignal(signal.SIGPIPE)),
+        "sigchld": str(signal.getsignal(signal.SIGCHLD)),
+        "blocked": sorted(int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, [])),
+        "threads": threading.active_count(),
+        "fds": fds,
+        "parent_alive": parent_state not in ("Z", "X") and os.getppid() != 1,
+        "session_leader": os.getsid(0) == os.getpid(),
+        "group_is_parent": os.getpgid(0) == os.getppid(),
+        "parent_comm": parent_comm,
+        "hash": hash("lpl"),
+        "tzname": time.tzname[0],
+        "tempdir": tempfile.gettempdir(),
+        "import_time_env": reads_env_at_import.VALUE,
+        "environ_value": os.environ.get("LPL_HAZARD"),
+        "kfp_runtime": os.environ.get("_KFP_RUNTIME"),
+        "forked_child_exit": forked,
+        "executable": os.path.basename(sys.executable),
+        "stdin": os.readlink("/proc/self/fd/0"),
+    }))
+
+
+@dsl.component(base_image="python:3.11")
+def leave(marker: str):
+    import subprocess
+
+    sleeper = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    with open(marker + ".sleeper", "w") as handle:
+        handle.write(str(sleeper.pid))
+
+
+@dsl.component(base_image="python:3.11")
+def end(how: str):
+    import os
+    import signal
+    import sys
+
+    print("ending by " + how, flush=True)
+    if how == "exit":
+        sys.exit(3)
+    if how == "os_exit":
+        os._exit(4)
+    if how == "signal":
+        os.kill(os.getpid(), signal.SIGKILL)
+    if how == "raise":
+        raise RuntimeError("boom")
+
+
+@dsl.pipeline(name="warm-hazards")
+def pipeline(marker: str):
+    with dsl.ParallelFor([1, 2, 3, 4, 5, 6]) as item:
+        draw(item=item).set_caching_options(False)
+    seen = facts(marker=marker).set_caching_options(False)
+    for name, value in ENV.items():
+        seen.set_env_variable(name, value)
+    leave(marker=marker).set_caching_options(False)
+    with dsl.ParallelFor(["exit", "os_exit", "signal", "raise"]) as how:
+        end(how=how).set_caching_options(False)
