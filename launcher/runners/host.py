@@ -51,6 +51,7 @@ class HostRunner:
         warm = _start_warm(attempt)
         if warm is not None:
             return warm
+        spare = process_tree.other_children()  # not the component's: a Ray worker's or a test's own
         try:
             child = subprocess.Popen(
                 list(attempt.argv),
@@ -64,7 +65,7 @@ class HostRunner:
             )
         except OSError as exc:
             raise RunnerError(_start_failure(attempt, exc)) from exc
-        return HostStarted(child)
+        return HostStarted(child, spare=spare)
 
 
 def starts_warm(attempt: Attempt) -> bool:
@@ -105,8 +106,9 @@ def _child_setup() -> None:
 class HostStarted:
     """The component's process, its own session; it and whatever it starts are stopped as one tree."""
 
-    def __init__(self, child: subprocess.Popen[bytes]) -> None:
+    def __init__(self, child: subprocess.Popen[bytes], *, spare: frozenset[int] = frozenset()) -> None:
         self.child = child
+        self.spare = spare  # children of this process that were there before the component
 
     def output(self) -> Iterator[bytes]:
         assert self.child.stdout is not None
@@ -115,16 +117,20 @@ class HostStarted:
     def wait(self) -> int:
         code = self.child.wait()
         # The task ends when its main process ends: what it left running is killed now, as in a pod.
-        process_tree.kill_tree(group=self.child.pid, root=os.getpid())
+        process_tree.kill_tree(group=self.child.pid, root=os.getpid(), spare=self.spare)
         return code
 
     def stop(self) -> None:
         # The whole tree, even when the main process is gone: what it left behind is stopped too.
-        process_tree.signal_tree(group=self.child.pid, root=os.getpid(), signum=signal.SIGTERM)
+        process_tree.signal_tree(
+            group=self.child.pid, root=os.getpid(), signum=signal.SIGTERM, spare=self.spare
+        )
         # A component that ignores SIGTERM must not hold its launcher (and the run) forever.
         timer = threading.Timer(KILL_GRACE_SECONDS, self._kill)
         timer.daemon = True
         timer.start()
 
     def _kill(self) -> None:
-        process_tree.signal_tree(group=self.child.pid, root=os.getpid(), signum=signal.SIGKILL)
+        process_tree.signal_tree(
+            group=self.child.pid, root=os.getpid(), signum=signal.SIGKILL, spare=self.spare
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import signal
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -111,3 +112,21 @@ def test_host_runner_names_the_docker_runner_when_a_program_may_exist_only_in_th
     prepared = runner.prepare(_attempt(tmp_path, "acme-tool", image="acme/tools:1"), log=io.BytesIO())
     with pytest.raises(RunnerError, match=r"cannot start 'acme-tool'.*--runner docker"):
         runner.start(prepared)
+
+
+def test_host_runner_stops_what_its_component_left_but_not_its_callers_other_children(tmp_path: Path) -> None:
+    # A Ray worker (or this test) has children of its own besides the component: they are not the task's.
+    bystander = subprocess.Popen(["sleep", "30"])
+    try:
+        runner = HostRunner()
+        left = tmp_path / "left.pid"
+        script = f"sleep 30 & echo $! > {left}; exit 0"
+        prepared = runner.prepare(_attempt(tmp_path, "sh", "-c", script), log=io.BytesIO())
+        started = runner.start(prepared)
+        assert started.wait() == 0
+        leftover = int(left.read_text())
+        assert not Path(f"/proc/{leftover}").exists() or "Z" in Path(f"/proc/{leftover}/stat").read_text()
+        assert bystander.poll() is None  # still running, and still this test's to collect
+    finally:
+        bystander.kill()
+    assert bystander.wait() == -signal.SIGKILL
