@@ -126,16 +126,17 @@ def _add_runner_options(group: argparse._ArgumentGroup) -> None:
         choices=("none", "host"),
         help="the network of --runner docker containers (default none: no network)",
     )
-    group.add_argument(
+    starts = group.add_mutually_exclusive_group()
+    starts.add_argument(
         "--cold-start",
         action="store_true",
-        help="start every component as a fresh process (the default)",
+        help="start every component as a fresh process (default on the host runner: a lightweight Python"
+        " component is forked from a warm interpreter of its environment; docs/architecture.md)",
     )
-    group.add_argument(
+    starts.add_argument(
         "--warm-start",
         action="store_true",
-        help="on the host runner, fork each lightweight Python component from a warm interpreter of its"
-        " environment (opt-in for now; docs/architecture.md)",
+        help="the default, said explicitly: fork lightweight Python components from a warm interpreter",
     )
     group.add_argument(
         "--ignore-accelerators",
@@ -269,7 +270,6 @@ def _runner_options(args: argparse.Namespace) -> dict[str, Any]:
         docker_network=args.docker_network,
         ray_address=args.ray_address,
         cold_start=args.cold_start,
-        warm_start=args.warm_start,
     )
 
 

@@ -213,7 +213,6 @@ def run_pipeline(
     workspace: str | os.PathLike[str] | None = None,
     run_id: str | None = None,
     cold_start: bool = False,
-    warm_start: bool = False,
     cli_args: Sequence[str] = (),
     check: bool = False,
     echo: bool | Callable[[str], None] = True,
@@ -224,8 +223,7 @@ def run_pipeline(
     a compiled `.json`/`.yaml` file, or a `PipelineSpec` message. The keyword options are the driver's:
     `home` (default `$LPL_HOME` or `./.lpl`), `pipeline_root`, `cache=False` (`--no-cache`),
     `parallelism`, `runner`, `mounts` ({"gs://bucket": "/local/dir"}), `workspace`, `run_id`,
-    `warm_start=True` (`--warm-start`: lightweight components forked from a warm interpreter; opt-in),
-    `cold_start=True` (`--cold-start`: every component a fresh process, the default); `cli_args`
+    `cold_start=True` (`--cold-start`: every component a fresh process, no warm interpreter); `cli_args`
     are passed on as they are (e.g. `["--secret", "db=./db.env"]`). `echo` prints the driver's console as
     it comes (True: to `sys.stdout`; or a function called with each line; False: silent).
 
@@ -245,7 +243,6 @@ def run_pipeline(
             "--params-file", str(params),
             *_options(pipeline_root=pipeline_root, cache=cache, parallelism=parallelism, runner=runner,
                       mounts=mounts, workspace=workspace), *(["--cold-start"] if cold_start else []),
-            *(["--warm-start"] if warm_start else []),
             *cli_args,
         ]
         code, console = _run_driver(command, echo=echo)

@@ -194,8 +194,7 @@ class ExplainHandlers:
             environment = _environment(plan, prepared.on_task_container)
             if runner == "host":
                 cold_start = bool(self.runner_options.get("cold_start"))
-                warm_start = bool(self.runner_options.get("warm_start"))
-                environment["start"] = start_mode(plan.python, cold_start=cold_start, warm_start=warm_start)
+                environment["start"] = start_mode(plan.python, cold_start=cold_start)
             return environment
         kubernetes = prepared.on_task_kubernetes
         task_dir = str(prepared.folders.task_dir)

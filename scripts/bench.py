@@ -20,8 +20,8 @@ Workloads (issue 5 goals in brackets):
   fanout    200 trivial tasks in a ParallelFor  [per-task overhead <= 1.3 x floor, <= 25 ms]
   chain     50 trivial tasks in sequence        [per-task overhead <= 1.3 x floor, <= 50 ms]
 
-ours runs with `--warm-start` (issue 22; opt-in); seed, fanout and chain also run with `--cold-start` (every
-component a fresh process: the driver's default), interleaved with the warm run, so that both come from the
+ours runs with warm starts (issue 22; the driver's default); seed, fanout and chain also run with
+`--cold-start` (every component a fresh process), interleaved with the warm run, so that both come from the
 same run; the warm seed's goal against the floor is then <= 1.0 x.
   loop      (--big) 1,000-iteration loop of trivial tasks: driver peak RSS [<= 200 MB]
   docker    seed pipeline under `--runner docker` (issue 9): warm (the image with the components' packages
@@ -341,10 +341,8 @@ class Bench:
         self.counter += 1
         home = home or Path(tempfile.mkdtemp(prefix=f"home-{name}-", dir=self.tmp))
         run_id = f"bench-{name}-{self.counter}"
-        # Warm starts are opt-in (issue 22): the warm rows ask for them; the cold rows pass --cold-start.
-        start = () if COLD_START[0] in extra else ("--warm-start",)
         command = [self.python, "-m", "driver", str(self.compile(name)), "--home", str(home),
-                   "--run-id", run_id, *start, *extra]
+                   "--run-id", run_id, *extra]
         if parallelism is not None:
             command += ["--parallelism", str(parallelism)]
         if not cache:

@@ -70,13 +70,11 @@ def executor_program(program: Sequence[str]) -> ExecutorProgram | None:
     return ExecutorProgram(source=program[3], args=tuple(program[4:]), runtime_flag=bool(match.group("flag")))
 
 
-def start_mode(plan: PythonPlan | None, *, cold_start: bool, warm_start: bool = False) -> str:
+def start_mode(plan: PythonPlan | None, *, cold_start: bool) -> str:
     """How the host runner starts the component (issue 22): `warm` (forked from its environment's warm
-    interpreter, asked for with `--warm-start`) or `cold` (a fresh process), with why in parentheses."""
+    interpreter) or `cold` (a fresh process), with why in parentheses."""
     if cold_start:
         return "cold (--cold-start)"
-    if not warm_start:
-        return "cold (warm starts are asked for with --warm-start)"
     if plan is None:
         return "cold (not a lightweight Python component)"
     if executor_program(plan.program) is None:

@@ -77,7 +77,6 @@ def runner_options(
     docker_network: str | None,
     ray_address: str | None,
     cold_start: bool = False,
-    warm_start: bool = False,
 ) -> dict[str, Any]:
     """The runner settings given on a command line (the driver's and `launcher replay`'s; docs/runners.md)."""
     options: dict[str, Any] = {}
@@ -89,6 +88,4 @@ def runner_options(
         options["ray_address"] = ray_address
     if cold_start:
         options["cold_start"] = True
-    if warm_start and not cold_start:
-        options["warm_start"] = True
     return options

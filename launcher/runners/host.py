@@ -72,8 +72,7 @@ def starts_warm(attempt: Attempt) -> bool:
     """Whether the attempt would be forked from a warm interpreter (unless that cannot start): a
     lightweight component whose program is the SDK's own, run by a driver, without `--cold-start`."""
     cold_start = bool(attempt.options.get("cold_start"))
-    warm_start = bool(attempt.options.get("warm_start"))
-    warm = start_mode(attempt.python, cold_start=cold_start, warm_start=warm_start) == "warm"
+    warm = start_mode(attempt.python, cold_start=cold_start) == "warm"
     return warm and attempt.task is not None and bool(attempt.task.driver_pid)
 
 

@@ -50,6 +50,7 @@ EXECUTOR_MODULE = "kfp.dsl.executor_main"
 RUNTIME_MODULES = ("shutil", "locale", "bz2", "lzma", "zlib")
 _HEADER = struct.Struct("!Q")
 _PR_SET_PDEATHSIG = 1
+_STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT, signal.SIGHUP})
 
 
 class Job:
@@ -142,6 +143,12 @@ class _Settings:
 def serve(argv: list[str]) -> Job:
     """Preload, listen, detach; returns only in a forked component, with the job it runs."""
     settings = _Settings(argv)
+    # Before the preload (which can take a while on a loaded machine): a driver already gone (killed as a
+    # launcher started us) fails this start at once, and one that dies meanwhile is seen as soon as we listen.
+    try:
+        driver = os.pidfd_open(settings.driver_pid)
+    except ProcessLookupError:
+        sys.exit(1)  # the launcher's tasks start cold (it is being stopped too)
     read = _preload()
     coerced = os.environ.get("LC_CTYPE") if "LC_CTYPE" not in settings.key_env else None
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -161,16 +168,15 @@ def serve(argv: list[str]) -> Job:
     keeper = _Keeper(read=read, coerced_lc_ctype=coerced, tree=tree)
     # Dismissed (the fork server, at the end of the run): the socket goes with us. A keeper ignores SIGTERM.
     signal.signal(signal.SIGTERM, lambda signum, frame: _leave(settings.socket_path))
-    connection = _accept_loop(listener, settings)
+    connection = _accept_loop(listener, settings, driver)
     os.close(lock)
     if connection is None:
         sys.exit(0)
     return keeper.handle(connection)
 
 
-def _accept_loop(listener: socket.socket, settings: _Settings) -> socket.socket | None:
+def _accept_loop(listener: socket.socket, settings: _Settings, driver: int) -> socket.socket | None:
     """Fork a keeper per connection; the keeper's connection in the keeper, None when it is time to go."""
-    driver = os.pidfd_open(settings.driver_pid)
     poller = select.poll()
     poller.register(listener.fileno(), select.POLLIN)
     poller.register(driver, select.POLLIN)
@@ -187,11 +193,15 @@ def _accept_loop(listener: socket.socket, settings: _Settings) -> socket.socket 
             break
         if listener.fileno() in events:
             connection, _ = listener.accept()
+            # Blocked across the fork: a signal meant for the keeper or the component it forks is held until
+            # they set their own dispositions, not handled as this server's (a dismissal) or ignored.
+            signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
             pid = os.fork()
             if pid == 0:
                 os.close(driver)
                 listener.close()
                 return connection
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
             connection.close()
             keepers.add(pid)
     with contextlib.suppress(FileNotFoundError):
@@ -233,8 +243,11 @@ class _Keeper:
         # component's parent, a subreaper for what the component leaves behind.
         os.setsid()
         self.tree.become_subreaper()
-        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            signal.signal(signum, signal.SIG_IGN)  # a stop is for the component; the keeper reports it
+        # A stop is for the component; the keeper reports it. Ignored, and still blocked (from the fork on):
+        # the component inherits both, so a stop sent before it set its own dispositions stays pending
+        # (Linux never discards a blocked signal) and ends it once it unblocks them (`_default_signals`).
+        for signum in _STOP_SIGNALS:
+            signal.signal(signum, signal.SIG_IGN)
         request, output_fd = _receive(connection)
         env = self._environment(request)
         differing = sorted(name for name, value in self.read.items() if env.get(name) != value)

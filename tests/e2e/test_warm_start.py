@@ -1,5 +1,5 @@
 """A warm start (issue 22, design decision 11) shows a component nothing a fresh process would not, and its
-launcher owns it as it owns a cold one: tests/pipelines/warm_hazards.py run warm (`--warm-start`) and with
+launcher owns it as it owns a cold one: tests/pipelines/warm_hazards.py run warm (the default) and with
 `--cold-start`, compared; tests/pipelines/warm_hold.py stopped and killed while it holds.
 
 A warm-started component's parent is its *keeper*, a per-attempt process of the environment's warm
@@ -36,7 +36,7 @@ def hazards(compile_pipeline: CompilePipeline, tmp_path_factory: pytest.TempPath
     """The hazards pipeline run warm and cold: mode -> (run, marker, leftovers token)."""
     os.makedirs(TMPDIR, exist_ok=True)
     runs: dict[str, Any] = {}
-    for mode, options in (("warm", ["--warm-start"]), ("cold", ["--cold-start"])):
+    for mode, options in (("warm", []), ("cold", ["--cold-start"])):
         root = tmp_path_factory.mktemp(f"hazards-{mode}")
         marker, token = root / "marker", f"warm-{uuid.uuid4().hex}"
         run = run_driver(compile_pipeline("warm_hazards"), "-p", f"marker={marker}", *options,
@@ -146,11 +146,15 @@ def test_no_warm_interpreter_outlives_its_driver(hazards: dict[str, Any]) -> Non
 def test_explain_says_how_a_task_would_start(compile_pipeline: CompilePipeline, lpl_home: Path) -> None:
     package = str(compile_pipeline("warm_hold"))
 
-    warm = run_cli("driver", package, "--explain", "--warm-start", "-p", "marker=/nowhere", home=lpl_home)
+    warm = run_cli("driver", package, "--explain", "-p", "marker=/nowhere", home=lpl_home)
     cold = run_cli("driver", package, "--explain", "--cold-start", "-p", "marker=/nowhere", home=lpl_home)
+    said = run_cli("driver", package, "--explain", "--warm-start", "-p", "marker=/nowhere", home=lpl_home)
+    both = run_cli("driver", package, "--warm-start", "--cold-start", "-p", "marker=/nowhere", home=lpl_home)
 
     assert "; starts warm" in warm.stdout, warm.stdout + warm.stderr
     assert "; starts cold (--cold-start)" in cold.stdout, cold.stdout + cold.stderr
+    assert said.stdout == warm.stdout  # the default, said explicitly
+    assert both.returncode == 2 and "not allowed with argument" in both.stderr, both.stderr
 
 
 # --- a warm component held, then stopped or killed ----------------------------------------------------------
@@ -189,7 +193,7 @@ def held(compile_pipeline: CompilePipeline, lpl_home: Path, tmp_path: Path) -> I
     marker = tmp_path / "marker"
     process = subprocess.Popen(
         [sys.executable, "-m", "driver", str(compile_pipeline("warm_hold")), "--home", str(lpl_home),
-         "--run-id", "held", "-p", f"marker={marker}", "-p", "mode=hold", "--warm-start"],
+         "--run-id", "held", "-p", f"marker={marker}", "-p", "mode=hold"],
         cwd=REPO_ROOT, env={**os.environ, TOKEN_VARIABLE: token},
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )

@@ -55,3 +55,30 @@ def test_the_fork_server_tells_a_warm_interpreter_by_its_command_line() -> None:
         for process in (sleeper, other):
             process.kill()
             process.wait()
+
+
+STOPPED_BEFORE_IT_SET_ITS_SIGNALS = """
+import os, signal, sys
+from launcher.warm import server
+# As a keeper's fork inherits them: the stop signals ignored and blocked.
+signal.pthread_sigmask(signal.SIG_BLOCK, server._STOP_SIGNALS)
+for signum in server._STOP_SIGNALS:
+    signal.signal(signum, signal.SIG_IGN)
+os.kill(os.getpid(), signal.SIGTERM)  # the launcher's stop, before the component set its dispositions
+print("still here", flush=True)
+server._default_signals()
+print("survived the stop", flush=True)
+"""
+
+
+def test_a_stop_sent_as_the_component_is_forked_ends_it_once_it_sets_its_signals() -> None:
+    ran = subprocess.run(
+        [sys.executable, "-c", STOPPED_BEFORE_IT_SET_ITS_SIGNALS],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+
+    assert ran.stdout == "still here\n", ran.stderr
+    assert ran.returncode == -15

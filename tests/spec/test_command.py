@@ -38,8 +38,7 @@ def test_a_task_starts_warm_unless_cold_start_or_not_the_executor_script() -> No
     plan = PythonPlan(installs=(("kfp==2.17.3",),), program=("sh", "-ec", SCRIPT, "source", *ARGS))
     other = PythonPlan(installs=(), program=("python3", "main.py"))
 
-    assert start_mode(plan, cold_start=False, warm_start=True) == "warm"
-    assert start_mode(plan, cold_start=False).startswith("cold (warm starts are asked for with --warm-start")
-    assert start_mode(plan, cold_start=True, warm_start=True) == "cold (--cold-start)"
-    assert start_mode(None, cold_start=False, warm_start=True) == "cold (not a lightweight Python component)"
-    assert start_mode(other, cold_start=False, warm_start=True).startswith("cold (its program")
+    assert start_mode(plan, cold_start=False) == "warm"
+    assert start_mode(plan, cold_start=True) == "cold (--cold-start)"
+    assert start_mode(None, cold_start=False) == "cold (not a lightweight Python component)"
+    assert start_mode(other, cold_start=False).startswith("cold (its program")
