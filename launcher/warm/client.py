@@ -2,10 +2,10 @@
 it the attempt, and own the component it forks as the host runner owns a process it started itself.
 
 One warm interpreter (`launcher/warm/server.py`) per cached environment, values of the variables Python reads
-at start-up (`PYTHON*`, `LC_*`, `LANG`, `LANGUAGE`, `HOME`, `VIRTUAL_ENV`) and driver; its socket lives in a
-private runtime directory (`$XDG_RUNTIME_DIR/lpl-warm`, else `/tmp/lpl-warm-UID`, mode 0700, ours). Whenever
-a warm start is not possible (no such program, the interpreter cannot start, a variable it read differs),
-the attempt starts cold, as before.
+at start-up (`PYTHON*`, `LC_*`, `LANG`, `LANGUAGE`, `HOME`, `VIRTUAL_ENV`; and those numpy's libraries read)
+and driver; its socket lives in a private runtime directory (`$XDG_RUNTIME_DIR/lpl-warm`, else
+`/tmp/lpl-warm-UID`, mode 0700, ours). Whenever a warm start is not possible (no such program, the
+interpreter cannot start, a variable it read differs), the attempt starts cold, as before.
 """
 
 from __future__ import annotations
@@ -36,15 +36,17 @@ KILL_GRACE_SECONDS = 5.0
 SERVER_START_SECONDS = 60.0
 _SERVER_FILE = Path(__file__).with_name("server.py")
 _STARTUP_NAMES = ("LANG", "LANGUAGE", "HOME", "VIRTUAL_ENV")
+# Read with getenv as a preloaded library loads (server.HEAVY_MODULES: numpy's, OpenBLAS's, OpenMP's, MKL's).
+_STARTUP_PREFIXES = ("PYTHON", "LC_", "NPY_", "NUMPY_", "OPENBLAS_", "GOTO", "OMP_", "MKL_", "KMP_")
 
 
 def startup_environment(env: Mapping[str, str]) -> dict[str, str]:
-    """The variables Python reads as it starts (hash seed, paths, locale, flags): a warm interpreter serves
-    only the tasks whose values are the ones it started with."""
+    """The variables Python reads as it starts (hash seed, paths, locale, flags), and those the preloaded
+    libraries read as they load: a warm interpreter serves only the tasks whose values it started with."""
     return {
         name: value
         for name, value in sorted(env.items())
-        if name.startswith(("PYTHON", "LC_")) or name in _STARTUP_NAMES
+        if name.startswith(_STARTUP_PREFIXES) or name in _STARTUP_NAMES
     }
 
 

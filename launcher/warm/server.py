@@ -39,7 +39,7 @@ import string
 import struct
 import sys
 import time
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from types import ModuleType
 from typing import Any
 
@@ -48,6 +48,12 @@ EXECUTOR_MODULE = "kfp.dsl.executor_main"
 # What the executor imports as it runs a component (kfp 2.17: `shutil` and the compression modules it pulls
 # in, `locale`), none of which reads the environment or holds random state as it is imported.
 RUNTIME_MODULES = ("shutil", "locale", "bz2", "lzma", "zlib")
+# Imported once the first attempt is forked, when the environment installs them. numpy: each component
+# reseeds its global random state (`_reset_process`), its OpenBLAS pool is not inherited (OpenBLAS stops it
+# around a fork; the component starts its own as a fresh one would), and the variables its libraries read
+# with getenv as they load (OPENBLAS_*, OMP_*, ...) key the warm interpreter
+# (`launcher.warm.client.startup_environment`).
+HEAVY_MODULES = ("numpy", "numpy.random")
 _HEADER = struct.Struct("!Q")
 _PR_SET_PDEATHSIG = 1
 _STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT, signal.SIGHUP})
@@ -92,6 +98,9 @@ def _reset_process(env: Mapping[str, str], *, cwd: str) -> None:
     _default_signals()
     time.tzset()  # `time` read TZ when this interpreter started
     random.seed()  # forked interpreters share the state they inherited; a fresh one seeds from the OS
+    numpy_random: Any = sys.modules.get("numpy.random")
+    if numpy_random is not None:
+        numpy_random.seed()  # the global RandomState, from the OS as numpy seeds it on import
     tempfile: Any = sys.modules.get("tempfile")
     if tempfile is not None:
         tempfile.tempdir = None  # read TMPDIR again
@@ -168,15 +177,19 @@ def serve(argv: list[str]) -> Job:
     keeper = _Keeper(read=read, coerced_lc_ctype=coerced, tree=tree)
     # Dismissed (the fork server, at the end of the run): the socket goes with us. A keeper ignores SIGTERM.
     signal.signal(signal.SIGTERM, lambda signum, frame: _leave(settings.socket_path))
-    connection = _accept_loop(listener, settings, driver)
+    connection = _accept_loop(listener, settings, driver, after_first=lambda: read.update(_preload_heavy()))
     os.close(lock)
     if connection is None:
         sys.exit(0)
     return keeper.handle(connection)
 
 
-def _accept_loop(listener: socket.socket, settings: _Settings, driver: int) -> socket.socket | None:
-    """Fork a keeper per connection; the keeper's connection in the keeper, None when it is time to go."""
+def _accept_loop(
+    listener: socket.socket, settings: _Settings, driver: int, *, after_first: Callable[[], None]
+) -> socket.socket | None:
+    """Fork a keeper per connection; the keeper's connection in the keeper, None when it is time to go.
+    `after_first` runs once the first keeper is forked (while its component runs, not before it)."""
+    pending = [after_first]
     poller = select.poll()
     poller.register(listener.fileno(), select.POLLIN)
     poller.register(driver, select.POLLIN)
@@ -204,6 +217,8 @@ def _accept_loop(listener: socket.socket, settings: _Settings, driver: int) -> s
             signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
             connection.close()
             keepers.add(pid)
+            while pending:
+                pending.pop()()
     with contextlib.suppress(FileNotFoundError):
         os.unlink(settings.socket_path)
     listener.close()
@@ -346,6 +361,41 @@ def _preload() -> dict[str, str | None]:
     """Import what `python3 -m kfp.dsl.executor_main` imports (not the module itself: it runs as
     `__main__`, and runpy warns about a module already imported); the environment variables read meanwhile,
     with their values, which a forked component must share or start cold."""
+    with _recording() as read:
+        importlib.import_module(EXECUTOR_MODULE)
+        for name in RUNTIME_MODULES:
+            with contextlib.suppress(ImportError):
+                importlib.import_module(name)
+    del sys.modules[EXECUTOR_MODULE]
+    with contextlib.suppress(AttributeError):
+        delattr(sys.modules["kfp.dsl"], "executor_main")
+    # What is allocated so far is shared with every fork: frozen, the collector (and the interpreter's
+    # finalization, half as long) leaves those pages alone instead of copying them into each component.
+    gc.freeze()
+    return read
+
+
+def _preload_heavy() -> dict[str, str | None]:
+    """The heavy modules of HEAVY_MODULES this environment installs, imported for the attempts after the
+    first; the variables read meanwhile. One that fails to import leaves nothing of itself behind (a
+    component importing it then fails as in a fresh process)."""
+    with _recording() as read:
+        for name in HEAVY_MODULES:
+            if importlib.util.find_spec(name.partition(".")[0]) is None:
+                continue
+            before = set(sys.modules)
+            try:
+                importlib.import_module(name)
+            except Exception:
+                for added in set(sys.modules) - before:
+                    del sys.modules[added]
+    gc.freeze()
+    return read
+
+
+@contextlib.contextmanager
+def _recording() -> Iterator[dict[str, str | None]]:
+    """The environment variables read (through `os.environ`) within, with their values."""
     read: dict[str, str | None] = {}
     original = os._Environ.__getitem__
 
@@ -360,19 +410,9 @@ def _preload() -> dict[str, str | None]:
 
     os._Environ.__getitem__ = recorded  # type: ignore[method-assign,assignment]  # recorded while importing
     try:
-        importlib.import_module(EXECUTOR_MODULE)
-        for name in RUNTIME_MODULES:
-            with contextlib.suppress(ImportError):
-                importlib.import_module(name)
+        yield read
     finally:
         os._Environ.__getitem__ = original  # type: ignore[method-assign]
-    del sys.modules[EXECUTOR_MODULE]
-    with contextlib.suppress(AttributeError):
-        delattr(sys.modules["kfp.dsl"], "executor_main")
-    # What is allocated so far is shared with every fork: frozen, the collector (and the interpreter's
-    # finalization, half as long) leaves those pages alone instead of copying them into each component.
-    gc.freeze()
-    return read
 
 
 def _process_tree() -> ModuleType:

@@ -108,6 +108,26 @@ def test_every_iteration_draws_its_own_random_numbers(hazards: dict[str, Any], m
     assert len(set(values)) == 6
 
 
+def test_numpy_preloaded_draws_its_own_numbers_and_runs_its_own_threads(hazards: dict[str, Any]) -> None:
+    def draws(mode: str) -> dict[int, dict[str, Any]]:
+        return {probe["item"]: probe for probe in hazards[mode][0].probes("draw_numpy")}
+
+    warm, cold = draws("warm"), draws("cold")
+    values = [probe["value"] for probe in [*warm.values(), *cold.values()]]
+
+    assert sorted(warm) == sorted(cold) == [1, 2, 3, 4, 11, 12, 13, 14]
+    assert len(set(values)) == 16  # numpy's global random state, reseeded in every forked component
+    # Preloaded once the warm interpreter forked its first component: in each loop, all tasks but one.
+    loops = ([1, 2, 3, 4], [11, 12, 13, 14])
+    assert [sum(warm[item]["preloaded"] for item in loop) for loop in loops] == [3, 3]
+    assert not any(probe["preloaded"] for probe in cold.values())
+    # OpenBLAS's threads: not inherited, started again by the component, as many as a fresh process starts.
+    assert {item: probe["threads"] for item, probe in warm.items()} == {
+        item: probe["threads"] for item, probe in cold.items()
+    }
+    assert {warm[item]["threads"] for item in (11, 12, 13, 14)} == {1}  # OPENBLAS_NUM_THREADS=1 honoured
+
+
 def test_exit_codes_and_messages_are_those_of_a_cold_start(hazards: dict[str, Any]) -> None:
     def endings(run: FinishedRun) -> list[tuple[Any, ...]]:
         found = []

@@ -1,11 +1,13 @@
 """Covers: a warm start (issue 22, design decision 11) shows a component nothing a fresh process would not.
 
-`draw` runs in a ParallelFor and prints what `random` gives (each iteration must differ); `facts` prints what
-a component sees of its process (argv, `__main__`, sys.path, working directory, signal dispositions, threads,
-open descriptors, parent, hash of a string under the task's PYTHONHASHSEED, TZ, TMPDIR through `tempfile`, a
-variable read at import by a module imported inside the function), registers an atexit handler and forks
-once; `leave` leaves a `sleep 300` behind in a session of its own; `end` ends by `sys.exit`, `os._exit`, an
-uncaught exception or a signal, as `how` says. Caching is off: every run starts every component."""
+`draw` runs in a ParallelFor and prints what `random` gives (each iteration must differ), `draw_numpy` the
+same of `numpy.random`, with the threads OpenBLAS ran (a loop of its own has OPENBLAS_NUM_THREADS=1); `facts`
+prints what a component sees of its process (argv, `__main__`, sys.path, working directory, signal
+dispositions, threads, open descriptors, parent, hash of a string under the task's PYTHONHASHSEED, TZ, TMPDIR
+through `tempfile`, a variable read at import by a module imported inside the function), registers an atexit
+handler and forks once; `leave` leaves a `sleep 300` behind in a session of its own; `end` ends by `sys.exit`,
+`os._exit`, an uncaught exception or a signal, as `how` says. Caching is off: every run starts every
+component."""
 
 from kfp import dsl
 
@@ -20,6 +22,27 @@ def draw(item: int):
     import random
 
     print("PROBE " + json.dumps({"tag": "draw", "item": item, "value": random.random()}))
+
+
+@dsl.component(base_image="python:3.11", packages_to_install=["numpy"])
+def draw_numpy(item: int):
+    import json
+    import os
+    import sys
+
+    preloaded = "numpy" in sys.modules  # by the warm interpreter, for all but the first task it forks
+    import numpy
+
+    square = numpy.random.rand(600, 600)
+    square @ square  # large enough for OpenBLAS to use its threads (one per core unless limited)
+    print("PROBE " + json.dumps({
+        "tag": "draw_numpy",
+        "item": item,
+        "value": float(numpy.random.random()),
+        "preloaded": preloaded,
+        "threads": len(os.listdir("/proc/self/task")),
+        "limit": os.environ.get("OPENBLAS_NUM_THREADS"),
+    }))
 
 
 @dsl.component(base_image="python:3.11")
@@ -113,6 +136,10 @@ def end(how: str):
 def pipeline(marker: str):
     with dsl.ParallelFor([1, 2, 3, 4, 5, 6]) as item:
         draw(item=item).set_caching_options(False)
+    with dsl.ParallelFor([1, 2, 3, 4]) as item:
+        draw_numpy(item=item).set_caching_options(False)
+    with dsl.ParallelFor([11, 12, 13, 14]) as item:  # read by OpenBLAS as it loads: its own warm interpreter
+        draw_numpy(item=item).set_caching_options(False).set_env_variable("OPENBLAS_NUM_THREADS", "1")
     seen = facts(marker=marker).set_caching_options(False)
     for name, value in ENV.items():
         seen.set_env_variable(name, value)
