@@ -18,6 +18,7 @@ import signal
 from pathlib import Path
 
 _PR_SET_CHILD_SUBREAPER = 36
+_PR_GET_CHILD_SUBREAPER = 37
 
 
 def become_subreaper(enable: bool = True) -> None:
@@ -25,6 +26,14 @@ def become_subreaper(enable: bool = True) -> None:
     for a process started to outlive this one)."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, int(enable))
+
+
+def is_subreaper() -> bool:
+    """Whether orphaned descendants of this process are re-parented to it."""
+    flag = ctypes.c_int(0)
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_GET_CHILD_SUBREAPER, ctypes.byref(flag))
+    return bool(flag.value)
 
 
 def _parents() -> dict[int, int]:

@@ -127,11 +127,13 @@ def _try_connect(path: Path) -> socket.socket | None:
 def _start_server(
     *, env_dir: Path, path: Path, env: Mapping[str, str], key_env: Mapping[str, str], driver_pid: int
 ) -> None:
-    """Start the warm interpreter; it detaches once it listens. Not as our child's child: this launcher
-    stops being a subreaper meanwhile, so the interpreter is handed to the fork server (which spares it) or
-    init, never to this launcher's tree, which is killed when the attempt ends."""
+    """Start the warm interpreter; it detaches once it listens. Not as our child's child: this launcher stops
+    being a subreaper meanwhile (and is one again after, if it was), so the interpreter is handed to the
+    fork server (which spares it) or init, never to this launcher's tree, which is killed when the attempt
+    ends."""
     arguments = [str(path), str(env_dir.parent / f"{env_dir.name}.lock"), str(driver_pid), str(IDLE_SECONDS)]
     command = [str(env_dir / "bin" / "python3"), "-c", BOOTSTRAP, MARKER, str(_SERVER_FILE), *arguments]
+    subreaper = process_tree.is_subreaper()  # a launcher is; a Ray worker is not, and must stay so
     process_tree.become_subreaper(enable=False)
     try:
         started = subprocess.run(
@@ -147,7 +149,7 @@ def _start_server(
         if started.returncode != 0:  # it cannot preload here (an old kfp, no pidfd): not again this run
             path.with_suffix(".failed").touch()
     finally:
-        process_tree.become_subreaper()
+        process_tree.become_subreaper(enable=subreaper)
 
 
 def _request(
