@@ -130,8 +130,8 @@ def _add_runner_options(group: argparse._ArgumentGroup) -> None:
     starts.add_argument(
         "--cold-start",
         action="store_true",
-        help="start every component as a fresh process (default on the host runner: a lightweight Python"
-        " component is forked from a warm interpreter of its environment; docs/architecture.md)",
+        help="start every component as a fresh process (also with LPL_COLD_START=1; default: a lightweight"
+        " Python component is forked from a warm interpreter of its environment; docs/architecture.md)",
     )
     starts.add_argument(
         "--warm-start",
@@ -262,6 +262,9 @@ def _runner_choice(args: argparse.Namespace) -> RunnerChoice | None:
     return choice
 
 
+COLD_START_VARIABLE = "LPL_COLD_START"
+
+
 def _runner_options(args: argparse.Namespace) -> dict[str, Any]:
     from spec.runner_choice import runner_options
 
@@ -269,7 +272,9 @@ def _runner_options(args: argparse.Namespace) -> dict[str, Any]:
         ignore_accelerators=args.ignore_accelerators,
         docker_network=args.docker_network,
         ray_address=args.ray_address,
-        cold_start=args.cold_start,
+        # LPL_COLD_START=1 makes --cold-start the default (--warm-start still wins): a whole test suite, or
+        # a shell, can run every component as a fresh process without editing its commands.
+        cold_start=args.cold_start or (os.environ.get(COLD_START_VARIABLE) == "1" and not args.warm_start),
     )
 
 

@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from launcher.environment import release_environments
@@ -64,6 +65,10 @@ def attempt_on_node(attempt: Attempt, shared: tuple[str, ...]) -> Iterator[tuple
         return
     if log.getvalue():
         yield "out", log.getvalue()  # the environment build's output
+    if prepared.task is not None and prepared.task.driver_pid:
+        # A warm interpreter lives as long as the process it is started for: on a node that is this Ray
+        # worker (the driver may run on another machine), which Ray stops when the run's gateway leaves.
+        prepared = prepared.but(task=replace(prepared.task, driver_pid=os.getpid()))
     try:
         started = runner.start(prepared)
     except LplError as exc:

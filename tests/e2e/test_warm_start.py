@@ -177,6 +177,19 @@ def test_explain_says_how_a_task_would_start(compile_pipeline: CompilePipeline, 
     assert both.returncode == 2 and "not allowed with argument" in both.stderr, both.stderr
 
 
+def test_lpl_cold_start_makes_cold_the_default(compile_pipeline: CompilePipeline, lpl_home: Path) -> None:
+    package = str(compile_pipeline("warm_hold"))
+    cold_env = {"LPL_COLD_START": "1"}
+
+    cold = run_cli("driver", package, "--explain", "-p", "marker=/nowhere", home=lpl_home, env=cold_env)
+    warm = run_cli(
+        "driver", package, "--explain", "--warm-start", "-p", "marker=/nowhere", home=lpl_home, env=cold_env
+    )
+
+    assert "; starts cold (--cold-start)" in cold.stdout, cold.stdout + cold.stderr
+    assert "; starts warm" in warm.stdout, warm.stdout + warm.stderr
+
+
 # --- a warm component held, then stopped or killed ----------------------------------------------------------
 
 

@@ -112,6 +112,9 @@ def test_parallel_for_iterations_spread_over_both_nodes(
     assert len(iterations) == 4 and {e.state for e in iterations} == {COMPLETE}
     nodes = {node for e in iterations for node in _nodes_of(e)}
     assert len(nodes) == 2, nodes
+    # Forked from a warm interpreter on each node (issue 22), as on the host: the parent is its keeper.
+    parents = [re.findall(r"parent (\S+)", Path(str(e.properties["log"])).read_text()) for e in iterations]
+    assert parents == [["python3"]] * 4, parents
 
 
 def test_a_task_asking_for_a_resource_only_one_node_has_runs_there(
