@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from ledger.model import CACHED, CANCELED, COMPLETE, FAILED, REPLAY_OF, is_current
+from ledger.model import CACHED, CANCELED, COMPLETE, FAILED, REPLAY_OF, RUNNING, is_current
 from ledger.store import Ledger
 from tests.cli import REPO_ROOT
 from tests.e2e.docker_support import RUN_LABEL, run_containers, wait_for
@@ -230,9 +230,14 @@ def test_a_sigkilled_replay_leaves_no_container_and_records_its_execution(
             lambda: not run_containers(docker_client, run.run_id), timeout=10, what="the replay's container"
         )
         assert took < 10
-        executions = Ledger(home).open_run(run.run_id).view().executions.values()
-        replayed = [e for e in executions if e.properties.get(REPLAY_OF)]
-        assert [e.state for e in replayed] == [CANCELED]  # recorded by its launcher, never left RUNNING
+
+        def replayed_states() -> list[str]:
+            executions = Ledger(home).open_run(run.run_id).view().executions.values()
+            return [e.state for e in executions if e.properties.get(REPLAY_OF)]
+
+        # The launcher removes the container, then records the stop: read once it has.
+        wait_for(lambda: RUNNING not in replayed_states(), timeout=10, what="the replay's record")
+        assert replayed_states() == [CANCELED]  # recorded by its launcher, never left RUNNING
     finally:
         if replay.poll() is None:
             replay.kill()
