@@ -274,7 +274,7 @@ def failure_report(view: RunView, pipeline_source: str, *, home: Path | None = N
     """
     failed = [e for e in sorted(view.executions.values(), key=lambda e: e.id)
               if e.state == FAILED and e.type != DAG_EXECUTION and is_current(e)]
-    source = pipeline_source or str(view.header.get("source", "")) or "PIPELINE"
+    source = pipeline_source or view.header.source or "PIPELINE"
     labels = model.label_executions(view)
     rerun = explain_options(view, home=home)
     lines: list[str] = []

@@ -6,6 +6,7 @@ import asyncio
 import os
 import time
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -25,10 +26,19 @@ from ledger.model import (
     FAILED,
     RUNNING,
     SKIPPED_CONDITION,
-    STATE_REASON,
     SUCCESS_STATES,
     TERMINAL_STATES,
     Execution,
+)
+from ledger.properties import (
+    AttemptEnd,
+    ContainerTask,
+    PropertyGroup,
+    StateReason,
+    TaskDirectory,
+    TaskError,
+    TaskOutputs,
+    TaskPlace,
 )
 from spec.contracts import LauncherTask, LaunchRequest, TaskFiles
 from spec.errors import LedgerCorrupt
@@ -37,10 +47,6 @@ from spec.ir import pipeline_spec_pb2
 EXECUTION_TYPE = CONTAINER_EXECUTION
 TaskSpec: TypeAlias = pipeline_spec_pb2.PipelineTaskSpec
 ContainerSpec: TypeAlias = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec
-
-
-def _properties(scope: DagScope, key: str, spec: TaskSpec) -> dict[str, Any]:
-    return scope.task_place(key, spec).to_json() | {"image": ""}
 
 
 async def run_container(
@@ -56,11 +62,12 @@ async def run_container(
     folders = TaskFolders.of(run_root=ctx.run.run_root, run_dir=ctx.run_dir, key=key, uuid=uuid.uuid4().hex)
     context = TaskContext(run=ctx.run, task_key=key, workspace_path=ctx.workspace, task_uuid=folders.uuid)
     resolved = resolve_inputs(spec, component, scope, context=context, for_dag=False)
-    properties = _properties(scope, key, spec) | {"inputs": parameters_to_python(resolved.parameters)}
+    place = scope.task_place(key, spec)
+    facts = ContainerTask(inputs=parameters_to_python(resolved.parameters))
     if not _condition_holds(spec, resolved):
-        return _skip(ctx, scope, key, properties=properties)
+        return _skip(ctx, scope, key, properties=[place, facts])
     if platform.is_pvc_operation(container):
-        return _run_pvc_operation(ctx, scope, key, container, resolved=resolved, properties=properties)
+        return _run_pvc_operation(ctx, scope, key, container, resolved=resolved, properties=[place, facts])
     prepared = prepare_container(
         resolved,
         task_spec=spec,
@@ -71,21 +78,20 @@ async def run_container(
         context=context,
         kubernetes=ctx.kubernetes,
     )
-    properties |= platform.execution_properties(prepared.kubernetes)
     runner = _runner(ctx, scope, key, container, passthroughs=prepared.passthroughs)
     definition = prepared.definition_fingerprint()
     kept = _kept_from_earlier_run(ctx, scope, key, definition=definition)
     if kept is not None:
         return kept
-    properties["definition_fingerprint"] = definition
-    fingerprint = ""
+    facts = platform.with_pod_metadata(facts, prepared.kubernetes)
+    facts = replace(facts, definition_fingerprint=definition, cache_fingerprint="")
     if ctx.cache_enabled and spec.caching_options.enable_cache:
-        fingerprint = prepared.cache_fingerprint()
-        hit = _cache_hit(ctx, scope, key, properties=properties, fingerprint=fingerprint, resolved=resolved)
+        facts = replace(facts, cache_fingerprint=prepared.cache_fingerprint())
+        hit = _cache_hit(ctx, scope, key, place=place, facts=facts, resolved=resolved)
         if hit is not None:
             return hit
-    properties |= {"cache_fingerprint": fingerprint}
-    execution_id = _record_launch(ctx, scope, key, prepared, properties=properties, resolved=resolved)
+    fingerprint = facts.cache_fingerprint or ""
+    execution_id = _record_launch(ctx, scope, key, prepared, properties=[place, facts], resolved=resolved)
     task = _launcher_task(
         ctx, scope, key, prepared, execution_id=execution_id, runner=runner, fingerprint=fingerprint
     )
@@ -114,7 +120,7 @@ def _runner(
     return runner
 
 
-def _skip(ctx: RunContext, scope: DagScope, key: str, *, properties: dict[str, Any]) -> TaskResult:
+def _skip(ctx: RunContext, scope: DagScope, key: str, *, properties: list[PropertyGroup]) -> TaskResult:
     """A task whose condition is false: recorded CANCELED, never launched."""
     execution_id = create_task_execution(
         ctx,
@@ -122,7 +128,7 @@ def _skip(ctx: RunContext, scope: DagScope, key: str, *, properties: dict[str, A
         key,
         type=EXECUTION_TYPE,
         state=CANCELED,
-        properties=properties | {STATE_REASON: SKIPPED_CONDITION},
+        properties=[*properties, StateReason(SKIPPED_CONDITION)],
     )
     skipped = f"{scope.task_label(key)} {CANCELED} ({SKIPPED_CONDITION})"
     ctx.console.event("task_skipped", skipped, task=key)
@@ -136,7 +142,7 @@ def _run_pvc_operation(
     container: ContainerSpec,
     *,
     resolved: ResolvedInputs,
-    properties: dict[str, Any],
+    properties: list[PropertyGroup],
 ) -> TaskResult:
     """kfp-kubernetes' CreatePVC and DeletePVC: the driver itself creates or deletes the volume."""
     return platform.run_pvc_operation(
@@ -157,19 +163,21 @@ def _record_launch(
     key: str,
     prepared: PreparedTask,
     *,
-    properties: dict[str, Any],
+    properties: list[PropertyGroup],
     resolved: ResolvedInputs,
 ) -> int:
     """The RUNNING execution the launcher will publish, with where the task's files are."""
     folders = prepared.folders
-    places = {"task_dir": str(folders.task_dir), "task_root": folders.task_root, "task_uuid": folders.uuid}
+    places = TaskDirectory(
+        task_dir=str(folders.task_dir), task_root=folders.task_root, task_uuid=folders.uuid
+    )
     return create_task_execution(
         ctx,
         scope,
         key,
         type=EXECUTION_TYPE,
         state=RUNNING,
-        properties=properties | places,
+        properties=[*properties, places],
         input_artifacts=resolved.artifacts,
     )
 
@@ -269,7 +277,7 @@ def missing_output_files(execution: Execution) -> list[str]:
 def _fail_unlaunched(
     ctx: RunContext, scope: DagScope, key: str, execution_id: int, *, error: str
 ) -> TaskResult:
-    ctx.run_ledger.publish_execution(execution_id, state=FAILED, properties={"error": error})
+    ctx.run_ledger.publish_execution(execution_id, state=FAILED, properties=[TaskError(error)])
     label = scope.task_label(key)
     ctx.console.event("task_failed", f"{label} FAILED: {error}", task=key, state=FAILED)
     return TaskResult(task_key=key, state=FAILED, execution_id=execution_id, error=f"task {label!r}: {error}")
@@ -304,8 +312,9 @@ def _is_lightweight_python(container: ContainerSpec) -> bool:
 
 
 def _cache_hit(
-    ctx: RunContext, scope: DagScope, key: str, *, properties: dict[str, Any], fingerprint: str, resolved: Any
+    ctx: RunContext, scope: DagScope, key: str, *, place: TaskPlace, facts: ContainerTask, resolved: Any
 ) -> TaskResult | None:
+    fingerprint = facts.cache_fingerprint or ""
     try:
         entries = ctx.ledger.lookup_cache(ctx.run.pipeline_name, fingerprint)
     except LedgerCorrupt as exc:  # one damaged partition must not stop the run: reported, then bypassed
@@ -325,13 +334,12 @@ def _cache_hit(
             type=EXECUTION_TYPE,
             state=RUNNING,
             input_artifacts=resolved.artifacts,
-            properties=properties
-            | {"cache_fingerprint": fingerprint, "cached_execution_id": entry.execution_id},
+            properties=[place, replace(facts, cached_execution_id=entry.execution_id)],
         )
         published = ctx.run_ledger.publish_execution(
             execution_id,
             state=CACHED,
-            properties={"outputs": entry.outputs, "output_files": list(entry.required_files)},
+            properties=[TaskOutputs(outputs=entry.outputs, output_files=list(entry.required_files))],
             linked_artifacts=entry.artifacts,
         )
         ctx.console.event(
@@ -443,10 +451,9 @@ def _settle(ctx: RunContext, execution_id: int, *, returncode: int, attempt: int
         reason = (
             "interrupted" if ctx.stopping else f"launcher exited with code {returncode} without publishing"
         )
-        record = {"number": attempt, "end": time.time(), "exit_code": returncode, "state": FAILED,
-                  "error": reason}
+        record = AttemptEnd(number=attempt, end=time.time(), exit_code=returncode, state=FAILED, error=reason)
         ctx.run_ledger.publish_execution(
-            execution_id, state=FAILED, properties={"error": reason}, attempt=record
+            execution_id, state=FAILED, properties=[TaskError(reason)], attempt=record
         )
         execution = ctx.run_ledger.view().executions[execution_id]
     return execution

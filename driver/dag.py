@@ -32,9 +32,19 @@ from ledger.model import (
     IMPORTER_EXECUTION,
     RUNNING,
     SKIPPED_CONDITION,
-    STATE_REASON,
 )
-from ledger.properties import KIND_DAG, KIND_ITERATION, KIND_LOOP, DagRecord, TaskPlace
+from ledger.properties import (
+    KIND_DAG,
+    KIND_ITERATION,
+    KIND_LOOP,
+    DagOutcome,
+    DagProducers,
+    DagRecord,
+    PropertyGroup,
+    StateReason,
+    TaskError,
+    TaskPlace,
+)
 from spec import protojson, values
 from spec.errors import ResolutionError
 from spec.ir import pipeline_spec_pb2
@@ -148,7 +158,7 @@ class RunHandlers:
             parent_id=opened.execution_id,
             key=node.key,
             iteration=index,
-            properties=place.to_json() | record.to_json(),
+            properties=[place, record],
             state=RUNNING,
             input_artifacts=iteration_artifacts(scope, node.spec),
         )
@@ -199,11 +209,9 @@ def close_dag(ctx: RunContext, result: TaskResult, component: pipeline_spec_pb2.
             listed = component.output_definitions.artifacts[key].is_artifact_list or len(ids) != 1
             artifact_ids[key] = ids if listed else ids[0]
     # Always written: on resume an earlier attempt's error must not outlive its fix.
-    properties: dict[str, Any] = {
-        "outputs": outputs, "output_artifact_ids": artifact_ids, "error": result.error
-    }
+    outcome = DagOutcome(outputs=outputs, output_artifact_ids=artifact_ids, error=result.error)
     assert result.execution_id is not None
-    ctx.run_ledger.update_execution(result.execution_id, state=result.state, properties=properties)
+    ctx.run_ledger.update_execution(result.execution_id, state=result.state, properties=[outcome])
 
 
 def first_error(scope: DagScope) -> str:
@@ -228,7 +236,7 @@ def _record_failure(ctx: RunContext, node: Node, error: str) -> TaskResult:
         node.key,
         type=_EXECUTION_TYPES[node.kind],
         state=FAILED,
-        properties=base_properties(node.scope, node.key, node.spec) | {"error": error},
+        properties=[node.scope.task_place(node.key, node.spec), TaskError(error)],
     )
     label = _label(node.scope, node.key)
     ctx.console.event("task_failed", f"{label} FAILED: {error}", task=node.key, error=error)
@@ -237,10 +245,6 @@ def _record_failure(ctx: RunContext, node: Node, error: str) -> TaskResult:
 
 def _label(scope: DagScope, key: str) -> str:
     return scope.task_label(key)
-
-
-def base_properties(scope: DagScope, key: str, spec: TaskSpec) -> dict[str, Any]:
-    return scope.task_place(key, spec).to_json()
 
 
 def _dag_inputs(
@@ -264,7 +268,7 @@ def _dag_inputs(
 
 def _dag_properties(
     node: Node, parameters: dict[str, struct_pb2.Value], *, iteration_count: int | None = None
-) -> dict[str, Any]:
+) -> list[PropertyGroup]:
     outputs = node.component.dag.outputs
     record = DagRecord(
         dag_kind=KIND_LOOP if node.kind == LOOP else KIND_DAG,
@@ -272,12 +276,13 @@ def _dag_properties(
         total_dag_tasks=len(node.component.dag.tasks),
         iteration_count=iteration_count,
     )
-    return base_properties(node.scope, node.key, node.spec) | record.to_json() | {
-        "parameter_producer_task": {k: protojson.render_protojson(v) for k, v in outputs.parameters.items()},
-        "artifact_producer_task": json.dumps(
+    producers = DagProducers(
+        parameter_producer_task={k: protojson.render_protojson(v) for k, v in outputs.parameters.items()},
+        artifact_producer_task=json.dumps(
             {k: protojson.message_to_jsonable(v) for k, v in outputs.artifacts.items()}
         ),
-    }
+    )
+    return [node.scope.task_place(node.key, node.spec), record, producers]
 
 
 def _open_dag_execution(
@@ -286,7 +291,7 @@ def _open_dag_execution(
     parent_id: int,
     key: str,
     iteration: int | None,
-    properties: dict[str, Any],
+    properties: list[PropertyGroup],
     state: str,
     input_artifacts: Any = None,
 ) -> int:
@@ -301,19 +306,19 @@ def _open_dag_execution(
 
 
 def _open_dag_task(
-    ctx: RunContext, node: Node, properties: dict[str, Any], *, triggered: bool, artifacts: Any
+    ctx: RunContext, node: Node, properties: list[PropertyGroup], *, triggered: bool, artifacts: Any
 ) -> tuple[int, TaskResult | None]:
     """Record a DAG or loop task; when its condition is false, also the CANCELED result to return."""
     state = RUNNING if triggered else CANCELED
     # "" clears the reason of a DAG execution that a resume takes up and now runs.
-    reason = {STATE_REASON: "" if triggered else SKIPPED_CONDITION}
+    reason = StateReason("" if triggered else SKIPPED_CONDITION)
     scope, key = node.scope, node.key
     execution_id = _open_dag_execution(
         ctx,
         parent_id=scope.execution_id,
         key=key,
         iteration=None,
-        properties=properties | reason,
+        properties=[*properties, reason],
         state=state,
         input_artifacts=artifacts,
     )

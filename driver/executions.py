@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from driver.context import RunContext
 from driver.provision import parameters_from_python
 from driver.state import DagScope, TaskResult
-from ledger.model import FAILED, SUPERSEDED_BY, Execution, RunView
+from ledger.model import FAILED, Artifact, Execution, RunView
+from ledger.properties import PropertyGroup, Superseded
 
 
-def create_task_execution(ctx: RunContext, scope: DagScope, key: str, **record: Any) -> int:
+def create_task_execution(
+    ctx: RunContext,
+    scope: DagScope,
+    key: str,
+    *,
+    type: str,
+    state: str,
+    properties: list[PropertyGroup],
+    input_artifacts: dict[str, list[Artifact]] | None = None,
+) -> int:
     """Record a new execution of the task; on resume it supersedes the one recorded before, so the run
     keeps one current execution per task (the earlier one stays in the ledger, marked `superseded_by`)."""
-    execution_id = ctx.run_ledger.create_execution(**record)
+    execution_id = ctx.run_ledger.create_execution(
+        type=type, state=state, properties=properties, input_artifacts=input_artifacts
+    )
     earlier = ctx.previous.get((scope.execution_id, key, None))
     if earlier is not None:
-        ctx.run_ledger.update_execution(earlier.id, properties={SUPERSEDED_BY: execution_id})
+        ctx.run_ledger.update_execution(earlier.id, properties=[Superseded(by=execution_id)])
     return execution_id
 
 

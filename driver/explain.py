@@ -19,6 +19,7 @@ from driver.params import build_root_parameters, read_params_file
 from driver.state import RunInfo
 from driver.walk import walk_dag
 from ledger.model import RunView
+from ledger.run_header import RunHeader
 from ledger.store import Ledger
 from spec.backend_differences import BackendDifference, backend_differences, rejection_warning
 from spec.errors import LedgerError, OptionError, TaskRefError
@@ -94,17 +95,15 @@ def prepare_walk(options: ExplainOptions) -> ExplainHandlers:
         loaded = load_pipeline(options.pipeline)
         pipeline_spec, platform_spec = loaded.pipeline_spec, loaded.platform_spec
     elif recorded is not None:
-        pipeline_spec = json_format.ParseDict(
-            recorded.view.header["pipeline_spec"], pipeline_spec_pb2.PipelineSpec()
-        )
-        if recorded.view.header.get("platform_spec"):
-            platform_spec = json_format.ParseDict(
-                recorded.view.header["platform_spec"], pipeline_spec_pb2.PlatformSpec()
-            )
+        header = recorded.view.header
+        pipeline_spec = json_format.ParseDict(header.pipeline_spec, pipeline_spec_pb2.PipelineSpec())
+        if header.platform_spec:
+            platform_spec = json_format.ParseDict(header.platform_spec, pipeline_spec_pb2.PlatformSpec())
     else:
         raise OptionError("a pipeline file is required (or --from-run RUN_ID)")
     run = _run_info(options, pipeline_spec.pipeline_info.name, recorded)
     workspace = str(options.workspace.resolve()) if options.workspace else f"{run.run_root}/workspace"
+    recorded_header = recorded.view.header if recorded else None
     return ExplainHandlers(
         pipeline_spec=pipeline_spec,
         deployment_config=load_deployment_config(pipeline_spec),
@@ -113,18 +112,21 @@ def prepare_walk(options: ExplainOptions) -> ExplainHandlers:
         workspace=workspace,
         cache_enabled=options.cache,
         kubernetes=load_kubernetes_settings(platform_spec, file=options.pipeline),
-        kfp_package=options.kfp_package
-        or (str(recorded.view.header.get("kfp_package") or "") if recorded else ""),
+        kfp_package=options.kfp_package or (recorded_header.kfp_package or "" if recorded_header else ""),
         mounts=dict(options.mounts),
         recorded=recorded,
-        runner=options.runner
-        or (RunnerChoice.from_json(recorded.view.header.get("runner")) if recorded else RunnerChoice()),
-        runner_options={
-            **((recorded.view.header.get("runner_options") or {}) if recorded else {}),
-            **options.runner_options,
-        },
+        runner=options.runner or _recorded_runner(recorded_header),
+        runner_options={**_recorded_runner_options(recorded_header), **options.runner_options},
         home=options.home.resolve(),
     )
+
+
+def _recorded_runner(header: RunHeader | None) -> RunnerChoice:
+    return RunnerChoice.from_json(header.runner) if header is not None else RunnerChoice()
+
+
+def _recorded_runner_options(header: RunHeader | None) -> dict[str, Any]:
+    return dict(header.runner_options or {}) if header is not None else {}
 
 
 def read_recorded_run(home: Path, run_id: str) -> RunView:
@@ -141,15 +143,14 @@ def read_recorded_run(home: Path, run_id: str) -> RunView:
 def _run_info(options: ExplainOptions, name: str, recorded: Recorded | None) -> RunInfo:
     if recorded is not None:
         header = recorded.view.header
-        run_id = str(header["run_id"])
         return RunInfo(
-            run_id=run_id,
+            run_id=header.run_id,
             pipeline_name=name,
-            pipeline_root=str(header["pipeline_root"]),
-            run_root=str(header["run_root"]),
-            job_name=str(header.get("run_name") or run_id),
-            create_time=str(header["create_time"]),
-            resource_name=str(header.get("resource_name") or run_id),
+            pipeline_root=header.pipeline_root,
+            run_root=header.run_root,
+            job_name=header.job_name,
+            create_time=header.create_time,
+            resource_name=header.resource,
         )
     root = str((options.pipeline_root or options.home / "pipeline_root").resolve())
     return RunInfo(
@@ -168,7 +169,7 @@ def _root_parameters(options: ExplainOptions, walk: ExplainHandlers) -> dict[str
     given: dict[str, Any] = {}
     if walk.recorded is not None:
         declared = root.input_definitions.parameters
-        recorded = walk.recorded.view.header.get("parameters", {})
+        recorded = walk.recorded.view.header.parameters
         given = {k: v for k, v in recorded.items() if k in declared and v is not None}
     if options.params_file is not None:
         given |= read_params_file(options.params_file)

@@ -11,7 +11,15 @@ from driver.context import RunContext
 from driver.executions import create_task_execution
 from driver.resolve import TaskContext, resolve_inputs
 from driver.state import DagScope, TaskResult
-from ledger.model import COMPLETE, IMPORTER_EXECUTION, SUCCESS_STATES, Artifact
+from ledger.model import (
+    COMPLETE,
+    IMPORTER_EXECUTION,
+    SUCCESS_STATES,
+    Artifact,
+    ArtifactDraft,
+    artifact_metadata,
+)
+from ledger.properties import ImporterTask, PropertyGroup
 from ledger.store import CacheEntry
 from spec import values
 from spec.errors import ResolutionError
@@ -95,11 +103,9 @@ def run_importer(
     uri = map_remote_uri(source_uri, ctx.mounts)
     output = _output_name(component)
     draft = _artifact_draft(importer, uri=uri, output=output, parameters=resolved.parameters)
-    properties = scope.task_place(key, spec).to_json() | {
-        "inputs": {},
-        "source_uri": source_uri,
-        "reimport": importer.reimport,
-    }
+    properties: list[PropertyGroup] = [
+        scope.task_place(key, spec), ImporterTask(source_uri=source_uri, reimport=importer.reimport)
+    ]
     execution_id = create_task_execution(
         ctx, scope, key, type=IMPORTER_EXECUTION, state="RUNNING", properties=properties
     )
@@ -140,31 +146,32 @@ def _artifact_draft(
     uri: str,
     output: str,
     parameters: dict[str, struct_pb2.Value],
-) -> dict[str, Any]:
+) -> ArtifactDraft:
     """The artifact to register: its type, local URI and metadata (placeholders filled from the inputs)."""
     metadata = _fill(json_format.MessageToDict(importer.metadata), parameters)
-    return {
-        "type": importer.type_schema.schema_title or "system.Artifact",
-        "uri": uri,
-        "properties": {**metadata, "display_name": output},
-    }
+    return ArtifactDraft(
+        type=importer.type_schema.schema_title or "system.Artifact",
+        uri=uri,
+        metadata=metadata,
+        display_name=output,
+    )
 
 
 def _publish_import(
-    ctx: RunContext, execution_id: int, *, output: str, draft: dict[str, Any], reused: Artifact | None
+    ctx: RunContext, execution_id: int, *, output: str, draft: ArtifactDraft, reused: Artifact | None
 ) -> dict[str, list[Artifact]]:
     """Complete the execution with the reused artifact, or with a new one that a later import may reuse."""
     if reused is not None:
         return ctx.run_ledger.publish_execution(
-            execution_id, state=COMPLETE, properties={}, linked_artifacts={output: [reused]}
+            execution_id, state=COMPLETE, properties=[], linked_artifacts={output: [reused]}
         )
     published = ctx.run_ledger.publish_execution(
-        execution_id, state=COMPLETE, properties={}, new_artifacts={output: [draft]}
+        execution_id, state=COMPLETE, properties=[], new_artifacts={output: [draft]}
     )
     ctx.ledger.add_cache_entry(
         ctx.run.pipeline_name,
         CacheEntry(
-            fingerprint=_import_key(draft["uri"]),
+            fingerprint=_import_key(draft.uri),
             run_id=ctx.run.run_id,
             execution_id=execution_id,
             outputs={},
@@ -174,13 +181,12 @@ def _publish_import(
     return published
 
 
-def _find_reusable(ctx: RunContext, draft: dict[str, Any]) -> Artifact | None:
-    """The newest artifact of this pipeline with the same URI, type and properties."""
-    for entry in ctx.ledger.lookup_cache(ctx.run.pipeline_name, _import_key(draft["uri"])):
+def _find_reusable(ctx: RunContext, draft: ArtifactDraft) -> Artifact | None:
+    """The newest artifact of this pipeline with the same URI, type and metadata."""
+    wanted = artifact_metadata(draft.properties())
+    for entry in ctx.ledger.lookup_cache(ctx.run.pipeline_name, _import_key(draft.uri)):
         for artifacts in entry.artifacts.values():
             for artifact in artifacts:
-                same = {k: v for k, v in artifact.properties.items() if k != "display_name"}
-                wanted = {k: v for k, v in draft["properties"].items() if k != "display_name"}
-                if artifact.type == draft["type"] and artifact.uri == draft["uri"] and same == wanted:
+                if artifact.type == draft.type and artifact.uri == draft.uri and artifact.metadata == wanted:
                     return artifact
     return None

@@ -13,6 +13,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from google.protobuf import struct_pb2
@@ -21,6 +22,7 @@ from driver.context import RunContext
 from driver.resolve import ResolvedInputs, TaskContext, resolve_platform_json, resolve_platform_name
 from driver.state import DagScope, TaskResult
 from ledger.model import COMPLETE, FAILED
+from ledger.properties import AttemptEnd, ContainerTask, TaskError, TaskOutputs
 from spec import protojson, values
 from spec.errors import LplError, ResolutionError
 from spec.ir import pipeline_spec_pb2
@@ -166,16 +168,16 @@ def local_sources(ctx: RunContext, settings: TaskKubernetes | None) -> dict[str,
     return used
 
 
-def execution_properties(settings: TaskKubernetes | None) -> dict[str, Any]:
-    """What the execution records of the pod's metadata (the labels and annotations the task was given)."""
+def with_pod_metadata(facts: ContainerTask, settings: TaskKubernetes | None) -> ContainerTask:
+    """The task's facts with what the execution records of the pod's metadata (the labels and annotations the
+    task was given, when it was given any)."""
     if settings is None:
-        return {}
-    recorded: dict[str, Any] = {}
-    if settings.labels:
-        recorded["pod_labels"] = dict(settings.labels)
-    if settings.annotations:
-        recorded["pod_annotations"] = dict(settings.annotations)
-    return recorded
+        return facts
+    return replace(
+        facts,
+        pod_labels=dict(settings.labels) if settings.labels else None,
+        pod_annotations=dict(settings.annotations) if settings.annotations else None,
+    )
 
 
 def is_pvc_operation(container: pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec) -> bool:
@@ -200,14 +202,15 @@ def run_pvc_operation(
     except (LplError, OSError) as exc:
         outputs, state = {}, FAILED
         error = f"{'create' if image == CREATE_PVC else 'delete'} PVC: {exc}"
-    attempt = {"number": 0, "start": started, "end": time.time(), "state": state, "error": error}
+    # The driver does the work itself: there is no process, and so no exit code.
+    attempt = AttemptEnd(number=0, start=started, end=time.time(), state=state, error=error, process=False)
     ctx.run_ledger.publish_execution(
         execution_id,
         state=state,
-        properties={
-            "outputs": protojson.message_to_jsonable(struct_pb2.Struct(fields=outputs)),
-            "error": error,
-        },
+        properties=[
+            TaskOutputs(outputs=protojson.message_to_jsonable(struct_pb2.Struct(fields=outputs))),
+            TaskError(error),
+        ],
         attempt=attempt,
     )
     verb = "task_finished" if state == COMPLETE else "task_failed"

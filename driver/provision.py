@@ -15,19 +15,12 @@ from spec.errors import ResolutionError
 from spec.ir import pipeline_spec_pb2
 from spec.names import path_segment_problem
 
-# Properties of ours on an artifact that are not the component's metadata.
-_NOT_METADATA = frozenset({"display_name", "store_session_info"})
-
-
-def artifact_metadata(artifact: Artifact) -> dict[str, Any]:
-    return {k: v for k, v in artifact.properties.items() if k not in _NOT_METADATA}
-
 
 def runtime_artifact(artifact: Artifact) -> pipeline_spec_pb2.RuntimeArtifact:
     """An input artifact as the component sees it: `name` is the ledger's artifact id."""
     message = pipeline_spec_pb2.RuntimeArtifact(name=str(artifact.id), uri=artifact.uri)
     message.type.schema_title = artifact.type
-    message.metadata.update(artifact_metadata(artifact))
+    message.metadata.update(artifact.metadata)
     return message
 
 

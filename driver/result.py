@@ -40,13 +40,12 @@ def describe_result(view: RunView, *, home: Path | None = None) -> dict[str, Any
     # A resume's superseded executions and side replays are not part of the run's outcome.
     tasks = [_task(view, execution, label=labels[execution.id]) for _, execution in model.tree_order(view)
              if kind_of(execution) not in ("root", "loop", "iteration") and is_current(execution)]
-    source = str(view.header.get("source", ""))
-    report = failure_report(view, source, home=home) if view.state == FAILED else []
+    report = failure_report(view, view.header.source, home=home) if view.state == FAILED else []
     return {
         "run_id": view.run_id,
         "state": view.state,
-        "pipeline_name": str(view.header.get("pipeline_name", "")),
-        "pipeline_root": str(view.header.get("pipeline_root", "")),
+        "pipeline_name": view.header.pipeline_name,
+        "pipeline_root": view.header.pipeline_root,
         "error": root.error if root is not None else "",
         "outputs": root.outputs if root is not None else {},
         "artifact_outputs": _dag_artifact_outputs(view, root) if root is not None else {},
@@ -119,7 +118,7 @@ def _artifacts_by_name(view: RunView, execution_id: int, event_type: str) -> dic
 
 def _artifact(view: RunView, artifact_id: int, *, name: str) -> dict[str, Any]:
     artifact = view.artifacts[artifact_id]
-    metadata = {k: v for k, v in artifact.properties.items() if k != "display_name"}
+    metadata = artifact.metadata
     return {"id": artifact.id, "name": name, "schema_title": artifact.type, "uri": artifact.uri,
             "metadata": metadata}
 

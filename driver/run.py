@@ -29,11 +29,14 @@ from ledger.model import (
     COMPLETE,
     DAG_EXECUTION,
     FAILED,
+    PIPELINE_CONTEXT,
+    PIPELINE_RUN_CONTEXT,
     RUNNING,
     TERMINAL_STATES,
     RunView,
 )
-from ledger.properties import KIND_ROOT, DagRecord
+from ledger.properties import KIND_ROOT, DagRecord, RootPlace, TaskError
+from ledger.run_header import DriverStarted, PipelineChange, RunHeader
 from ledger.store import Ledger, RunLedger, check_run_id
 from spec.backend_differences import BackendDifference, backend_differences, rejection_warning
 from spec.errors import LedgerError, LplError, OptionError
@@ -160,14 +163,14 @@ def _prepare_resume(options: RunOptions, ledger: Ledger) -> PreparedRun:
     recorded = recorded_pipeline(view)
     if options.pipeline is not None:
         recorded = _continuing_pipeline(options.pipeline, recorded=recorded, view=view)
-    parameters = parameters_from_python(header["parameters"])
+    parameters = parameters_from_python(header.parameters)
     return PreparedRun(
         pipeline_spec=recorded.pipeline_spec,
         platform_spec=recorded.platform_spec,
         kubernetes=load_kubernetes_settings(recorded.platform_spec),
         parameters=parameters,
-        run_id=str(header["run_id"]),
-        pipeline_root=Path(header["pipeline_root"]),
+        run_id=header.run_id,
+        pipeline_root=Path(header.pipeline_root),
         source=recorded.source,
         finished=view.state == COMPLETE,
     )
@@ -182,15 +185,17 @@ class RecordedPipeline:
 
 def recorded_pipeline(view: RunView) -> RecordedPipeline:
     """The pipeline a run last ran: its header's, or the file given to its latest `--resume RUN FILE`."""
-    latest: dict[str, Any] = view.header
+    header = view.header
+    latest = PipelineChange(
+        source=header.source, pipeline_spec=header.pipeline_spec, platform_spec=header.platform_spec
+    )
     for note in view.notes:
-        if "pipeline_spec" in note:
-            latest = note
-    platform = latest.get("platform_spec")
+        latest = PipelineChange.from_json(note) or latest
+    platform = latest.platform_spec
     return RecordedPipeline(
-        pipeline_spec=json_format.ParseDict(latest["pipeline_spec"], pipeline_spec_pb2.PipelineSpec()),
+        pipeline_spec=json_format.ParseDict(latest.pipeline_spec, pipeline_spec_pb2.PipelineSpec()),
         platform_spec=json_format.ParseDict(platform, pipeline_spec_pb2.PlatformSpec()) if platform else None,
-        source=str(latest.get("source", "")),
+        source=latest.source,
     )
 
 
@@ -206,7 +211,7 @@ def _continuing_pipeline(path: Path, *, recorded: RecordedPipeline, view: RunVie
             f"{cannot}: it is pipeline {name!r}, the run is of pipeline {ran!r}; start a new run with it"
         )
     try:
-        build_root_parameters(given.pipeline_spec.root, cli=[], from_file=dict(view.header["parameters"]))
+        build_root_parameters(given.pipeline_spec.root, cli=[], from_file=dict(view.header.parameters))
     except LplError as exc:
         raise OptionError(f"{cannot}: the run's parameters do not fit its inputs: {exc}") from exc
     return RecordedPipeline(
@@ -238,17 +243,23 @@ def execute(options: RunOptions, *, early: ServerProcess | None = None) -> int:
         run_ledger.finish_run(RUNNING)  # the run's state record: it is running again
         _note_pipeline_change(run_ledger, prepared)
         header = run_ledger.view().header
-        create_time = str(header.get("create_time", ""))
-        display_name = str(header.get("run_name") or prepared.run_id)
-        resource = str(header.get("resource_name") or prepared.run_id)
+        create_time = header.create_time
+        display_name = header.job_name
+        resource = header.resource
         options = _with_recorded_sources(options, header)
     else:
         display_name = options.run_name or run_names.default_display_name(name)
         resource = run_names.resource_name(name)
         create_time = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         run_ledger = ledger.create_run(
-            _header(prepared, run_root=run_root, create_time=create_time, options=options)
-            | {"run_name": display_name, "resource_name": resource}
+            _header(
+                prepared,
+                run_root=run_root,
+                create_time=create_time,
+                options=options,
+                run_name=display_name,
+                resource=resource,
+            )
         )
     run = RunInfo(
         run_id=prepared.run_id,
@@ -278,7 +289,7 @@ def _run_recorded(
     early: ServerProcess | None,
     deployment: pipeline_spec_pb2.PipelineDeploymentConfig,
 ) -> int:
-    run_ledger.add_note({"driver_pid": os.getpid()})  # who ran it, for people reading the journal
+    run_ledger.add_note(DriverStarted(driver_pid=os.getpid()))  # who ran it, for people reading the journal
     run_root, name = run.run_root, run.pipeline_name
     run_dir = options.home.resolve() / "runs" / prepared.run_id
     if options.runner is not None and "ray" in options.runner.names:
@@ -349,11 +360,11 @@ def _note_pipeline_change(run_ledger: RunLedger, prepared: PreparedRun) -> None:
     if prepared.pipeline_spec == recorded_pipeline(run_ledger.view()).pipeline_spec:
         return
     platform = prepared.platform_spec
-    run_ledger.add_note({
-        "source": prepared.source,
-        "pipeline_spec": json_format.MessageToDict(prepared.pipeline_spec),
-        "platform_spec": json_format.MessageToDict(platform) if platform is not None else None,
-    })
+    run_ledger.add_note(PipelineChange(
+        source=prepared.source,
+        pipeline_spec=json_format.MessageToDict(prepared.pipeline_spec),
+        platform_spec=json_format.MessageToDict(platform) if platform is not None else None,
+    ))
 
 
 def _warn_platform_settings(ctx: RunContext) -> None:
@@ -371,43 +382,51 @@ def _warn_platform_settings(ctx: RunContext) -> None:
             ctx.warn_once(f"platform-{platform}", f"{platform} settings have no local effect and are ignored")
 
 
-def _with_recorded_sources(options: RunOptions, header: dict[str, Any]) -> RunOptions:
+def _with_recorded_sources(options: RunOptions, header: RunHeader) -> RunOptions:
     """A resume takes the run's recorded secret/config map sources (those given again, or new ones, win) and
     its kfp package and runner choice unless others are given."""
     return dataclasses.replace(
         options,
-        secrets={**(header.get("secrets") or {}), **options.secrets},
-        config_maps={**(header.get("config_maps") or {}), **options.config_maps},
-        kfp_package=options.kfp_package or str(header.get("kfp_package") or ""),
-        runner=options.runner or RunnerChoice.from_json(header.get("runner")),
-        runner_options={**(header.get("runner_options") or {}), **options.runner_options},
+        secrets={**(header.secrets or {}), **options.secrets},
+        config_maps={**(header.config_maps or {}), **options.config_maps},
+        kfp_package=options.kfp_package or header.kfp_package or "",
+        runner=options.runner or RunnerChoice.from_json(header.runner),
+        runner_options={**(header.runner_options or {}), **options.runner_options},
     )
 
 
-def _header(prepared: PreparedRun, *, run_root: str, create_time: str, options: RunOptions) -> dict[str, Any]:
+def _header(
+    prepared: PreparedRun,
+    *,
+    run_root: str,
+    create_time: str,
+    options: RunOptions,
+    run_name: str,
+    resource: str,
+) -> RunHeader:
     platform = prepared.platform_spec
-    return {
-        "run_id": prepared.run_id,
-        "pipeline_name": prepared.pipeline_spec.pipeline_info.name,
-        "source": prepared.source,
-        "pipeline_spec": json_format.MessageToDict(prepared.pipeline_spec),
-        "platform_spec": json_format.MessageToDict(platform) if platform is not None else None,
-        "parameters": parameters_to_python(prepared.parameters),
-        "pipeline_root": str(prepared.pipeline_root),
-        "run_root": run_root,
-        "create_time": create_time,
-        "cache_enabled": options.cache,
+    name = prepared.pipeline_spec.pipeline_info.name
+    return RunHeader(
+        run_id=prepared.run_id,
+        pipeline_name=name,
+        source=prepared.source,
+        pipeline_spec=json_format.MessageToDict(prepared.pipeline_spec),
+        platform_spec=json_format.MessageToDict(platform) if platform is not None else None,
+        parameters=parameters_to_python(prepared.parameters),
+        pipeline_root=str(prepared.pipeline_root),
+        run_root=run_root,
+        create_time=create_time,
+        cache_enabled=options.cache,
         # Paths of local sources only: a resume uses them again; secret values are never recorded.
-        "secrets": options.secrets,
-        "config_maps": options.config_maps,
-        "kfp_package": options.kfp_package,
-        "runner": (options.runner or RunnerChoice()).to_json(),
-        "runner_options": options.runner_options,
-        "contexts": {
-            "system.Pipeline": prepared.pipeline_spec.pipeline_info.name,
-            "system.PipelineRun": prepared.run_id,
-        },
-    }
+        secrets=options.secrets,
+        config_maps=options.config_maps,
+        kfp_package=options.kfp_package,
+        runner=(options.runner or RunnerChoice()).to_json(),
+        runner_options=options.runner_options,
+        contexts={PIPELINE_CONTEXT: name, PIPELINE_RUN_CONTEXT: prepared.run_id},
+        run_name=run_name,
+        resource_name=resource,
+    )
 
 
 def _workspace(options: RunOptions, run_root: str) -> str:
@@ -431,7 +450,7 @@ def _close_unfinished(
     """
     for execution in run_ledger.view().executions.values():
         if execution.state not in TERMINAL_STATES and (dags or execution.type != DAG_EXECUTION):
-            run_ledger.update_execution(execution.id, state=state, properties={"error": error})
+            run_ledger.update_execution(execution.id, state=state, properties=[TaskError(error)])
 
 
 def _root_execution(ctx: RunContext, parameters: dict[str, struct_pb2.Value]) -> int:
@@ -444,12 +463,14 @@ def _root_execution(ctx: RunContext, parameters: dict[str, struct_pb2.Value]) ->
         type=DAG_EXECUTION,
         name=name,
         state=RUNNING,
-        properties={"task_name": "", "display_name": ""}
-        | DagRecord(
-            dag_kind=KIND_ROOT,
-            inputs=parameters_to_python(parameters),
-            total_dag_tasks=len(ctx.pipeline_spec.root.dag.tasks),
-        ).to_json(),
+        properties=[
+            RootPlace(),
+            DagRecord(
+                dag_kind=KIND_ROOT,
+                inputs=parameters_to_python(parameters),
+                total_dag_tasks=len(ctx.pipeline_spec.root.dag.tasks),
+            ),
+        ],
     )
 
 

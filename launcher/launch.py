@@ -19,8 +19,8 @@ from launcher.lifetime import die_with_parent
 from launcher.needs import diagnose
 from launcher.outputs import OutputError, collect_outputs
 from launcher.runners import Attempt, Mount, Runner, Started, runner_named
-from ledger.model import CANCELED, COMPLETE, FAILED, RUNNING
-from ledger.properties import AttemptOutcome
+from ledger.model import CANCELED, COMPLETE, FAILED, RUNNING, ArtifactDraft
+from ledger.properties import AttemptEnd, AttemptOutcome, AttemptStart
 from ledger.store import CacheEntry, Ledger, RunLedger
 from spec.contracts import EXECUTOR_LOGS, TaskFiles
 from spec.errors import LplError
@@ -38,7 +38,7 @@ class Outcome:
     state: str
     error: str = ""
     parameters: dict[str, Any] = field(default_factory=dict)
-    artifacts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    artifacts: dict[str, list[ArtifactDraft]] = field(default_factory=dict)
     present_files: list[str] = field(default_factory=list)
     exit_code: int | None = None
     ran: bool = False
@@ -82,7 +82,7 @@ def launch(
     run_ledger = ledger.open_run(run_id)
     started = time.time()
     run_ledger.update_execution(
-        execution_id, state=RUNNING, attempt={"number": attempt, "start": started, "pid": os.getpid()}
+        execution_id, state=RUNNING, attempt=AttemptStart(number=attempt, start=started, pid=os.getpid())
     )
     try:
         files.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -306,29 +306,27 @@ def _publish(
     attempt: int,
     started: float,
 ) -> None:
-    log_draft = {
-        "type": "system.Artifact",
-        "uri": str(files.log_path),
-        "properties": {"display_name": EXECUTOR_LOGS},
-    }
+    log_draft = ArtifactDraft(
+        type="system.Artifact", uri=str(files.log_path), metadata={}, display_name=EXECUTOR_LOGS
+    )
     new_artifacts = dict(outcome.artifacts) if outcome.state == COMPLETE else {}
     new_artifacts[EXECUTOR_LOGS] = [log_draft]
     completed = outcome.state == COMPLETE
-    properties = AttemptOutcome(
+    properties = [AttemptOutcome(
         log=str(files.log_path),
         error=outcome.error,
         command=outcome.command,
         outputs=outcome.parameters if completed else None,
         output_files=list(outcome.present_files) if completed else None,
-    ).to_json()
-    record = {
-        "number": attempt,
-        "start": started,
-        "end": time.time(),
-        "exit_code": outcome.exit_code,
-        "state": outcome.state,
-        "error": outcome.error,
-    }
+    )]
+    record = AttemptEnd(
+        number=attempt,
+        start=started,
+        end=time.time(),
+        exit_code=outcome.exit_code,
+        state=outcome.state,
+        error=outcome.error,
+    )
     published = run_ledger.publish_execution(
         execution_id, state=outcome.state, properties=properties, new_artifacts=new_artifacts, attempt=record
     )

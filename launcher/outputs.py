@@ -10,6 +10,7 @@ from typing import Any
 
 from google.protobuf import json_format
 
+from ledger.model import ArtifactDraft
 from spec import coercion, protojson, values
 from spec.contracts import EXECUTOR_LOGS
 from spec.errors import PathEscapeError, ValueConversionError
@@ -26,7 +27,7 @@ class OutputError(Exception):
 @dataclass
 class CollectedOutputs:
     parameters: dict[str, Any] = field(default_factory=dict)
-    artifacts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    artifacts: dict[str, list[ArtifactDraft]] = field(default_factory=dict)
     present_files: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -68,10 +69,10 @@ def collect_outputs(
         draft = _artifact_draft(
             name, artifact_list.artifacts[0], override[0] if override else None, run_root=run_root
         )
-        if os.path.exists(draft["uri"]):
-            collected.present_files.append(draft["uri"])
-        elif not draft["uri"].startswith(OCI) and not _metadata_only(draft):
-            collected.warnings.append(f"output artifact {name!r} has no file at {draft['uri']}")
+        if os.path.exists(draft.uri):
+            collected.present_files.append(draft.uri)
+        elif not draft.uri.startswith(OCI) and not _metadata_only(draft):
+            collected.warnings.append(f"output artifact {name!r} has no file at {draft.uri}")
         collected.artifacts[name] = [draft]
     return collected
 
@@ -82,8 +83,8 @@ _METADATA_TYPES = frozenset(
 )
 
 
-def _metadata_only(draft: dict[str, Any]) -> bool:
-    return draft["type"] in _METADATA_TYPES or len(draft["properties"]) > 1  # more than its display_name
+def _metadata_only(draft: ArtifactDraft) -> bool:
+    return draft.type in _METADATA_TYPES or len(draft.properties()) > 1  # more than its display_name
 
 
 def _upload_custom_path(custom_path: str, uri: str) -> None:
@@ -120,7 +121,7 @@ def _artifact_draft(
     override: pipeline_spec_pb2.RuntimeArtifact | None,
     *,
     run_root: str,
-) -> dict[str, Any]:
+) -> ArtifactDraft:
     uri = provisioned.uri
     metadata = protojson.message_to_jsonable(provisioned.metadata)
     if override is not None:
@@ -136,4 +137,4 @@ def _artifact_draft(
     if custom_path and custom_path != uri and not uri.startswith(OCI):
         _upload_custom_path(custom_path, uri)
     schema = provisioned.type.schema_title or "system.Artifact"
-    return {"type": schema, "uri": uri, "properties": {**metadata, "display_name": name}}
+    return ArtifactDraft(type=schema, uri=uri, metadata=metadata, display_name=name)

@@ -27,16 +27,12 @@ from ledger.model import (
     RunView,
     label_executions,
 )
+from ledger.properties import PropertyGroup, RecordedProperties, ReplayOf, TaskDirectory, TaskError
 from ledger.store import Ledger, RunLedger
 from spec.contracts import TaskFiles
 from spec.errors import ContractError, LedgerError, OptionError, TaskRefError
 from spec.ir import pipeline_spec_pb2
 from spec.labels import resolve_label
-
-# Properties of the original that describe its outcome or its files, not the task: the replay has its own.
-_NOT_COPIED = frozenset(
-    {"outputs", "error", "log", "command", "task_dir", "task_root", "cached_execution_id", "replay_of"}
-)
 
 
 @dataclass(frozen=True)
@@ -116,7 +112,7 @@ def _clean_after_killed_launcher(pid: int, *, run_ledger: RunLedger, execution_i
             os.kill(orphan, signal.SIGKILL)
     if run_ledger.view().executions[execution_id].state not in TERMINAL_STATES:
         error = f"its launcher was killed by signal {signum} before it recorded an outcome"
-        run_ledger.publish_execution(execution_id, state=FAILED, properties={"error": error})
+        run_ledger.publish_execution(execution_id, state=FAILED, properties=[TaskError(error)])
 
 
 def _open_run(home: Path, run_id: str) -> RunLedger:
@@ -140,13 +136,15 @@ def _start_replay(
     pipeline: Path | None,
 ) -> int:
     """Record the replay as a RUNNING execution beside the original, then write its task files."""
-    properties = {k: v for k, v in original.properties.items() if k not in _NOT_COPIED}
-    properties |= {
-        "replay_of": original.id,
-        **({"replay_pipeline": str(pipeline.resolve())} if pipeline is not None else {}),
-        "task_dir": str(files.task_dir),
-        "task_root": str(Path(files.executor_input.outputs.output_file).parent),
-    }
+    properties: list[PropertyGroup] = [
+        RecordedProperties.copied_from(original.properties),
+        ReplayOf(
+            execution_id=original.id, pipeline=str(pipeline.resolve()) if pipeline is not None else None
+        ),
+        TaskDirectory(
+            task_dir=str(files.task_dir), task_root=str(Path(files.executor_input.outputs.output_file).parent)
+        ),
+    ]
     execution_id = run_ledger.create_execution(
         type=CONTAINER_EXECUTION, state=RUNNING, properties=properties, input_artifacts=input_artifacts
     )
@@ -156,7 +154,7 @@ def _start_replay(
         files.write()
     except OSError as exc:
         error = f"cannot write the replay's task files in {files.task_dir}: {exc.strerror}"
-        run_ledger.publish_execution(execution_id, state=FAILED, properties={"error": error})
+        run_ledger.publish_execution(execution_id, state=FAILED, properties=[TaskError(error)])
         raise OptionError(error) from exc
     return execution_id
 

@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ledger.properties import REPLAY_OF, SKIPPED_CONDITION, STATE_REASON, SUPERSEDED_BY
+from ledger.run_header import SCHEMA_VERSION, RunHeader
 from spec import labels as task_labels
 from spec.contracts import EXECUTOR_LOGS
 
-SCHEMA_VERSION = 1
+__all__ = ["REPLAY_OF", "SCHEMA_VERSION", "SKIPPED_CONDITION", "STATE_REASON", "SUPERSEDED_BY"]
 
 # MLMD execution states as KFP uses them.
 RUNNING = "RUNNING"
@@ -58,7 +60,7 @@ class Execution:
     def iteration_index(self) -> int | None:
         return _optional_int(self.properties.get("iteration_index"))
 
-    # Typed reads of the properties ledger/properties.py writes (TaskPlace, DagRecord, AttemptOutcome) and
+    # Typed reads of the properties the records of ledger/properties.py write (TaskPlace, DagRecord, ...) and
     # of the driver's own (task_dir, fingerprints, cache hits): every reader goes through these.
 
     @property
@@ -142,6 +144,33 @@ class Execution:
         }
 
 
+# An artifact's properties that are ours (or MLMD's), not the metadata its component wrote.
+NOT_METADATA = frozenset({"display_name", "store_session_info"})
+
+
+def artifact_metadata(properties: dict[str, Any]) -> dict[str, Any]:
+    """An artifact's metadata as its component wrote it: its properties but NOT_METADATA."""
+    return {key: value for key, value in properties.items() if key not in NOT_METADATA}
+
+
+@dataclass(frozen=True)
+class ArtifactDraft:
+    """An output artifact to record (`RunLedger.publish_execution` gives it its id): the schema title, the
+    URI, the component's metadata and the output name it is shown by."""
+
+    type: str
+    uri: str
+    metadata: dict[str, Any]
+    display_name: str
+
+    def properties(self) -> dict[str, Any]:
+        """As recorded: the metadata and `display_name` (which wins over a metadata key of that name)."""
+        return {**self.metadata, "display_name": self.display_name}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": self.type, "uri": self.uri, "properties": self.properties()}
+
+
 @dataclass
 class Artifact:
     """One MLMD artifact: type is the schema title, metadata lives in the properties."""
@@ -162,6 +191,10 @@ class Artifact:
             "properties": self.properties,
             "create_time": self.create_time,
         }
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        return artifact_metadata(self.properties)
 
     @classmethod
     def from_json(cls, record: dict[str, Any]) -> Artifact:
@@ -191,7 +224,8 @@ class RunView:
     """The fold of one run's journal: what the driver and the inspection commands read."""
 
     run_id: str
-    header: dict[str, Any] = field(default_factory=dict)
+    header: RunHeader = field(default_factory=lambda: RunHeader(run_id="", pipeline_name=""))
+    has_header: bool = False  # the journal's first record has been read
     state: str = RUNNING
     end_time: float | None = None
     executions: dict[int, Execution] = field(default_factory=dict)
@@ -240,7 +274,8 @@ class RunView:
 
 
 def _apply_run(view: RunView, record: dict[str, Any]) -> None:
-    view.header = record
+    view.header = RunHeader.from_json(record)
+    view.has_header = True
 
 
 def _apply_run_update(view: RunView, record: dict[str, Any]) -> None:
@@ -330,13 +365,6 @@ def kind_of(execution: Execution) -> str:
         return "loop" if "iteration_count" in execution.properties else "dag"
     return _KINDS.get(execution.type, execution.type)
 
-
-# Why an execution is in its state, when the state alone does not say (`CANCELED` for a skipped branch).
-STATE_REASON = "state_reason"
-SKIPPED_CONDITION = "skipped: condition false"
-# Set on an execution that a `--resume` ran again: the newer execution is the task's current one.
-SUPERSEDED_BY = "superseded_by"
-REPLAY_OF = "replay_of"  # set on a `python -m launcher replay` execution
 
 
 def state_text(execution: Execution) -> str:

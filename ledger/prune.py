@@ -126,7 +126,7 @@ def _run_paths(ledger: Ledger, run_id: str) -> list[Path]:
     """The run's journal, task files and artifact directory (the last only where the header names it)."""
     paths = [ledger.run_path(run_id), ledger.home / "runs" / run_id]
     try:
-        run_root = str(ledger.open_run(run_id).view().header.get("run_root", ""))
+        run_root = ledger.open_run(run_id).view().header.run_root
     except LedgerError:  # a damaged journal: its artifacts cannot be located, the rest still goes
         run_root = ""
     if run_root and Path(run_root).name == run_id:

@@ -20,13 +20,15 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from ledger import journal
-from ledger.model import RUNNING, SCHEMA_VERSION, Artifact, RunView, count_tasks
+from ledger.model import RUNNING, SCHEMA_VERSION, Artifact, ArtifactDraft, RunView, count_tasks
+from ledger.properties import AttemptEnd, AttemptRecord, PropertyGroup, merge
+from ledger.run_header import RunHeader, RunNote
 from spec.errors import LedgerCorrupt, LedgerError, RunBusy
 
 DAMAGED = "DAMAGED"  # a run whose journal cannot be read (not an MLMD state: shown by `ledger runs`)
@@ -396,10 +398,10 @@ class Ledger:
 
     # Runs ---------------------------------------------------------------------------------------------
 
-    def create_run(self, header: dict[str, Any]) -> RunLedger:
-        run_id = check_run_id(str(header["run_id"]))
+    def create_run(self, header: RunHeader) -> RunLedger:
+        run_id = check_run_id(header.run_id)
         path = self.run_path(run_id)
-        record = {"kind": "run", "schema_version": SCHEMA_VERSION, **header}
+        record = {"kind": "run", "schema_version": SCHEMA_VERSION, **header.to_json()}
 
         def build(_: list[int]) -> dict[Path, list[dict[str, Any]]]:
             if self.storage.exists(path):  # checked under the lock: two drivers cannot both create one run
@@ -471,7 +473,8 @@ class Ledger:
         except LedgerError as exc:
             return {"state": DAMAGED, "damage": str(exc)}
         counts = count_tasks(view) if view.end_time is not None else None
-        return {**view.header, "state": view.state, "end_time": view.end_time, "task_counts": counts}
+        return {**view.header.to_json(), "time": view.header.time, "state": view.state,
+                "end_time": view.end_time, "task_counts": counts}
 
     def _journal_end(self, run_id: str) -> dict[str, Any]:
         """The run's final state from its journal, when the index missed it (a driver killed between the
@@ -533,12 +536,12 @@ class RunLedger:
         """The run as recorded so far (refreshed from disk); damage is reported on every call."""
         if self._damage is None:
             self._fold()
-            if not self._view.header:
+            if not self._view.has_header:
                 # Empty, or its first line torn: damage unless a writer is creating it right now, which
                 # the store lock (held by every writer) tells apart.
                 with self.ledger.locked():
                     self._fold()
-                if not self._view.header:
+                if not self._view.has_header:
                     self._damage = LedgerCorrupt(
                         "the run header is missing (the journal is empty or its first line is torn)",
                         file=self.path,
@@ -564,13 +567,16 @@ class RunLedger:
         *,
         type: str,
         state: str,
-        properties: dict[str, Any],
+        properties: Sequence[PropertyGroup],
         name: str = "",
         input_artifacts: dict[str, list[Artifact]] | None = None,
     ) -> int:
+        """Record a new execution and its input events; `properties` are merged in order."""
+        merged = merge(properties)
+
         def build(ids: list[int]) -> list[dict[str, Any]]:
             execution = {"kind": "execution", "id": ids[0], "type": type, "name": name, "state": state,
-                         "properties": properties}
+                         "properties": merged}
             return [execution, *_link_records(input_artifacts or {}, "INPUT", execution_id=ids[0])]
 
         return self.ledger.append(self.path, build, ids=1)[0]
@@ -580,16 +586,18 @@ class RunLedger:
         execution_id: int,
         *,
         state: str | None = None,
-        properties: dict[str, Any] | None = None,
-        attempt: dict[str, Any] | None = None,
+        properties: Sequence[PropertyGroup] = (),
+        attempt: AttemptRecord | None = None,
     ) -> None:
+        """Change an execution: its state, properties (each key replaces) and attempt (merged by number)."""
         record: dict[str, Any] = {"kind": "execution_update", "id": execution_id}
         if state is not None:
             record["state"] = state
-        if properties:
-            record["properties"] = properties
+        merged = merge(properties)
+        if merged:
+            record["properties"] = merged
         if attempt is not None:
-            record["attempt"] = attempt
+            record["attempt"] = attempt.to_json()
         self.ledger.append(self.path, [record])
 
     def publish_execution(
@@ -597,36 +605,36 @@ class RunLedger:
         execution_id: int,
         *,
         state: str,
-        properties: dict[str, Any],
-        new_artifacts: dict[str, list[dict[str, Any]]] | None = None,
+        properties: Sequence[PropertyGroup],
+        new_artifacts: dict[str, list[ArtifactDraft]] | None = None,
         linked_artifacts: dict[str, list[Artifact]] | None = None,
-        attempt: dict[str, Any] | None = None,
+        attempt: AttemptEnd | None = None,
     ) -> dict[str, list[Artifact]]:
         """Record new output artifacts, link existing ones and set the state, all in one append.
 
-        A draft is `{"type": schema title, "uri": ..., "properties": {...}}`; returns every output
-        artifact by name, the new ones with their ids.
+        Returns every output artifact by name, the new ones with their ids.
         """
+        merged = merge(properties)
         drafts = [(name, draft) for name, items in (new_artifacts or {}).items() for draft in items]
         published: dict[str, list[Artifact]] = {}
 
         def build(ids: list[int]) -> list[dict[str, Any]]:
             for (name, draft), artifact_id in zip(drafts, ids, strict=True):
-                artifact = Artifact.from_json({"id": artifact_id, "state": "LIVE", **draft})
+                artifact = Artifact.from_json({"id": artifact_id, "state": "LIVE", **draft.to_json()})
                 published.setdefault(name, []).append(artifact)
             for name, artifacts in (linked_artifacts or {}).items():
                 published.setdefault(name, []).extend(artifacts)
             update: dict[str, Any] = {"kind": "execution_update", "id": execution_id, "state": state,
-                                      "properties": properties}
+                                      "properties": merged}
             if attempt is not None:
-                update["attempt"] = attempt
+                update["attempt"] = attempt.to_json()
             return [*_link_records(published, "OUTPUT", execution_id=execution_id), update]
 
         self.ledger.append(self.path, build, ids=len(drafts))
         return published
 
-    def add_note(self, note: dict[str, Any]) -> None:
-        self.ledger.append(self.path, [{"kind": "note", **note}])
+    def add_note(self, note: RunNote) -> None:
+        self.ledger.append(self.path, [{"kind": "note", **note.to_json()}])
 
     def finish_run(self, state: str) -> None:
         record = {"kind": "run_update", "run_id": self.run_id, "state": state}

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
-from typing import Any
 from urllib.parse import quote
+
+from ledger.run_header import RunHeader
 
 # Every served file is its own sandbox: opened in a frame or on its own, it can run no script and reach
 # nothing of the UI (not its pages, not its API).
@@ -15,12 +16,14 @@ FILE_HEADERS = {
 }
 
 
-def run_roots(home: Path, header: dict[str, Any]) -> list[Path]:
+def run_roots(home: Path, header: RunHeader) -> list[Path]:
     """Where a run's files may live: its pipeline root and workspace, the home's task directories (logs,
     ExecutorInputs), default pipeline root and volumes."""
     roots = [home / "runs", home / "pipeline_root", home / "volumes"]
-    roots += [Path(str(header[key])) for key in ("pipeline_root", "run_root", "workspace")
-              if isinstance(header.get(key), str) and Path(str(header[key])).is_absolute()]
+    # No driver writes a `workspace` into the header (a --workspace outside the run root is not served);
+    # it is read as a field this version does not know, as it was read before the header was typed.
+    named = (header.pipeline_root, header.run_root, header.extra.get("workspace"))
+    roots += [Path(root) for root in named if isinstance(root, str) and root and Path(root).is_absolute()]
     return roots
 
 

@@ -14,7 +14,7 @@ def explain_options(view: RunView, *, home: Path | None) -> str:
     options = [f"--from-run {shlex.quote(view.run_id)}"]
     if home is not None:
         options.append(f"--home {shlex.quote(str(home))}")
-    parameters = view.header.get("parameters") or {}
+    parameters = view.header.parameters
     for name, value in sorted(parameters.items()):
         text = value if isinstance(value, str) else json.dumps(value)
         options.append(f"-p {shlex.quote(f'{name}={text}')}")
@@ -25,7 +25,7 @@ def task_commands(view: RunView, execution: Execution, *, label: str,
                   home: Path | None) -> list[tuple[str, str]]:
     """(what it does, the command) for one task: explain it, replay it, and resume its run if it did not
     succeed."""
-    source = str(view.header.get("source", "")) or "PIPELINE"
+    source = view.header.source or "PIPELINE"
     at_home = f" --home {shlex.quote(str(home))}" if home is not None else ""
     commands = [
         ("explain", f"python -m driver {shlex.quote(source)} --explain --task {shlex.quote(label)}"

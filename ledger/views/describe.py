@@ -41,8 +41,9 @@ def iso_time(epoch: float | None) -> str | None:
 
 def describe_run(view: RunView) -> dict[str, Any]:
     """The run's header (without the pipeline spec), state, timings and task counts."""
-    start = view.header.get("time")
-    header = {key: value for key, value in view.header.items() if key not in _HEADER_OMITTED}
+    start = view.header.time
+    recorded = view.header.to_json() | {"schema_version": view.header.schema_version}
+    header = {key: value for key, value in recorded.items() if key not in _HEADER_OMITTED}
     return {
         **header,
         "run_id": view.run_id,
@@ -111,9 +112,8 @@ def describe_artifacts(view: RunView, execution_id: int, event_type: str) -> lis
     described: list[dict[str, Any]] = []
     for event in sorted(view.events_of(execution_id, event_type), key=lambda e: (e.path, e.index)):
         artifact = view.artifacts[event.artifact_id]
-        metadata = {k: v for k, v in artifact.properties.items() if k != "display_name"}
         described.append({"id": artifact.id, "name": event.path, "index": event.index, "type": artifact.type,
-                          "uri": artifact.uri, "metadata": metadata})
+                          "uri": artifact.uri, "metadata": artifact.metadata})
     return described
 
 

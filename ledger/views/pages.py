@@ -130,7 +130,7 @@ def run_page(page: PageData) -> str:
             f'<div id="failures-box">{parts.failures}</div>'
             f'<div class="split"><section id="tasks"><h2>Tasks</h2><div id="table-box">{parts.table}</div>'
             '</section><aside id="panel"><p class="muted">click a task for its details</p></aside></div>')
-    name = str(view.header.get("pipeline_name", ""))
+    name = view.header.pipeline_name
     attributes = (f' data-page="run" data-run="{esc(view.run_id)}" data-state="{esc(view.state)}"'
                   f' data-now="{time.time():.3f}"')
     return _document(f"{name} · run {view.run_id}", body, body_attributes=attributes)
@@ -204,7 +204,7 @@ def compare_page(views: list[RunView]) -> str:
     from the first run (`diff`)."""
     heads = "".join(f'<th><a href="{esc(run_url(v.run_id))}">{esc(v.run_id[:12])}</a> {badge(v.state)}</th>'
                     for v in views)
-    parameters = [{str(k): v for k, v in (view.header.get("parameters") or {}).items()} for view in views]
+    parameters = [{str(k): v for k, v in view.header.parameters.items()} for view in views]
     metrics = [scalar_metrics(view) for view in views]
     body = ("<h1>Compare runs</h1>"
             f'<h2>Parameters</h2>{_side_by_side(parameters, heads=heads, what="parameter", id_="parameters")}'
@@ -225,8 +225,8 @@ def scalar_metrics(view: RunView) -> dict[str, Any]:
             for artifact in artifacts:
                 if artifact.type != "system.Metrics":
                     continue
-                for metric, value in artifact.properties.items():
-                    if metric != "display_name" and isinstance(value, (int, float, str, bool)):
+                for metric, value in artifact.metadata.items():
+                    if isinstance(value, (int, float, str, bool)):
                         found[f"{labels[execution.id]} / {name} / {metric}"] = value
     return dict(sorted(found.items()))
 

@@ -18,7 +18,6 @@ from ledger.model import Artifact
 FileUrl = Callable[[str], "str | None"]
 
 MAX_TEXT_BYTES = 256_000
-_HIDDEN_METADATA = frozenset({"display_name"})
 # The page's policy already forbids fetching; the artifact's own copy keeps it so if opened on its own.
 _FRAME_POLICY = ('<meta http-equiv="Content-Security-Policy" content="default-src \'none\';'
                  ' style-src \'unsafe-inline\'; img-src data:">')
@@ -28,7 +27,7 @@ def preview(artifact: Artifact, *, file_url: FileUrl | None = None) -> str:
     """What a page shows for one artifact beyond its URI: a table, a matrix, rendered text, a frame, or a
     file's size and first rows. With `file_url` (the UI) files are linked; without (the report) they are not,
     and an HTML artifact is inlined into its sandboxed frame."""
-    metadata = {k: v for k, v in artifact.properties.items() if k not in _HIDDEN_METADATA}
+    metadata = artifact.metadata
     if artifact.type == "system.Metrics":
         return metrics_table(metadata)
     if artifact.type == "system.ClassificationMetrics":

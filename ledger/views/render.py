@@ -77,9 +77,10 @@ def _short_outputs(execution: dict[str, Any]) -> str:
 
 
 def _short_artifact(artifact: dict[str, Any]) -> str:
-    """`metrics=<Metrics accuracy=0.9 loss=0.25>`: the schema title and the scalar metadata (metrics)."""
+    """`metrics=<Metrics accuracy=0.9 loss=0.25>`: the schema title and the scalar metadata (metrics), as
+    `describe_artifacts` gives them (already without the properties that are not metadata)."""
     scalars = [f"{key}={compact(value, width=12)}" for key, value in (artifact.get("metadata") or {}).items()
-               if isinstance(value, int | float | str) and key != "display_name"]
+               if isinstance(value, int | float | str)]
     kind = str(artifact["type"]).removeprefix("system.")
     return f"{artifact['name']}=<{' '.join([kind, *scalars])}>"
 

@@ -44,7 +44,7 @@ def render_report(view: RunView) -> str:
     root = sections.root_of(view)
     shown = [e for e in view.executions.values() if e is not root]
     shown.sort(key=lambda e: (labels[e.id], e.id))
-    name = str(view.header.get("pipeline_name", ""))
+    name = view.header.pipeline_name
     details = "".join(sections.task_section(page, e) for e in shown)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -60,6 +60,6 @@ def render_report(view: RunView) -> str:
         f"{sections.task_table(shown, labels=labels, durations=durations)}</section>"
         f'<section id="details"><h2>Details</h2>{details}</section>'
         f"<footer>written by <code>python -m ledger report</code> from the ledger in"
-        f" {esc(str(view.header.get('pipeline_root', '')))}</footer>"
+        f" {esc(view.header.pipeline_root)}</footer>"
         f"<script>{report_assets.JS}</script></body></html>\n"
     )

@@ -67,7 +67,7 @@ def root_of(view: RunView) -> Execution | None:
 
 def graph_svg(page: PageData, *, root: Execution | None) -> str:
     """The run's DAG as the spec draws it, each task coloured by the execution that ran it."""
-    tree = graph.build_tree(page.view.header.get("pipeline_spec", {}),
+    tree = graph.build_tree(page.view.header.pipeline_spec,
                             graph.RunIndex.of(page.view, page.durations), root_id=root.id if root else None)
     return graph.render_svg(tree)
 
@@ -80,20 +80,20 @@ def run_header(view: RunView, *, root: Execution | None) -> str:
                      if describe.kind_of(e) in ("container", "importer") and model.is_current(e))
     facts = [
         ("run", view.run_id),
-        ("pipeline", str(header.get("pipeline_name", ""))),
-        ("source", str(header.get("source", ""))),
-        ("created", str(header.get("create_time", ""))),
+        ("pipeline", header.pipeline_name),
+        ("source", header.source),
+        ("created", header.create_time),
         ("duration", seconds(run.get("duration"))),
-        ("pipeline root", str(header.get("run_root", ""))),
+        ("pipeline root", header.run_root),
         ("tasks", ", ".join(f"{n} {state.lower()}" for state, n in sorted(counts.items())) or "none"),
     ]
     error = root.error if root else ""
     return (
-        f'<header><h1>{esc(str(header.get("pipeline_name", "pipeline")))}'
+        f'<header><h1>{esc(header.pipeline_name or "pipeline")}'
         f' <span class="badge s-{esc(view.state)}">{esc(view.state)}</span></h1>'
         f'<table class="kv">{_rows(facts)}</table>'
         + (f'<p class="error">{esc(error)}</p>' if error else "")
-        + f"<h3>Parameters</h3>{values_table(header.get('parameters', {}))}</header>"
+        + f"<h3>Parameters</h3>{values_table(header.parameters)}</header>"
     )
 
 

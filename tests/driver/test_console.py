@@ -13,6 +13,8 @@ from google.protobuf import json_format
 from driver.console import Console, Progress, count_tasks, failure_report, summary_rows, summary_table
 from ledger.memory import MemoryLedger
 from ledger.model import COMPLETE, CONTAINER_EXECUTION, DAG_EXECUTION, FAILED, RUNNING, RunView
+from ledger.properties import RecordedProperties
+from ledger.run_header import RunHeader
 from spec.ir import pipeline_spec_pb2
 from spec.outline import outline
 
@@ -115,17 +117,18 @@ def recorded_failure(tmp_path: Path) -> RunView:
     log = tmp_path / "train.log"
     log.write_text("".join(f"line {i}\n" for i in range(40)))
     ledger = MemoryLedger()
-    run = ledger.create_run({"run_id": "r", "pipeline_name": "p", "source": "p.yaml"})
-    root = run.create_execution(type=DAG_EXECUTION, name="run/r", state=RUNNING, properties={"task_name": ""})
-    loop = run.create_execution(type=DAG_EXECUTION, state=FAILED, properties={
-        "task_name": "for-loop-1", "parent_dag_id": root, "iteration_count": 2})
-    iteration = run.create_execution(type=DAG_EXECUTION, state=FAILED, properties={
-        "task_name": "for-loop-1", "parent_dag_id": loop, "iteration_index": 1})
-    run.create_execution(type=CONTAINER_EXECUTION, state=FAILED, properties={
+    run = ledger.create_run(RunHeader.from_json({"run_id": "r", "pipeline_name": "p", "source": "p.yaml"}))
+    root = run.create_execution(type=DAG_EXECUTION, name="run/r", state=RUNNING,
+        properties=[RecordedProperties({"task_name": ""})])
+    loop = run.create_execution(type=DAG_EXECUTION, state=FAILED, properties=[RecordedProperties({
+        "task_name": "for-loop-1", "parent_dag_id": root, "iteration_count": 2})])
+    iteration = run.create_execution(type=DAG_EXECUTION, state=FAILED, properties=[RecordedProperties({
+        "task_name": "for-loop-1", "parent_dag_id": loop, "iteration_index": 1})])
+    run.create_execution(type=CONTAINER_EXECUTION, state=FAILED, properties=[RecordedProperties({
         "task_name": "train", "parent_dag_id": iteration, "task_path": "for-loop-1/train",
-        "error": "exit code 1: ValueError: bad", "log": str(log), "outputs": {}})
-    run.create_execution(type=CONTAINER_EXECUTION, state=COMPLETE, properties={
-        "task_name": "prep", "parent_dag_id": root, "task_path": "prep", "outputs": {"n": 3}})
+        "error": "exit code 1: ValueError: bad", "log": str(log), "outputs": {}})])
+    run.create_execution(type=CONTAINER_EXECUTION, state=COMPLETE, properties=[RecordedProperties({
+        "task_name": "prep", "parent_dag_id": root, "task_path": "prep", "outputs": {"n": 3}})])
     return ledger.open_run("r").view()
 
 

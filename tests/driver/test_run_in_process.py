@@ -19,6 +19,8 @@ from driver.state import DagScope, TaskResult
 from driver.walk import walk_dag
 from ledger.memory import MemoryLedger
 from ledger.model import CACHED, COMPLETE, CONTAINER_EXECUTION, DAG_EXECUTION, RUNNING
+from ledger.properties import RecordedProperties
+from ledger.run_header import RunHeader
 from ledger.store import CacheEntry, RunLedger
 from spec import values
 from spec.contracts import LaunchRequest, TaskFiles
@@ -116,7 +118,7 @@ class Components:
         output = [1, 2, 3] if plan.argv[0] == "make" else 2 * int(plan.argv[1])
         outputs = {"Output": output}
         published = self.run_ledger.publish_execution(
-            request.execution_id, state=COMPLETE, properties={"outputs": outputs}
+            request.execution_id, state=COMPLETE, properties=[RecordedProperties({"outputs": outputs})]
         )
         if files.task.cache_fingerprint:  # as the launcher does: a completed task is a cache entry
             entry = CacheEntry(
@@ -132,7 +134,8 @@ class Components:
 
 def run(ledger: MemoryLedger, tmp_path: Path, run_id: str) -> tuple[str, RunLedger, Components]:
     spec = json_format.ParseDict(PIPELINE, pipeline_spec_pb2.PipelineSpec())
-    run_ledger = ledger.create_run({"run_id": run_id, "pipeline_name": "p", "create_time": RUN.create_time})
+    run_ledger = ledger.create_run(
+        RunHeader.from_json({"run_id": run_id, "pipeline_name": "p", "create_time": RUN.create_time}))
     components = Components(ledger, run_ledger)
     ctx = RunContext(
         pipeline_spec=spec,
@@ -148,7 +151,7 @@ def run(ledger: MemoryLedger, tmp_path: Path, run_id: str) -> tuple[str, RunLedg
         launchers=InProcessLaunchers(components),
     )
     root_id = run_ledger.create_execution(
-        type=DAG_EXECUTION, name=f"run/{run_id}", state=RUNNING, properties={}
+        type=DAG_EXECUTION, name=f"run/{run_id}", state=RUNNING, properties=[]
     )
     scope = DagScope(execution_id=root_id, component=spec.root, component_name="root", task_path=())
 

@@ -35,7 +35,7 @@ def test_the_exit_task_runs_after_the_group_succeeds_and_sees_complete(
     assert status["state"] == "COMPLETE"  # the backend's MLMD state name, not kfp.local's SUCCEEDED
     assert status["pipeline_task_name"] == "exit-handler-1"
     # The workflow's name on a cluster: the pipeline name and five random characters.
-    assert status["pipeline_job_resource_name"] == run.view.header["resource_name"]
+    assert status["pipeline_job_resource_name"] == run.view.header.resource_name
     assert re.fullmatch(r"exit-handler-[a-z0-9]{5}", status["pipeline_job_resource_name"])
     assert (status["error_code"], status["error_message"]) == (None, None)
     group = run.execution("exit-handler-1")
@@ -57,7 +57,7 @@ def test_the_exit_task_runs_after_the_group_fails_and_sees_the_failure(
     status = run.probe("exit")
     assert status["state"] == "FAILED"
     assert status["pipeline_task_name"] == "exit-handler-1"
-    assert status["pipeline_job_resource_name"] == run.view.header["resource_name"]
+    assert status["pipeline_job_resource_name"] == run.view.header.resource_name
     assert status["error_code_type"] == "int"
     assert "work" in status["error_message"]
     assert "RuntimeError: deliberate failure in work" in status["error_message"]

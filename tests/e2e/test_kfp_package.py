@@ -22,7 +22,7 @@ def test_the_compiled_pin_is_replaced_by_the_named_package(
     replaced = run_driver(package, f"--kfp-package=kfp=={OTHER}", home=lpl_home, run_id="replaced")
     assert replaced.returncode == 0, replaced.output
     assert replaced.probe("kfp")["version"] == OTHER
-    assert replaced.view.header["kfp_package"] == f"kfp=={OTHER}"
+    assert replaced.view.header.kfp_package == f"kfp=={OTHER}"
 
     again = run_driver(package, home=lpl_home, run_id="pinned-again")  # the pinned env was not replaced
     assert again.probe("kfp")["version"] == version("kfp")
@@ -40,4 +40,4 @@ def test_a_local_path_is_made_absolute(
     assert run.returncode == 1, run.output
     error = run.execution("report-kfp").properties["error"]
     assert f"`{not_a_project}` does not appear to be a Python project" in error, error
-    assert run.view.header["kfp_package"] == str(not_a_project)
+    assert run.view.header.kfp_package == str(not_a_project)

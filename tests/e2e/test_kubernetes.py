@@ -66,7 +66,7 @@ def test_secrets_config_maps_and_field_paths_become_environment_variables(settin
     }
     # Pod metadata through the downward API; a label the pod lacks is "" as on a cluster.
     assert (env["ANNOTATION"], env["LABEL"], env["ABSENT"]) == ("alice", "gold", "")
-    assert env["POD_NAME"].startswith(settings_run.view.header["resource_name"] + "-show-env")
+    assert env["POD_NAME"].startswith(settings_run.view.header.resource_name + "-show-env")
 
 
 def test_pod_metadata_is_recorded_on_the_execution_and_placement_settings_are_reported_ignored(

@@ -134,7 +134,7 @@ def test_prune_leaves_a_run_being_replayed_and_the_environment_it_runs_in(
         if replay.poll() is None:
             replay.kill()
     view = Ledger(lpl_home).open_run("held").view()  # whole, header and all
-    assert view.header["run_id"] == "held" and len(view.executions) > 3
+    assert view.header.run_id == "held" and len(view.executions) > 3
     idle = _prune(run_cli, lpl_home, "--keep", "0", "--envs-unused-for", "0s", cache_home=cache)
     assert sorted(item["kind"] for item in idle["removed"]) == ["environment", "run"], idle  # type: ignore[union-attr]
 

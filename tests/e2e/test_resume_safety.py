@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from ledger.model import COMPLETE, FAILED
+from ledger.run_header import DriverStarted
 from ledger.store import Ledger
 from tests.cli import REPO_ROOT, run_cli
 from tests.e2e.finished_run import CompilePipeline, FinishedRun, run_driver
@@ -80,7 +81,7 @@ def test_a_live_process_that_looks_like_a_driver_does_not_block_a_resume(
         while b"driver" not in Path(f"/proc/{impostor.pid}/cmdline").read_bytes():
             assert time.monotonic() < deadline and impostor.poll() is None
             time.sleep(0.01)
-        Ledger(started.home).open_run(RUN_ID).add_note({"driver_pid": impostor.pid})
+        Ledger(started.home).open_run(RUN_ID).add_note(DriverStarted(driver_pid=impostor.pid))
         started.release.touch()
 
         env = {TOKEN_VARIABLE: started.token}

@@ -31,8 +31,8 @@ def test_job_and_task_placeholders_name_the_run_and_the_task(ids_run: FinishedRu
     assert received["job_id"] == "ids-run"
     assert received["job_name"] == "nightly check"  # the display name given by --run-name
     assert re.fullmatch(r"run-placeholders-[bcdfghjklmnpqrstvwxz2456789]{5}", received["job_resource_name"])
-    assert ids_run.view.header["resource_name"] == received["job_resource_name"]
-    assert ids_run.view.header["run_name"] == "nightly check"
+    assert ids_run.view.header.resource_name == received["job_resource_name"]
+    assert ids_run.view.header.run_name == "nightly check"
     assert received["task_name"] == "show-ids"  # the task key, not its display name
     created = datetime.datetime.strptime(received["create_time"], "%Y-%m-%dT%H:%M:%S%z")  # RFC 3339, UTC
     assert created.utcoffset() == datetime.timedelta(0)
@@ -56,4 +56,4 @@ def test_an_unnamed_run_gets_the_sdk_clients_default_display_name(
     received = run.probe("ids")
     name = re.fullmatch(r"run-placeholders (\d{4}-\d\d-\d\d \d\d-\d\d-\d\d)", received["job_name"])
     assert name is not None, received["job_name"]
-    assert received["job_resource_name"] != run.view.header["run_id"]
+    assert received["job_resource_name"] != run.view.header.run_id

@@ -13,7 +13,9 @@ from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
 from ledger import journal
-from ledger.model import COMPLETE, CONTAINER_EXECUTION, RUNNING, Artifact
+from ledger.model import COMPLETE, CONTAINER_EXECUTION, RUNNING, Artifact, ArtifactDraft
+from ledger.properties import RecordedProperties
+from ledger.run_header import RunHeader
 from ledger.store import CacheEntry, Ledger
 from spec.errors import LedgerError
 
@@ -37,14 +39,14 @@ def _create_executions(barrier: Barrier, worker: int, home: Path) -> None:
     barrier.wait()
     for number in range(APPENDS):
         execution_id = run.create_execution(type=CONTAINER_EXECUTION, state=RUNNING,
-                                            properties={"worker": worker, "n": number})
+                                            properties=[RecordedProperties({"worker": worker, "n": number})])
         if number % 10 == 0:
-            draft = {"type": "system.Artifact", "uri": f"/{worker}/{number}"}
-            run.publish_execution(execution_id, state=COMPLETE, properties={}, new_artifacts={"out": [draft]})
+            draft = ArtifactDraft("system.Artifact", f"/{worker}/{number}", {}, "out")
+            run.publish_execution(execution_id, state=COMPLETE, properties=[], new_artifacts={"out": [draft]})
 
 
 def test_many_processes_creating_executions_in_one_run_lose_and_duplicate_nothing(tmp_path: Path) -> None:
-    Ledger(tmp_path).create_run({"run_id": "shared", "pipeline_name": "p"})
+    Ledger(tmp_path).create_run(RunHeader.from_json({"run_id": "shared", "pipeline_name": "p"}))
 
     _run_workers(_create_executions, tmp_path)
 
@@ -62,7 +64,7 @@ def _add_cache_entries(barrier: Barrier, worker: int, home: Path) -> None:
     barrier.wait()
     for number in range(APPENDS):
         fingerprint = f"{worker:032x}{number:032x}"
-        artifact = Artifact(id=0, type="system.Model", uri=f"/{worker}/{number}", state="LIVE", properties={},
+        artifact = Artifact(id=0, type="system.Model", uri=f"/{worker}/{number}", state="LIVE", properties=[],
                             create_time=0.0)
         ledger.add_cache_entry("p", CacheEntry(fingerprint=fingerprint, run_id="r", execution_id=number,
                                                outputs={"worker": worker}, artifacts={"m": [artifact]}))
@@ -85,11 +87,11 @@ def test_many_processes_adding_cache_entries_lose_and_duplicate_nothing(tmp_path
 def _drive_a_run(barrier: Barrier, worker: int, home: Path) -> None:
     ledger = Ledger(home)
     barrier.wait()
-    run = ledger.create_run({"run_id": f"run-{worker}", "pipeline_name": "p"})
-    root = run.create_execution(type="system.DAGExecution", state=RUNNING, properties={})
+    run = ledger.create_run(RunHeader.from_json({"run_id": f"run-{worker}", "pipeline_name": "p"}))
+    root = run.create_execution(type="system.DAGExecution", state=RUNNING, properties=[])
     for number in range(10):
         task = run.create_execution(type=CONTAINER_EXECUTION, state=RUNNING,
-                                    properties={"parent_dag_id": root, "n": number})
+                                    properties=[RecordedProperties({"parent_dag_id": root, "n": number})])
         run.update_execution(task, state=COMPLETE)
     run.update_execution(root, state=COMPLETE)
     run.finish_run(COMPLETE)
@@ -111,7 +113,7 @@ def _create_same_run(barrier: Barrier, worker: int, home: Path, outcomes: Path) 
     ledger = Ledger(home)
     barrier.wait()
     try:
-        ledger.create_run({"run_id": "same", "pipeline_name": "p", "worker": worker})
+        ledger.create_run(RunHeader.from_json({"run_id": "same", "pipeline_name": "p", "worker": worker}))
         outcome = "created"
     except LedgerError:
         outcome = "refused"
@@ -163,7 +165,7 @@ def _open_as_a_driver_does(barrier: Barrier, worker: int, home: Path) -> None:
     barrier.wait()
     if (home / "ledger").is_dir():
         Ledger(home, create=False)  # raised "no ledger in HOME" while another process was creating it
-    Ledger(home).create_run({"run_id": f"run-{worker}", "pipeline_name": "p"})
+    Ledger(home).create_run(RunHeader.from_json({"run_id": f"run-{worker}", "pipeline_name": "p"}))
 
 
 def test_processes_starting_at_once_on_a_fresh_home_all_find_a_whole_store(tmp_path: Path) -> None:

@@ -12,7 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledger.memory import MemoryLedger
-from ledger.model import CONTAINER_EXECUTION, DAG_EXECUTION, Artifact, RunView
+from ledger.model import CONTAINER_EXECUTION, DAG_EXECUTION, Artifact, ArtifactDraft, RunView
+from ledger.properties import AttemptEnd, AttemptStart, RecordedProperties
+from ledger.run_header import RunHeader
 from ledger.store import Ledger, RunLedger
 
 STATES = st.sampled_from(["RUNNING", "COMPLETE", "FAILED", "CACHED", "CANCELED"])
@@ -21,7 +23,13 @@ PROPERTIES = st.dictionaries(st.sampled_from(["a", "b", "outputs"]), VALUES, max
 PICK = st.integers(0, 1000)  # an index into what exists, modulo its size
 PICKS = st.lists(PICK, max_size=2)
 TYPES = st.sampled_from([CONTAINER_EXECUTION, DAG_EXECUTION])
-ATTEMPTS = st.tuples(st.integers(0, 2), st.dictionaries(st.sampled_from(["end", "exit_code"]), st.integers()))
+# An attempt's start, or its end (with or without a process, a start, an exit code), as writers record them.
+ATTEMPTS = st.one_of(
+    st.builds(AttemptStart, number=st.integers(0, 2), start=st.floats(0, 10), pid=st.integers(1, 99)),
+    st.builds(AttemptEnd, number=st.integers(0, 2), end=st.floats(0, 10), state=STATES,
+        error=st.text(max_size=3),
+              start=st.none() | st.floats(0, 10), exit_code=st.none() | st.integers(), process=st.booleans()),
+)
 
 CREATE = st.tuples(st.just("create"), TYPES, STATES, PROPERTIES, PICKS)
 UPDATE = st.tuples(st.just("update"), PICK, st.none() | STATES, PROPERTIES, st.none() | ATTEMPTS)
@@ -47,7 +55,7 @@ def _apply(run: RunLedger, expected: Expected, operation: tuple[Any, ...]) -> No
     elif kind == "create":
         _, type_, state, properties, picks = operation
         linked = _pick(expected.artifacts, picks)
-        new_id = run.create_execution(type=type_, state=state, properties=properties,
+        new_id = run.create_execution(type=type_, state=state, properties=[RecordedProperties(properties)],
                                       input_artifacts={"in": linked} if linked else None)
         expected.states[new_id] = state
         expected.properties[new_id] = properties
@@ -65,22 +73,23 @@ def _pick(artifacts: list[Artifact], picks: list[int]) -> list[Artifact]:
 
 
 def _update(run: RunLedger, expected: Expected, execution_id: int, state: str | None,
-            properties: dict[str, Any], attempt: tuple[int, dict[str, Any]] | None) -> None:
-    record = None if attempt is None else {"number": attempt[0], **attempt[1]}
-    run.update_execution(execution_id, state=state, properties=properties, attempt=record)
+            properties: dict[str, Any], attempt: AttemptStart | AttemptEnd | None) -> None:
+    run.update_execution(execution_id, state=state,
+        properties=[RecordedProperties(properties)], attempt=attempt)
+    record = None if attempt is None else attempt.to_json()
     if state is not None:
         expected.states[execution_id] = state
     expected.properties[execution_id] = {**expected.properties[execution_id], **properties}
     if record is not None:
-        expected.attempts[execution_id].setdefault(attempt[0] if attempt else 0, {}).update(record)
+        expected.attempts[execution_id].setdefault(record["number"], {}).update(record)
 
 
 def _publish(run: RunLedger, expected: Expected, execution_id: int, state: str, properties: dict[str, Any],
              new_count: int, picks: list[int]) -> None:
-    drafts = [{"type": "system.Dataset", "uri": f"/d/{execution_id}/{n}", "properties": {"n": n}}
-              for n in range(new_count)]
+    drafts = [ArtifactDraft("system.Dataset", f"/d/{execution_id}/{n}", {"n": n}, "new")
+        for n in range(new_count)]
     linked = _pick(expected.artifacts, picks)
-    published = run.publish_execution(execution_id, state=state, properties=properties,
+    published = run.publish_execution(execution_id, state=state, properties=[RecordedProperties(properties)],
                                       new_artifacts={"new": drafts} if drafts else None,
                                       linked_artifacts={"old": linked} if linked else None)
     expected.artifacts.extend(published.get("new", []))
@@ -117,7 +126,7 @@ def _same_fold(a: RunView, b: RunView) -> None:
 @given(OPERATIONS)
 def test_the_fold_shows_what_was_last_written_however_often_it_is_refreshed(operations: list[Any]) -> None:
     ledger = MemoryLedger()
-    run = ledger.create_run({"run_id": "r", "pipeline_name": "p"})
+    run = ledger.create_run(RunHeader.from_json({"run_id": "r", "pipeline_name": "p"}))
     expected = Expected()
     for operation in operations:
         _apply(run, expected, operation)
@@ -130,8 +139,8 @@ def test_the_fold_shows_what_was_last_written_however_often_it_is_refreshed(oper
 @given(OPERATIONS)
 def test_the_store_on_disk_folds_as_the_memory_double_does(operations: list[Any]) -> None:
     with tempfile.TemporaryDirectory() as home:
-        on_disk = Ledger(Path(home)).create_run({"run_id": "r", "pipeline_name": "p"})
-        in_memory = MemoryLedger().create_run({"run_id": "r", "pipeline_name": "p"})
+        on_disk = Ledger(Path(home)).create_run(RunHeader.from_json({"run_id": "r", "pipeline_name": "p"}))
+        in_memory = MemoryLedger().create_run(RunHeader.from_json({"run_id": "r", "pipeline_name": "p"}))
         expected_disk, expected_memory = Expected(), Expected()
         for operation in operations:
             _apply(on_disk, expected_disk, operation)

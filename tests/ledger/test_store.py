@@ -7,18 +7,21 @@ from pathlib import Path
 
 import pytest
 
-from ledger.model import CACHED, COMPLETE, CONTAINER_EXECUTION, FAILED, RUNNING, Artifact
+from ledger.model import CACHED, COMPLETE, CONTAINER_EXECUTION, FAILED, RUNNING, Artifact, ArtifactDraft
+from ledger.properties import AttemptEnd, RecordedProperties
+from ledger.run_header import RunHeader
 from ledger.store import CacheEntry, Ledger, RunLedger, check_run_id
 from spec.errors import LedgerCorrupt, LedgerError
 
 
 def _run(ledger: Ledger, run_id: str = "r1", **header: object) -> RunLedger:
     header = {"run_id": run_id, "pipeline_name": "p", "pipeline_spec": {"big": "x"}, **header}
-    return ledger.create_run(header)
+    return ledger.create_run(RunHeader.from_json(header))
 
 
 def _execution(run: RunLedger, task: str = "t") -> int:
-    return run.create_execution(type=CONTAINER_EXECUTION, state=RUNNING, properties={"task_name": task})
+    return run.create_execution(type=CONTAINER_EXECUTION, state=RUNNING,
+        properties=[RecordedProperties({"task_name": task})])
 
 
 def test_ids_are_unique_and_increasing_across_ledger_instances(tmp_path: Path) -> None:
@@ -27,8 +30,8 @@ def test_ids_are_unique_and_increasing_across_ledger_instances(tmp_path: Path) -
         run = _run(Ledger(tmp_path), f"r{number}")
         ids += [_execution(run) for _ in range(3)]
         ids += [a.id for a in run.publish_execution(
-            ids[-1], state=COMPLETE, properties={},
-            new_artifacts={"out": [{"type": "system.Dataset", "uri": "/x"}]})["out"]]
+            ids[-1], state=COMPLETE, properties=[],
+            new_artifacts={"out": [ArtifactDraft("system.Dataset", "/x", {}, "out")]})["out"]]
 
     assert ids == sorted(ids)
     assert len(set(ids)) == len(ids)
@@ -116,7 +119,7 @@ def test_the_run_index_leaves_the_pipeline_spec_in_the_run_journal(tmp_path: Pat
     run = _run(ledger)
 
     assert "pipeline_spec" not in (tmp_path / "ledger" / "runs.jsonl").read_text()
-    assert run.view().header["pipeline_spec"] == {"big": "x"}
+    assert run.view().header.pipeline_spec == {"big": "x"}
 
 
 def test_a_run_missing_from_the_index_is_still_listed(tmp_path: Path) -> None:
@@ -171,17 +174,19 @@ def test_publish_links_new_and_existing_artifacts_to_the_execution(tmp_path: Pat
     run = _run(Ledger(tmp_path))
     producer = _execution(run, "producer")
     published = run.publish_execution(
-        producer, state=COMPLETE, properties={"outputs": {"n": 1}},
-        new_artifacts={"data": [{"type": "system.Dataset", "uri": "/d", "properties": {"rows": 3}}]},
-        attempt={"number": 0, "start": 1.0, "end": 2.0, "exit_code": 0},
+        producer, state=COMPLETE, properties=[RecordedProperties({"outputs": {"n": 1}})],
+        new_artifacts={"data": [ArtifactDraft("system.Dataset", "/d", {"rows": 3}, "data")]},
+        attempt=AttemptEnd(number=0, start=1.0, end=2.0, exit_code=0, state=COMPLETE, error=""),
     )
-    consumer = run.create_execution(type=CONTAINER_EXECUTION, state=CACHED, properties={},
+    consumer = run.create_execution(type=CONTAINER_EXECUTION, state=CACHED, properties=[],
                                     input_artifacts={"data": published["data"]})
 
     view = run.view()
     assert view.executions[producer].state == COMPLETE
-    assert view.executions[producer].attempts == [{"number": 0, "start": 1.0, "end": 2.0, "exit_code": 0}]
-    assert view.artifacts_of(producer, "OUTPUT")["data"][0].properties == {"rows": 3}
+    assert view.executions[producer].attempts == [
+        {"number": 0, "start": 1.0, "end": 2.0, "exit_code": 0, "state": COMPLETE, "error": ""}
+    ]
+    assert view.artifacts_of(producer, "OUTPUT")["data"][0].properties == {"rows": 3, "display_name": "data"}
     assert view.artifacts_of(consumer, "INPUT")["data"][0].id == published["data"][0].id
 
 
@@ -191,7 +196,7 @@ def test_a_second_reader_of_a_run_sees_what_the_first_writes(tmp_path: Path) -> 
     assert reader.view().executions == {}
 
     execution_id = _execution(writer)
-    writer.update_execution(execution_id, state=FAILED, properties={"error": "boom"})
+    writer.update_execution(execution_id, state=FAILED, properties=[RecordedProperties({"error": "boom"})])
 
     assert reader.view().executions[execution_id].state == FAILED
     assert reader.view().executions[execution_id].properties["error"] == "boom"

@@ -26,7 +26,7 @@ def test_graph_draws_every_task_of_the_spec(report_runs: dict[str, RecordedRepor
     report = report_runs["failed"]
     page = report.html
     svg = page[page.index("<svg class=\"dag\""): page.index("</svg>", page.index("<svg class=\"dag\""))]
-    spec = report.view.header["pipeline_spec"]
+    spec = report.view.header.pipeline_spec
     keys = set(spec["root"]["dag"]["tasks"])
     for component in spec["components"].values():
         keys |= set(component.get("dag", {}).get("tasks", {}))

@@ -13,6 +13,8 @@ from typing import Any
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from ledger.properties import RecordedProperties
+from ledger.run_header import RunHeader
 from tests.cli import REPO_ROOT
 from tests.ui.server import UiServer, wait_until
 
@@ -136,10 +138,12 @@ def test_a_big_loop_is_counted_then_listed_when_opened(browser: Any, tmp_path: P
     from tests.ui.server import start_ui
 
     ledger = Ledger(tmp_path / "home")
-    run = ledger.create_run({"run_id": "wide", "pipeline_name": "wide", "parameters": {}})
-    root = run.create_execution(type=DAG_EXECUTION, state=COMPLETE, properties={"task_name": ""})
-    loop = run.create_execution(type=DAG_EXECUTION, state=COMPLETE, properties={
-        "task_name": "for-loop-1", "parent_dag_id": root, "dag_kind": "loop", "iteration_count": 300})
+    run = ledger.create_run(
+        RunHeader.from_json({"run_id": "wide", "pipeline_name": "wide", "parameters": {}}))
+    root = run.create_execution(type=DAG_EXECUTION, state=COMPLETE,
+        properties=[RecordedProperties({"task_name": ""})])
+    loop = run.create_execution(type=DAG_EXECUTION, state=COMPLETE, properties=[RecordedProperties({
+        "task_name": "for-loop-1", "parent_dag_id": root, "dag_kind": "loop", "iteration_count": 300})])
 
     def iterations(ids: list[int]) -> list[dict[str, Any]]:
         return [{"kind": "execution", "id": ids[i], "type": CONTAINER_EXECUTION, "state": COMPLETE,

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ledger.run_header import RunHeader
 from ledger.store import Ledger
 from ledger.ui.server import allowed_hosts, is_loopback
 from tests.cli import REPO_ROOT
@@ -85,7 +86,7 @@ def test_host_option_is_served_and_others_warned_about(ui_home: Path) -> None:
 def test_a_damaged_run_is_shown_damaged(tmp_path: Path) -> None:
     home = tmp_path / "home"
     ledger = Ledger(home)
-    ledger.create_run({"run_id": "hurt", "pipeline_name": "p", "parameters": {}})
+    ledger.create_run(RunHeader.from_json({"run_id": "hurt", "pipeline_name": "p", "parameters": {}}))
     with open(ledger.run_path("hurt"), "ab") as journal:
         journal.write(b"this is no record\n" + json.dumps({"kind": "note"}).encode() + b"\n")
         journal.flush()

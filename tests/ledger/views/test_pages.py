@@ -6,10 +6,13 @@ The pages served by the real server, in a real browser, are tested in tests/ui/.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 from ledger.model import SUPERSEDED_BY
+from ledger.properties import RecordedProperties
+from ledger.run_header import RunHeader
 from ledger.views import pages
 from ledger.views.sections import PageData
 from tests.ledger.views.test_report import record
@@ -42,7 +45,7 @@ def test_superseded_and_running_executions_are_marked(tmp_path: Path) -> None:
 
 def test_compare_marks_differing_parameters_and_lists_metrics(tmp_path: Path) -> None:
     a, b = record(tmp_path), record(tmp_path)
-    b.header["parameters"] = {"p": "other"}
+    b.header = dataclasses.replace(b.header, parameters={"p": "other"})
     page = pages.compare_page([a, b])
     assert '<tr class="differs"><th>p</th>' in page
     assert "no metrics" in page
@@ -60,10 +63,13 @@ def test_runs_document_reads_unfinished_runs_through_the_folds_it_is_given(tmp_p
     from ledger.views.cli import runs_document
 
     ledger = MemoryLedger()
-    run = ledger.create_run({"run_id": "going", "pipeline_name": "p", "parameters": {"n": 1}})
-    root = run.create_execution(type=DAG_EXECUTION, state=RUNNING, properties={"task_name": ""})
-    run.create_execution(type=CONTAINER_EXECUTION, state=COMPLETE, properties={"task_name": "a",
-                                                                               "parent_dag_id": root})
+    run = ledger.create_run(
+        RunHeader.from_json({"run_id": "going", "pipeline_name": "p", "parameters": {"n": 1}}))
+    root = run.create_execution(type=DAG_EXECUTION, state=RUNNING,
+        properties=[RecordedProperties({"task_name": ""})])
+    run.create_execution(type=CONTAINER_EXECUTION, state=COMPLETE,
+        properties=[RecordedProperties({"task_name": "a",
+                                                                               "parent_dag_id": root})])
     kept = ledger.open_run("going")
     asked: list[str] = []
 

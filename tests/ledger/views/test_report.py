@@ -17,8 +17,11 @@ from ledger.model import (
     DAG_EXECUTION,
     FAILED,
     RUNNING,
+    ArtifactDraft,
     RunView,
 )
+from ledger.properties import AttemptEnd, RecordedProperties
+from ledger.run_header import RunHeader
 from ledger.views.report import render_report, write_view_report
 
 SPEC: dict[str, Any] = {
@@ -44,24 +47,27 @@ SPEC: dict[str, Any] = {
 def record(tmp_path: Path, *, iterations: int = 0, finish: str | None = FAILED) -> RunView:
     """A run of SPEC: `make` complete (its files missing), `use` failed, a loop of `iterations`."""
     ledger = MemoryLedger()
-    run = ledger.create_run({"run_id": "r", "pipeline_name": "tiny", "pipeline_spec": SPEC,
-                             "parameters": {"p": "<b>"}, "source": "tiny.json"})
-    root = run.create_execution(type=DAG_EXECUTION, name="run/r", state=RUNNING, properties={"task_name": ""})
-    make = run.create_execution(type=CONTAINER_EXECUTION, state=RUNNING, properties={
+    run = ledger.create_run(
+        RunHeader.from_json({"run_id": "r", "pipeline_name": "tiny", "pipeline_spec": SPEC,
+                             "parameters": {"p": "<b>"}, "source": "tiny.json"}))
+    root = run.create_execution(type=DAG_EXECUTION, name="run/r", state=RUNNING,
+        properties=[RecordedProperties({"task_name": ""})])
+    make = run.create_execution(type=CONTAINER_EXECUTION, state=RUNNING, properties=[RecordedProperties({
         "task_name": "make", "parent_dag_id": root, "task_path": "make", "task_dir": str(tmp_path / "gone"),
-        "log": str(tmp_path / "gone.log")})
-    run.publish_execution(make, state=COMPLETE, properties={"outputs": {"Output": 3}}, new_artifacts={
-        "notes": [{"type": "system.Markdown", "uri": str(tmp_path / "missing.md"), "properties": {}}],
-        "remote": [{"type": "system.HTML", "uri": "gs://bucket/page.html", "properties": {}}]},
-        attempt={"number": 0, "start": 1.0, "end": 2.5, "exit_code": 0, "state": COMPLETE})
-    run.create_execution(type=CONTAINER_EXECUTION, state=RUNNING, properties={
-        "task_name": "use", "parent_dag_id": root, "task_path": "use", "error": "bad <input>"})
-    loop = run.create_execution(type=DAG_EXECUTION, state=COMPLETE, properties={
-        "task_name": "for-loop-1", "parent_dag_id": root, "iteration_count": iterations})
+        "log": str(tmp_path / "gone.log")})])
+    run.publish_execution(make, state=COMPLETE,
+        properties=[RecordedProperties({"outputs": {"Output": 3}})], new_artifacts={
+        "notes": [ArtifactDraft("system.Markdown", str(tmp_path / "missing.md"), {}, "notes")],
+        "remote": [ArtifactDraft("system.HTML", "gs://bucket/page.html", {}, "remote")]},
+        attempt=AttemptEnd(number=0, start=1.0, end=2.5, exit_code=0, state=COMPLETE, error=""))
+    run.create_execution(type=CONTAINER_EXECUTION, state=RUNNING, properties=[RecordedProperties({
+        "task_name": "use", "parent_dag_id": root, "task_path": "use", "error": "bad <input>"})])
+    loop = run.create_execution(type=DAG_EXECUTION, state=COMPLETE, properties=[RecordedProperties({
+        "task_name": "for-loop-1", "parent_dag_id": root, "iteration_count": iterations})])
     for index in range(iterations):
-        run.create_execution(type=DAG_EXECUTION, state=CANCELED, properties={
+        run.create_execution(type=DAG_EXECUTION, state=CANCELED, properties=[RecordedProperties({
             "task_name": "for-loop-1", "parent_dag_id": loop, "iteration_index": index,
-            "inputs": {"pipelinechannel--loop-item-param-1": index}})
+            "inputs": {"pipelinechannel--loop-item-param-1": index}})])
     if finish:
         run.finish_run(finish)
     return ledger.open_run("r").view()
