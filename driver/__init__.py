@@ -1,7 +1,7 @@
 """driver package: `python -m driver` runs a compiled pipeline; `run_pipeline` does it from Python.
 
-`from driver import run_pipeline` (and the names below) load `driver.api` on first use, so `import driver`
-stays as cheap as the driver's own start-up needs it to be.
+`from driver import run_pipeline` (and the names below) load `driver.user.api` on first use, so
+`import driver` stays as cheap as the driver's own start-up needs it to be.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from driver.api import (
+    from driver.user.api import (
         PipelineFailed,
         PipelineInputError,
         RunArtifact,
@@ -34,7 +34,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name in __all__:
-        from driver import api
+        from driver.user import api
 
         return getattr(api, name)
     raise AttributeError(f"module 'driver' has no attribute {name!r}")

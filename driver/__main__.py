@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from driver.server_process import ServerProcess
+    from driver.run.server_process import ServerProcess
     from spec.runner_choice import RunnerChoice
 
 # Our own modules are imported by every driver and launcher process: keep their bytecode even where
@@ -279,7 +279,7 @@ def _runner_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from driver.explain import ExplainOptions, explain
+    from driver.explain.explain import ExplainOptions, explain
     from spec.errors import OptionError
 
     if not args.explain:
@@ -319,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
         # Start the launcher fork server now, before importing anything heavy: its start-up overlaps with
         # the driver's imports and checks. (Forking it from this process after the imports would save it
         # CPU, but the driver would then run the launcher's code: they meet only through files.)
-        from driver.server_process import ServerProcess
+        from driver.run.server_process import ServerProcess
 
         try:
             early = ServerProcess.start(args.home.resolve())
@@ -334,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(args: argparse.Namespace, *, early: ServerProcess | None) -> int:
-    from driver.run import EXIT_USAGE, RunOptions, execute
+    from driver.run.run import EXIT_USAGE, RunOptions, execute
     from spec.dsl_file import is_dsl_file
     from spec.errors import LplError, SpecErrors
 

@@ -1,6 +1,6 @@
 """How our entry points are started as processes: `python -m MODULE`, safe from the working directory.
 
-Imports nothing of ours, so `driver.api` (run in the user's own process) can use it.
+Imports nothing of ours, so `driver.user.api` (run in the user's own process) can use it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from types import ModuleType
 from typing import Any
 
 # Set by `run_pipeline` to its own pid in the driver's environment: the driver stops as on Ctrl-C when that
-# process dies (driver/run.py); the driver takes it out of its environment, so no task ever sees it.
+# process dies (driver/run/run.py); the driver takes it out of its environment, so no task ever sees it.
 CALLER_VARIABLE = "LPL_STOP_WITH_CALLER"
 
 
@@ -31,8 +31,8 @@ def python_module(module: str) -> list[str]:
 
 def own_module(dotted: str) -> Any:
     """Our module `dotted` (`spec.labels`), loaded from this installation under a private name, for
-    `driver.api` in the user's own process: there `spec` may be the user's own `spec.py`. Only for modules
-    that import nothing of ours."""
+    `driver.user.api` in the user's own process: there `spec` may be the user's own `spec.py`. Only for
+    modules that import nothing of ours."""
     name = "_local_pipelines_" + dotted.replace(".", "_")
     if name not in sys.modules:
         path = Path(__file__).resolve().parent.parent.joinpath(*dotted.split(".")).with_suffix(".py")

@@ -48,7 +48,7 @@ is the pipeline call (as in the reference measurements); the process time, addin
 Besides wall time it reports CPU seconds (the driver and all its descendants, from RUSAGE_CHILDREN; the
 driver alone, from /proc/<pid>/stat), the driver's peak RSS (VmHWM), and for the sequential workloads a
 timeline read from the run's ledger journal: driver start, launcher start, attempt, gaps between tasks.
-`--profile` adds `-X importtime` medians for `driver.run` and `launcher.launch` and a .pyc census.
+`--profile` adds `-X importtime` medians for `driver.run.run` and `launcher.launch` and a .pyc census.
 """
 
 from __future__ import annotations
@@ -984,7 +984,7 @@ def process_time(argv: list[str], runs: int = 7) -> float:
 def profile(bench: Bench) -> dict[str, Any]:
     report: dict[str, Any] = {}
     ours_packages = ("driver", "launcher", "spec", "ledger")
-    for module in ("driver.run", "launcher.launch"):
+    for module in ("driver.run.run", "launcher.launch"):
         times = import_times(bench.python, module)
         total = times.get(module, (0.0, 0.0, 0))[1]
         own = sum(t[0] for name, t in times.items() if name.split(".")[0] in ours_packages)
@@ -1014,7 +1014,7 @@ def print_profile(report: dict[str, Any]) -> None:
     print(f"  python start: {report['python_start_ms']:.0f} ms (-c pass),"
           f" {report['python_start_no_site_ms']:.0f} ms without site (-S);"
           f" PYTHONDONTWRITEBYTECODE={report['PYTHONDONTWRITEBYTECODE'] or '(unset)'}")
-    for module in ("driver.run", "launcher.launch"):
+    for module in ("driver.run.run", "launcher.launch"):
         entry = report[module]
         total = entry["total_ms"]
         own = f"(our own modules' self time {entry['own_modules_self_ms']:.0f} ms)"

@@ -1,6 +1,6 @@
 """A pipeline's tasks as the walk meets them, before anything runs: each task's kind (container, importer,
 sub-DAG, loop), the sibling tasks it waits for, and the tasks of its body. The driver's walk
-(driver/walk.py) decides a task's kind with `node_kind`; the console's task count and the report's graph
+(driver/walk/walk.py) decides a task's kind with `node_kind`; the console's task count and the report's graph
 read `outline`, so none of them has its own idea of the pipeline's shape."""
 
 from __future__ import annotations

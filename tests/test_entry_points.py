@@ -82,7 +82,7 @@ def test_the_driver_starts_the_launcher_fork_server_before_its_heavy_imports(
     script = """
 import json, sys
 import driver.__main__ as entry
-from driver import server_process
+from driver.run import server_process
 
 seen = []
 

@@ -78,7 +78,7 @@ def request_of(attempt: Attempt) -> RayRequest:
 
 
 def connect_gateway(*, owner: int, address: str, log_dir: Path, start: bool) -> socket.socket:
-    """A connection to the owner's gateway. A driver starts its run's gateway itself (driver/launchers.py);
+    """A connection to the owner's gateway. A driver starts its run's gateway (driver/run/launchers.py);
     without one (`launcher replay`) this process starts it, as its own child, when it does not run yet."""
     name = gateway_name(owner=owner, address=address)
     conn = _try_connect(name)

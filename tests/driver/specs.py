@@ -6,7 +6,7 @@ from typing import Any
 
 from google.protobuf import json_format, struct_pb2
 
-from driver.state import DagScope, RunInfo, TaskResult
+from driver.walk.state import DagScope, RunInfo, TaskResult
 from spec import values
 from spec.ir import pipeline_spec_pb2
 

@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from driver.__main__ import _main, _parser
-from driver.run import RunOptions, prepare_run
+from driver.run.run import RunOptions, prepare_run
 from spec.errors import LplError
 from tests.e2e.finished_run import CompilePipeline
 

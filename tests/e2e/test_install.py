@@ -87,8 +87,8 @@ def test_installs_beside_another_kfp_and_runs_from_a_project_with_a_spec_py(
     (project / "spec.py").write_text('SUFFIX = "!"\n')
     (project / "test_project.py").write_text(PROJECT_TEST)
 
-    probe = ("import importlib.util, kfp, driver.api;"
-             " print(kfp.__version__, driver.api.__file__, importlib.util.find_spec('ray') is None)")
+    probe = ("import importlib.util, kfp, driver.user.api;"
+             " print(kfp.__version__, driver.user.api.__file__, importlib.util.find_spec('ray') is None)")
     installed = _run([python, "-c", probe], cwd=tmp_path)
     tested = _run([python, "-m", "pytest", "-p", "no:cacheprovider", "-q", "test_project.py"], cwd=project)
     home = project / "home"
