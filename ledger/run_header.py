@@ -12,7 +12,16 @@ SCHEMA_VERSION = 1
 # Keys a header record carries that are the journal's, not the run's: stamped or added by the store.
 _JOURNAL_KEYS = frozenset({"kind", "time", "schema_version"})
 # Fields added to the header after its first version: not written back when an older header lacks them.
-_LATER = ("secrets", "config_maps", "kfp_package", "runner", "runner_options", "run_name", "resource_name")
+_LATER = (
+    "secrets",
+    "config_maps",
+    "kfp_package",
+    "runner",
+    "runner_options",
+    "run_name",
+    "resource_name",
+    "workspace",
+)
 
 
 @dataclass(frozen=True)
@@ -38,6 +47,7 @@ class RunHeader:
     contexts: dict[str, str] = field(default_factory=dict)
     run_name: str | None = None  # the run's display name (`job_name` in placeholders)
     resource_name: str | None = None
+    workspace: str | None = None  # a `--workspace` given (absolute); else the run root's `workspace`
     schema_version: int = SCHEMA_VERSION
     time: float | None = None  # when the store wrote it (read side only)
     # Keys this version does not know (a newer writer's): kept so that nothing read is lost.
@@ -64,6 +74,7 @@ class RunHeader:
             "contexts": self.contexts,
             "run_name": self.run_name,
             "resource_name": self.resource_name,
+            "workspace": self.workspace,
         }
         for key in _LATER:
             if found[key] is None:

@@ -385,7 +385,7 @@ def _warn_platform_settings(ctx: RunContext) -> None:
 
 def _with_recorded_sources(options: RunOptions, header: RunHeader) -> RunOptions:
     """A resume takes the run's recorded secret/config map sources (those given again, or new ones, win) and
-    its kfp package and runner choice unless others are given."""
+    its kfp package, runner choice and workspace unless others are given."""
     return dataclasses.replace(
         options,
         secrets={**(header.secrets or {}), **options.secrets},
@@ -393,6 +393,7 @@ def _with_recorded_sources(options: RunOptions, header: RunHeader) -> RunOptions
         kfp_package=options.kfp_package or header.kfp_package or "",
         runner=options.runner or RunnerChoice.from_json(header.runner),
         runner_options={**(header.runner_options or {}), **options.runner_options},
+        workspace=options.workspace or (Path(header.workspace) if header.workspace else None),
     )
 
 
@@ -427,6 +428,7 @@ def _header(
         contexts={PIPELINE_CONTEXT: name, PIPELINE_RUN_CONTEXT: prepared.run_id},
         run_name=run_name,
         resource_name=resource,
+        workspace=str(options.workspace.resolve()) if options.workspace is not None else None,
     )
 
 

@@ -20,9 +20,7 @@ def run_roots(home: Path, header: RunHeader) -> list[Path]:
     """Where a run's files may live: its pipeline root and workspace, the home's task directories (logs,
     ExecutorInputs), default pipeline root and volumes."""
     roots = [home / "runs", home / "pipeline_root", home / "volumes"]
-    # No driver writes a `workspace` into the header (a --workspace outside the run root is not served);
-    # it is read as a field this version does not know, as it was read before the header was typed.
-    named = (header.pipeline_root, header.run_root, header.extra.get("workspace"))
+    named = (header.pipeline_root, header.run_root, header.workspace)
     roots += [Path(root) for root in named if isinstance(root, str) and root and Path(root).is_absolute()]
     return roots
 

@@ -108,6 +108,7 @@ def test_a_workspace_the_user_names_is_used_and_kept_with_its_files(
     assert run.probe("read")["text"] == "shared through the workspace"
     assert (mine / "existing.txt").read_text() == "keep me"
     assert (mine / "note.txt").read_text() == "shared through the workspace"
+    assert run.view.header is not None and run.view.header.workspace == str(mine.resolve())  # for a resume
 
 
 def test_a_component_taking_a_task_config_is_handed_the_tasks_settings_and_keeps_them_off_itself(
