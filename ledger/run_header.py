@@ -21,6 +21,7 @@ _LATER = (
     "run_name",
     "resource_name",
     "workspace",
+    "mounts",
 )
 
 
@@ -48,6 +49,7 @@ class RunHeader:
     run_name: str | None = None  # the run's display name (`job_name` in placeholders)
     resource_name: str | None = None
     workspace: str | None = None  # a `--workspace` given (absolute); else the run root's `workspace`
+    mounts: dict[str, str] | None = None  # `--mount PREFIX=DIR` given (DIR absolute)
     schema_version: int = SCHEMA_VERSION
     time: float | None = None  # when the store wrote it (read side only)
     # Keys this version does not know (a newer writer's): kept so that nothing read is lost.
@@ -75,6 +77,7 @@ class RunHeader:
             "run_name": self.run_name,
             "resource_name": self.resource_name,
             "workspace": self.workspace,
+            "mounts": self.mounts,
         }
         for key in _LATER:
             if found[key] is None:

@@ -385,7 +385,8 @@ def _warn_platform_settings(ctx: RunContext) -> None:
 
 def _with_recorded_sources(options: RunOptions, header: RunHeader) -> RunOptions:
     """A resume takes the run's recorded secret/config map sources (those given again, or new ones, win) and
-    its kfp package, runner choice and workspace unless others are given."""
+    its kfp package, runner choice and workspace unless others are given, and its mounts (those given
+    again win)."""
     return dataclasses.replace(
         options,
         secrets={**(header.secrets or {}), **options.secrets},
@@ -394,6 +395,7 @@ def _with_recorded_sources(options: RunOptions, header: RunHeader) -> RunOptions
         runner=options.runner or RunnerChoice.from_json(header.runner),
         runner_options={**(header.runner_options or {}), **options.runner_options},
         workspace=options.workspace or (Path(header.workspace) if header.workspace else None),
+        mounts={**(header.mounts or {}), **options.mounts},
     )
 
 
@@ -429,6 +431,7 @@ def _header(
         run_name=run_name,
         resource_name=resource,
         workspace=str(options.workspace.resolve()) if options.workspace is not None else None,
+        mounts=dict(options.mounts) or None,
     )
 
 
