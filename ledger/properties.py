@@ -258,7 +258,19 @@ class ReplayOf:
 # What a replay does not take over from the execution it reruns: properties that describe the original's
 # outcome or its files, not the task (the replay has its own), and the mark of what it is a copy of.
 NOT_COPIED = frozenset(
-    {"outputs", "error", "log", "command", "task_dir", "task_root", "cached_execution_id", REPLAY_OF}
+    {
+        "outputs",
+        "output_files",
+        "error",
+        STATE_REASON,
+        SUPERSEDED_BY,
+        "log",
+        "command",
+        "task_dir",
+        "task_root",
+        "cached_execution_id",
+        REPLAY_OF,
+    }
 )
 
 
