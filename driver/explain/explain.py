@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from google.protobuf import json_format, struct_pb2
+from google.protobuf import struct_pb2
 
 from driver.explain.handlers import Entry, ExplainHandlers, Recorded
 from driver.walk import standins
 from driver.walk.params import build_root_parameters, read_params_file
+from driver.walk.recorded import recorded_pipeline
 from driver.walk.state import RunInfo
 from driver.walk.walk import walk_dag
 from ledger.model import RunView
@@ -94,16 +95,18 @@ def prepare_walk(options: ExplainOptions) -> ExplainHandlers:
     if options.pipeline is not None:
         loaded = load_pipeline(options.pipeline)
         pipeline_spec, platform_spec = loaded.pipeline_spec, loaded.platform_spec
-    elif recorded is not None:
-        header = recorded.view.header
-        pipeline_spec = json_format.ParseDict(header.pipeline_spec, pipeline_spec_pb2.PipelineSpec())
-        if header.platform_spec:
-            platform_spec = json_format.ParseDict(header.platform_spec, pipeline_spec_pb2.PlatformSpec())
+    elif recorded is not None:  # as it last ran: a `--resume RUN FILE` changed it
+        last = recorded_pipeline(recorded.view)
+        pipeline_spec, platform_spec = last.pipeline_spec, last.platform_spec
     else:
         raise OptionError("a pipeline file is required (or --from-run RUN_ID)")
     run = _run_info(options, pipeline_spec.pipeline_info.name, recorded)
-    workspace = str(options.workspace.resolve()) if options.workspace else f"{run.run_root}/workspace"
     recorded_header = recorded.view.header if recorded else None
+    workspace = (
+        str(options.workspace.resolve())
+        if options.workspace
+        else (recorded_header.workspace if recorded_header else None) or f"{run.run_root}/workspace"
+    )
     return ExplainHandlers(
         pipeline_spec=pipeline_spec,
         deployment_config=load_deployment_config(pipeline_spec),

@@ -24,6 +24,7 @@ from driver.run.slots import DEFAULT_PARALLELISM, Slots
 from driver.walk import walk
 from driver.walk.params import build_root_parameters, read_params_file
 from driver.walk.provision import parameters_from_python, parameters_to_python
+from driver.walk.recorded import RecordedPipeline, recorded_pipeline
 from driver.walk.state import DagScope, RunInfo, TaskResult
 from ledger.model import (
     CANCELED,
@@ -174,29 +175,6 @@ def _prepare_resume(options: RunOptions, ledger: Ledger) -> PreparedRun:
         pipeline_root=Path(header.pipeline_root),
         source=recorded.source,
         finished=view.state == COMPLETE,
-    )
-
-
-@dataclass(frozen=True)
-class RecordedPipeline:
-    pipeline_spec: pipeline_spec_pb2.PipelineSpec
-    platform_spec: pipeline_spec_pb2.PlatformSpec | None
-    source: str
-
-
-def recorded_pipeline(view: RunView) -> RecordedPipeline:
-    """The pipeline a run last ran: its header's, or the file given to its latest `--resume RUN FILE`."""
-    header = view.header
-    latest = PipelineChange(
-        source=header.source, pipeline_spec=header.pipeline_spec, platform_spec=header.platform_spec
-    )
-    for note in view.notes:
-        latest = PipelineChange.from_json(note) or latest
-    platform = latest.platform_spec
-    return RecordedPipeline(
-        pipeline_spec=json_format.ParseDict(latest.pipeline_spec, pipeline_spec_pb2.PipelineSpec()),
-        platform_spec=json_format.ParseDict(platform, pipeline_spec_pb2.PlatformSpec()) if platform else None,
-        source=latest.source,
     )
 
 

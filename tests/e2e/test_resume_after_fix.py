@@ -121,3 +121,12 @@ def test_repeated_resumes_of_a_still_failing_task_leave_one_row_and_one_failure_
     assert resumed.stdout.count("failed task: validate") == 1
     runs = json.loads(run_cli("ledger", "runs", "--json", home=lpl_home).stdout)["runs"]
     assert runs[0]["task_counts"] == {COMPLETE: 2, FAILED: 1}
+
+
+def test_explain_from_the_run_shows_the_pipeline_it_last_ran(session: Session) -> None:
+    explained = run_cli("driver", "--explain", "--from-run", "fix-me", "--task", "describe", "--json",
+                        home=session.home)
+
+    assert explained.returncode == 0, explained.stdout + explained.stderr
+    assert "describe v2" in explained.stdout  # the fixed file's code, as the resume ran it
+    assert "describe v1" not in explained.stdout
