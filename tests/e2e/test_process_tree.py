@@ -30,7 +30,7 @@ from ledger.model import CANCELED, COMPLETE, FAILED, TERMINAL_STATES
 from ledger.store import Ledger
 from tests.cli import REPO_ROOT, run_cli
 from tests.e2e.finished_run import CompilePipeline, run_driver
-from tests.e2e.test_signals import TOKEN_VARIABLE, _kill_leftovers, _leftovers
+from tests.processes import TOKEN_VARIABLE, gone_within, kill_leftovers, leftovers
 
 RUN_ID = "tree"
 GRACE = 5.0  # launcher.launch.KILL_GRACE_SECONDS
@@ -71,19 +71,8 @@ class HeldRun:
         return [r["state"] for r in updates if r.get("state") in TERMINAL_STATES]
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            return handle.read().rsplit(b")", 1)[1].split()[0] != b"Z"
-    except OSError:
-        return False
 
 
-def _gone_within(pids: list[int], seconds: float) -> list[int]:
-    deadline = time.monotonic() + seconds
-    while (alive := [pid for pid in pids if _alive(pid)]) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return alive
 
 
 @pytest.fixture
@@ -108,7 +97,7 @@ def held(compile_pipeline: CompilePipeline, lpl_home: Path, tmp_path: Path) -> I
         if process.poll() is None:
             process.kill()
             process.wait()
-        _kill_leftovers(token)
+        kill_leftovers(token)
 
 
 def test_a_task_ends_when_its_main_process_ends_and_its_leftovers_are_killed(
@@ -127,10 +116,10 @@ def test_a_task_ends_when_its_main_process_ends_and_its_leftovers_are_killed(
         assert run.execution("after").state == COMPLETE
         pids = [int(pid) for pid in Path(f"{marker}.pids").read_text().split()]
         assert len(pids) == 2
-        assert _gone_within(pids, 0) == []  # killed when the main process ended, before the task was recorded
-        assert _leftovers(token) == []
+        assert gone_within(pids, 0) == []  # killed when the main process ended, before the task was recorded
+        assert leftovers(token) == []
     finally:
-        _kill_leftovers(token)
+        kill_leftovers(token)
 
 
 def test_a_stop_reaches_the_whole_tree_and_the_driver_exits(held: HeldRun) -> None:
@@ -139,8 +128,8 @@ def test_a_stop_reaches_the_whole_tree_and_the_driver_exits(held: HeldRun) -> No
     held.process.send_signal(signal.SIGTERM)
 
     assert held.process.wait(timeout=GRACE + 25) == 130
-    assert _gone_within(sleepers, 0) == []
-    assert _leftovers(held.token) == []
+    assert gone_within(sleepers, 0) == []
+    assert leftovers(held.token) == []
     assert held.terminal_records("leave-behind") == [CANCELED]
 
 
@@ -148,7 +137,7 @@ def test_sigkill_of_the_driver_leaves_no_process_beyond_the_grace_period(held: H
     held.process.kill()
     held.process.wait()
 
-    assert _leftovers(held.token) == []  # within test_signals.GONE_WITHIN, the grace period
+    assert leftovers(held.token) == []  # within tests.processes.GONE_WITHIN, the grace period
     held.marker.with_name("marker.release").touch()
     resumed = run_cli("driver", "--resume", RUN_ID, home=held.home, env={TOKEN_VARIABLE: held.token})
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
@@ -160,10 +149,10 @@ def test_sigkill_of_the_launcher_leaves_no_component_process(held: HeldRun) -> N
 
     os.kill(held.launcher_pid(), signal.SIGKILL)
 
-    assert _gone_within([main, *sleepers], GRACE) == []
+    assert gone_within([main, *sleepers], GRACE) == []
     assert held.process.wait(timeout=60) == 1
     assert held.terminal_records("leave-behind") == [FAILED]
-    assert _leftovers(held.token) == []
+    assert leftovers(held.token) == []
 
 
 def test_sigkill_of_the_component_ends_the_task_without_waiting_for_its_children(held: HeldRun) -> None:
@@ -172,9 +161,9 @@ def test_sigkill_of_the_component_ends_the_task_without_waiting_for_its_children
     os.kill(held.main_pid(), signal.SIGKILL)
 
     assert held.process.wait(timeout=60) == 1  # the task FAILED: exit code -9
-    assert _gone_within(sleepers, 0) == []
+    assert gone_within(sleepers, 0) == []
     assert held.terminal_records("leave-behind") == [FAILED]
-    assert _leftovers(held.token) == []
+    assert leftovers(held.token) == []
 
 
 def test_the_fork_servers_death_records_one_outcome_per_attempt(held: HeldRun) -> None:
@@ -186,4 +175,4 @@ def test_the_fork_servers_death_records_one_outcome_per_attempt(held: HeldRun) -
 
     held.process.wait(timeout=60)
     assert held.terminal_records("leave-behind") == [CANCELED]  # not FAILED, then CANCELED
-    assert _leftovers(held.token) == []
+    assert leftovers(held.token) == []

@@ -25,11 +25,10 @@ from tests.e2e.recorded import artifacts_of
 from tests.e2e.test_signals import (  # `started` is the fixture: a driver running signals.py
     KILL_POINTS,
     RUN_ID,
-    TOKEN_VARIABLE,
     StartedRun,
-    _leftovers,
     started,
 )
+from tests.processes import TOKEN_VARIABLE, leftovers
 
 __all__ = ["started"]
 
@@ -37,7 +36,7 @@ __all__ = ["started"]
 def test_a_second_resume_is_refused_while_the_first_one_runs(started: StartedRun) -> None:
     started.wait_for("the held component", KILL_POINTS["while-the-component-runs"])
     assert started.stop(signal.SIGKILL) == -signal.SIGKILL
-    assert _leftovers(started.token) == []
+    assert leftovers(started.token) == []
     started.release.with_name("release.started").unlink()
     first = subprocess.Popen(
         [sys.executable, "-m", "driver", "--home", str(started.home), "--resume", RUN_ID],

@@ -9,7 +9,6 @@ is how leftovers are found in /proc.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
@@ -27,10 +26,9 @@ from ledger.store import Ledger, RunLedger
 from spec.errors import LedgerError
 from tests.cli import REPO_ROOT, run_cli
 from tests.e2e.finished_run import CompilePipeline, FinishedRun
+from tests.processes import TOKEN_VARIABLE, kill_leftovers, leftovers, processes_with
 
 RUN_ID = "stopped"
-TOKEN_VARIABLE = "LPL_SIGNALS_TEST_TOKEN"
-GONE_WITHIN = 5.0  # seconds for every process of a stopped run to be gone
 TASKS = ("step", "hold", "step-2")
 
 
@@ -72,38 +70,10 @@ class StartedRun:
         return self.process.wait(timeout=30)
 
 
-def _processes_with(token: str) -> list[str]:
-    """Live processes (not zombies) whose environment or command line holds the token."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        try:
-            proc = Path("/proc") / entry
-            if (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
-                continue
-            environ, cmdline = (proc / "environ").read_bytes(), (proc / "cmdline").read_bytes()
-        except (OSError, IndexError):
-            continue  # gone meanwhile, or not ours to read
-        if token.encode() in environ or token.encode() in cmdline:
-            command = cmdline.replace(b"\0", b" ").decode(errors="replace")
-            found.append(f"{entry}: {command}")
-    return found
 
 
-def _leftovers(token: str, *, within: float = GONE_WITHIN) -> list[str]:
-    """What still runs `within` seconds from now (or nothing, as soon as nothing does)."""
-    deadline = time.monotonic() + within
-    while (found := _processes_with(token)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return found
 
 
-def _kill_leftovers(token: str) -> None:
-    """Clean up after a failed test: the processes this test started, by their ids."""
-    for line in _processes_with(token):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(int(line.split(":", 1)[0]), signal.SIGKILL)
 
 
 @pytest.fixture
@@ -139,7 +109,7 @@ def started(compile_pipeline: CompilePipeline, lpl_home: Path, tmp_path: Path) -
         if process.poll() is None:
             process.kill()
             process.wait()
-        _kill_leftovers(token)
+        kill_leftovers(token)
 
 
 def _execution_state(run: StartedRun, task: str) -> str | None:
@@ -178,7 +148,7 @@ def _assert_resumed_to_completion(run: StartedRun) -> None:
         assert COMPLETE in resumed.states(task), (task, resumed.states(task))
     unfinished = [e.to_json() for e in resumed.executions() if e.state not in TERMINAL_STATES]
     assert unfinished == [], "every execution ends in a terminal state"
-    assert _processes_with(run.token) == []
+    assert processes_with(run.token) == []
 
 
 @pytest.mark.parametrize("point", list(KILL_POINTS))
@@ -189,7 +159,7 @@ def test_sigkill_of_the_driver_leaves_no_process_and_a_resumable_run(started: St
     seen_ids = set(seen.executions)
 
     assert started.stop(signal.SIGKILL) == -signal.SIGKILL
-    assert _leftovers(started.token) == []
+    assert leftovers(started.token) == []
 
     view = Ledger(started.home).open_run(RUN_ID).view()  # every record is readable, none is damaged
     assert seen_ids <= set(view.executions)
@@ -205,7 +175,7 @@ def test_sigint_and_sigterm_cancel_the_running_task_and_the_run(started: Started
     started.wait_for("the held component", KILL_POINTS["while-the-component-runs"])
 
     assert started.stop(signum) == 130, started.output
-    assert _leftovers(started.token) == []
+    assert leftovers(started.token) == []
     view = Ledger(started.home).open_run(RUN_ID).view()
     assert view.state == CANCELED
     states = {e.task_name: e.state for e in view.executions.values() if e.type == CONTAINER_EXECUTION}
@@ -247,7 +217,7 @@ def test_a_component_that_ignores_sigterm_is_killed_after_a_grace_period(
             time.sleep(0.02)
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 130
-        assert _leftovers(token) == []
+        assert leftovers(token) == []
         states = [
             e.state
             for e in Ledger(lpl_home).open_run(RUN_ID).view().executions.values()
@@ -257,7 +227,7 @@ def test_a_component_that_ignores_sigterm_is_killed_after_a_grace_period(
     finally:
         if process.poll() is None:
             process.kill()
-        _kill_leftovers(token)
+        kill_leftovers(token)
 
 
 def test_resume_is_refused_while_the_runs_driver_still_runs(started: StartedRun) -> None:
@@ -280,7 +250,7 @@ def _attempt_pid(run: StartedRun, task: str) -> int:
 
 def _fork_server_pid(run: StartedRun) -> int:
     """The driver's child started with --serve (its launchers are forks that keep its command line)."""
-    pids = [int(line.split(":", 1)[0]) for line in _processes_with(run.token) if "--serve" in line]
+    pids = [int(line.split(":", 1)[0]) for line in processes_with(run.token) if "--serve" in line]
     servers = [pid for pid in pids if _parent(pid) == run.process.pid]
     assert len(servers) == 1, pids
     return servers[0]
@@ -292,7 +262,7 @@ def _parent(pid: int) -> int:
 
 def _assert_failed_not_complete(run: StartedRun, *, returncode: int) -> None:
     assert returncode == 1, run.output
-    assert _leftovers(run.token) == []
+    assert leftovers(run.token) == []
     view = Ledger(run.home).open_run(RUN_ID).view()
     assert view.state != COMPLETE and view.state != RUNNING, view.state
     states = {e.task_name: e.state for e in view.executions.values() if e.type == CONTAINER_EXECUTION}
@@ -355,11 +325,11 @@ def test_a_killed_run_pipeline_caller_stops_its_run(
         caller.send_signal(signum)
         assert caller.wait(timeout=10) == -signum
 
-        assert _leftovers(token, within=10) == []  # the driver noticed, stopped its task and ended
+        assert leftovers(token, within=10) == []  # the driver noticed, stopped its task and ended
         view = Ledger(lpl_home).open_run(RUN_ID).view()
         assert view.state == CANCELED
         states = {e.task_name: e.state for e in view.executions.values() if e.type == CONTAINER_EXECUTION}
         assert states == {"step": COMPLETE, "hold": CANCELED}
     finally:
         release.touch()
-        _kill_leftovers(token)
+        kill_leftovers(token)

@@ -24,7 +24,7 @@ from ledger.model import CANCELED, COMPLETE, FAILED, Execution
 from ledger.store import Ledger
 from tests.cli import REPO_ROOT, run_cli
 from tests.e2e.finished_run import CompilePipeline, FinishedRun, run_driver
-from tests.e2e.test_signals import TOKEN_VARIABLE, _kill_leftovers, _leftovers
+from tests.processes import TOKEN_VARIABLE, alive, gone_within, kill_leftovers, leftovers
 
 GRACE = 5.0  # launcher.warm.client.KILL_GRACE_SECONDS
 TMPDIR = "/tmp/lpl-warm-hazards-tmpdir"  # tests/pipelines/warm_hazards.py
@@ -44,7 +44,7 @@ def hazards(compile_pipeline: CompilePipeline, tmp_path_factory: pytest.TempPath
         runs[mode] = (run, marker, token)
     yield runs
     for _, _, token in runs.values():
-        _kill_leftovers(token)
+        kill_leftovers(token)
 
 
 def _facts(run: FinishedRun) -> dict[str, Any]:
@@ -151,9 +151,9 @@ def test_what_a_component_leaves_behind_is_killed_and_atexit_runs(hazards: dict[
     assert run.execution("leave").state == COMPLETE
     assert run.execution("facts").state == COMPLETE
     sleeper = int(Path(f"{marker}.sleeper").read_text())
-    assert not _alive(sleeper)
+    assert not alive(sleeper)
     assert Path(f"{marker}.atexit").exists()
-    assert _leftovers(token) == []  # the warm interpreter too, once its driver is gone
+    assert leftovers(token) == []  # the warm interpreter too, once its driver is gone
 
 
 def test_no_warm_interpreter_outlives_its_driver(hazards: dict[str, Any]) -> None:
@@ -237,7 +237,7 @@ def held(compile_pipeline: CompilePipeline, lpl_home: Path, tmp_path: Path) -> I
         if process.poll() is None:
             process.kill()
             process.wait()
-        _kill_leftovers(token)
+        kill_leftovers(token)
 
 
 def test_a_held_warm_component_is_a_child_of_its_keeper_not_of_its_launcher(held: Held) -> None:
@@ -248,7 +248,7 @@ def test_a_held_warm_component_is_a_child_of_its_keeper_not_of_its_launcher(held
     held.marker.with_name("marker.release").touch()
     assert held.process.wait(timeout=60) == 0
     assert held.state() == COMPLETE
-    assert _leftovers(held.token) == []
+    assert leftovers(held.token) == []
 
 
 def test_a_stop_reaches_a_warm_component_and_what_it_left(held: Held) -> None:
@@ -257,9 +257,9 @@ def test_a_stop_reaches_a_warm_component_and_what_it_left(held: Held) -> None:
     held.process.send_signal(signal.SIGTERM)
 
     assert held.process.wait(timeout=GRACE + 25) == 130
-    assert _gone_within([component, keeper, sleeper], 0) == []
+    assert gone_within([component, keeper, sleeper], 0) == []
     assert held.state() == CANCELED
-    assert _leftovers(held.token) == []
+    assert leftovers(held.token) == []
 
 
 def test_sigkill_of_the_launcher_leaves_no_warm_component_process(held: Held) -> None:
@@ -267,10 +267,10 @@ def test_sigkill_of_the_launcher_leaves_no_warm_component_process(held: Held) ->
 
     os.kill(held.launcher_pid(), signal.SIGKILL)
 
-    assert _gone_within([component, keeper, sleeper], GRACE) == []
+    assert gone_within([component, keeper, sleeper], GRACE) == []
     assert held.process.wait(timeout=60) == 1
     assert held.state() == FAILED
-    assert _leftovers(held.token) == []
+    assert leftovers(held.token) == []
 
 
 def test_sigkill_of_a_warm_component_fails_the_task_as_a_signal_death(held: Held) -> None:
@@ -279,26 +279,15 @@ def test_sigkill_of_a_warm_component_fails_the_task_as_a_signal_death(held: Held
     os.kill(component, signal.SIGKILL)
 
     assert held.process.wait(timeout=60) == 1
-    assert _gone_within([keeper, sleeper], GRACE) == []
+    assert gone_within([keeper, sleeper], GRACE) == []
     execution = held.execution()
     assert execution.state == FAILED
     assert execution.attempts[-1]["exit_code"] == 128 + signal.SIGKILL
-    assert _leftovers(held.token) == []
+    assert leftovers(held.token) == []
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            return handle.read().rsplit(b")", 1)[1].split()[0] != b"Z"
-    except OSError:
-        return False
 
 
-def _gone_within(pids: list[int], seconds: float) -> list[int]:
-    deadline = time.monotonic() + seconds
-    while (alive := [pid for pid in pids if _alive(pid)]) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return alive
 
 
 def _comm(pid: int) -> str:
@@ -314,6 +303,6 @@ def _warm_servers_of_dead_drivers() -> list[int]:
         except OSError:
             continue
         warm = len(arguments) > 7 and arguments[3] == WARM_MARKER
-        if warm and _alive(int(entry)) and not _alive(int(arguments[7])):
+        if warm and alive(int(entry)) and not alive(int(arguments[7])):
             found.append(int(entry))
     return found
