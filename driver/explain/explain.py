@@ -116,7 +116,7 @@ def prepare_walk(options: ExplainOptions) -> ExplainHandlers:
         cache_enabled=options.cache,
         kubernetes=load_kubernetes_settings(platform_spec, file=options.pipeline),
         kfp_package=options.kfp_package or (recorded_header.kfp_package or "" if recorded_header else ""),
-        mounts=dict(options.mounts),
+        mounts={**((recorded_header.mounts or {}) if recorded_header else {}), **options.mounts},
         recorded=recorded,
         runner=options.runner or _recorded_runner(recorded_header),
         runner_options={**_recorded_runner_options(recorded_header), **options.runner_options},
