@@ -45,6 +45,7 @@ TASK_HELP = ("the task as the console names it (exit-handler-1/for-loop-2[1]/tra
 def build_parser(prog: str = "python -m ledger") -> argparse.ArgumentParser:
     common = _common_options()
     parser = argparse.ArgumentParser(prog=prog, description=__doc__, parents=[common])
+    parser.set_defaults(prog=prog)  # what a command's own stderr lines are prefixed with
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     runs = commands.add_parser("runs", parents=[common], help="runs, newest first")
     runs.add_argument("-n", "--limit", type=int, default=0, help="only the N newest runs")
@@ -124,7 +125,7 @@ def command_runs(ledger: Ledger, args: argparse.Namespace) -> Result:
     document, damages = runs_document(ledger, limit=args.limit)
     # Damage is named (one line per damaged part, on stderr, exit 2) and the rest of the store listed.
     for damage in damages:
-        print(f"python -m ledger: {damage}", file=sys.stderr)
+        print(f"{args.prog}: {damage}", file=sys.stderr)
     status = EXIT_ERROR if damages else EXIT_OK
     return document, lambda document: render.render_runs(document["runs"]), status
 

@@ -219,6 +219,11 @@ def test_a_damaged_run_index_is_reported_with_file_and_line(home: Path, tmp_path
     listed = ledger(tmp_path, "runs", "--json")
     assert listed.returncode == 2
     assert listed.stderr.splitlines() == [f"python -m ledger: {index}:1: ledger damaged: not a JSON record"]
+    lpl = "import sys; from driver.lpl import main; sys.exit(main())"
+    as_lpl = subprocess.run([sys.executable, "-c", lpl, "runs", "--home", str(tmp_path)],
+                            capture_output=True, text=True, check=False)
+    # Under `lpl`, the line names `lpl`.
+    assert as_lpl.stderr.splitlines() == [f"lpl: {index}:1: ledger damaged: not a JSON record"]
     # Issue 15 item 6: the rest of the store stays readable, each run listed from its own journal.
     assert sorted(run["run_id"] for run in json.loads(listed.stdout)["runs"]) == ["a", "b"]
 
