@@ -9,8 +9,13 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+from tests.cli import REPO_ROOT
 
 TOKEN_VARIABLE = "LPL_SIGNALS_TEST_TOKEN"
 GONE_WITHIN = 5.0  # seconds for every process of a stopped run to be gone
@@ -65,3 +70,29 @@ def gone_within(pids: list[int], seconds: float) -> list[int]:
     while (running := [pid for pid in pids if alive(pid)]) and time.monotonic() < deadline:
         time.sleep(0.05)
     return running
+
+
+@contextlib.contextmanager
+def driver_in_background(
+    *args: str, token: str, release: Path, console: Path | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`python -m driver ARGS` running with `token` in its environment (its output in `console`, else
+    dropped). On leaving: `release` is touched (what the run's held component waits for), the driver killed if
+    it still runs, and every process holding the token killed."""
+    with open(console or os.devnull, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "driver", *args],
+            cwd=REPO_ROOT,
+            env={**os.environ, TOKEN_VARIABLE: token},
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield process
+    finally:
+        release.touch()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        kill_leftovers(token)

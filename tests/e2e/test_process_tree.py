@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -28,9 +27,9 @@ import pytest
 from ledger import journal
 from ledger.model import CANCELED, COMPLETE, FAILED, TERMINAL_STATES
 from ledger.store import Ledger
-from tests.cli import REPO_ROOT, run_cli
+from tests.cli import run_cli
 from tests.e2e.finished_run import CompilePipeline, run_driver
-from tests.processes import TOKEN_VARIABLE, gone_within, kill_leftovers, leftovers
+from tests.processes import TOKEN_VARIABLE, driver_in_background, gone_within, kill_leftovers, leftovers
 
 RUN_ID = "tree"
 GRACE = 5.0  # launcher.launch.KILL_GRACE_SECONDS
@@ -72,32 +71,16 @@ class HeldRun:
 
 
 
-
-
-
 @pytest.fixture
 def held(compile_pipeline: CompilePipeline, lpl_home: Path, tmp_path: Path) -> Iterator[HeldRun]:
     token = f"tree-{uuid.uuid4().hex}"
     marker = tmp_path / "marker"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "driver", str(compile_pipeline("process_tree")), "--home", str(lpl_home),
-         "--run-id", RUN_ID, "-p", f"marker={marker}", "-p", "mode=hold"],
-        cwd=REPO_ROOT,
-        env={**os.environ, TOKEN_VARIABLE: token},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    run = HeldRun(process=process, home=lpl_home, marker=marker, token=token)
-    try:
+    arguments = (str(compile_pipeline("process_tree")), "--home", str(lpl_home), "--run-id", RUN_ID,
+                 "-p", f"marker={marker}", "-p", "mode=hold")
+    with driver_in_background(*arguments, token=token, release=marker.with_name("marker.release")) as process:
+        run = HeldRun(process=process, home=lpl_home, marker=marker, token=token)
         run.wait_started()
         yield run
-    finally:
-        marker.with_name("marker.release").touch()
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        kill_leftovers(token)
 
 
 def test_a_task_ends_when_its_main_process_ends_and_its_leftovers_are_killed(

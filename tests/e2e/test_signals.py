@@ -26,7 +26,7 @@ from ledger.store import Ledger, RunLedger
 from spec.errors import LedgerError
 from tests.cli import REPO_ROOT, run_cli
 from tests.e2e.finished_run import CompilePipeline, FinishedRun
-from tests.processes import TOKEN_VARIABLE, kill_leftovers, leftovers, processes_with
+from tests.processes import TOKEN_VARIABLE, driver_in_background, kill_leftovers, leftovers, processes_with
 
 RUN_ID = "stopped"
 TASKS = ("step", "hold", "step-2")
@@ -81,35 +81,10 @@ def started(compile_pipeline: CompilePipeline, lpl_home: Path, tmp_path: Path) -
     token = f"signals-{uuid.uuid4().hex}"
     release = tmp_path / "release"
     console = tmp_path / "console.txt"
-    with open(console, "wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "driver",
-                str(compile_pipeline("signals")),
-                "--home",
-                str(lpl_home),
-                "--run-id",
-                RUN_ID,
-                "-p",
-                f"release={release}",
-            ],
-            cwd=REPO_ROOT,
-            env={**os.environ, TOKEN_VARIABLE: token},
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    run = StartedRun(process=process, home=lpl_home, release=release, token=token, console=console)
-    try:
-        yield run
-    finally:
-        release.touch()
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        kill_leftovers(token)
+    package = str(compile_pipeline("signals"))
+    arguments = (package, "--home", str(lpl_home), "--run-id", RUN_ID, "-p", f"release={release}")
+    with driver_in_background(*arguments, token=token, release=release, console=console) as process:
+        yield StartedRun(process=process, home=lpl_home, release=release, token=token, console=console)
 
 
 def _execution_state(run: StartedRun, task: str) -> str | None:

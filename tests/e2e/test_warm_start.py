@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,9 +21,16 @@ import pytest
 
 from ledger.model import CANCELED, COMPLETE, FAILED, Execution
 from ledger.store import Ledger
-from tests.cli import REPO_ROOT, run_cli
+from tests.cli import run_cli
 from tests.e2e.finished_run import CompilePipeline, FinishedRun, run_driver
-from tests.processes import TOKEN_VARIABLE, alive, gone_within, kill_leftovers, leftovers
+from tests.processes import (
+    TOKEN_VARIABLE,
+    alive,
+    driver_in_background,
+    gone_within,
+    kill_leftovers,
+    leftovers,
+)
 
 GRACE = 5.0  # launcher.warm.client.KILL_GRACE_SECONDS
 TMPDIR = "/tmp/lpl-warm-hazards-tmpdir"  # tests/pipelines/warm_hazards.py
@@ -224,20 +230,10 @@ class Held:
 def held(compile_pipeline: CompilePipeline, lpl_home: Path, tmp_path: Path) -> Iterator[Held]:
     token = f"warm-{uuid.uuid4().hex}"
     marker = tmp_path / "marker"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "driver", str(compile_pipeline("warm_hold")), "--home", str(lpl_home),
-         "--run-id", "held", "-p", f"marker={marker}", "-p", "mode=hold"],
-        cwd=REPO_ROOT, env={**os.environ, TOKEN_VARIABLE: token},
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
+    arguments = (str(compile_pipeline("warm_hold")), "--home", str(lpl_home), "--run-id", "held",
+                 "-p", f"marker={marker}", "-p", "mode=hold")
+    with driver_in_background(*arguments, token=token, release=marker.with_name("marker.release")) as process:
         yield Held(process, home=lpl_home, marker=marker, token=token)
-    finally:
-        marker.with_name("marker.release").touch()
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        kill_leftovers(token)
 
 
 def test_a_held_warm_component_is_a_child_of_its_keeper_not_of_its_launcher(held: Held) -> None:
