@@ -145,9 +145,33 @@ def test_exit_codes_and_messages_are_those_of_a_cold_start(hazards: dict[str, An
     warm, cold = endings(hazards["warm"][0]), endings(hazards["cold"][0])
 
     assert warm == cold
-    assert sorted(code for _, code, _ in warm) == [1, 3, 4, 128 + signal.SIGKILL]
+    assert sorted(code for _, code, _ in warm) == [1, 1, 3, 4, 120, 128 + signal.SIGINT, 128 + signal.SIGKILL]
     assert {state for state, _, _ in warm} == {FAILED}
     assert any(error.endswith("Killed") for _, _, error in warm)  # as sh reports a child killed by a signal
+
+
+@pytest.mark.parametrize("mode", ["warm", "cold"])
+def test_an_ending_component_prints_what_a_fresh_interpreter_prints(
+    hazards: dict[str, Any], mode: str
+) -> None:
+    logs = {e.inputs["how"]: Path(e.log).read_text() for e in hazards[mode][0].executions("end")}
+
+    assert "RuntimeError: boom" in logs["raise"] and "Traceback (most recent call last):" in logs["raise"]
+    assert "KeyboardInterrupt" in logs["interrupt"]
+    assert logs["message"].rstrip().endswith("bye")
+    assert "Exception ignored in: <_io.TextIOWrapper name='/dev/full'" in logs["full_stdout"]
+    assert "OSError: [Errno 28] No space left on device" in logs["full_stdout"]
+
+
+@pytest.mark.parametrize("mode", ["warm", "cold"])
+def test_threads_are_joined_and_held_files_flushed_as_the_component_ends(
+    hazards: dict[str, Any], mode: str
+) -> None:
+    run, marker, _ = hazards[mode]
+
+    assert run.execution("linger").state == COMPLETE
+    assert Path(f"{marker}.thread").read_text() == "joined"
+    assert Path(f"{marker}.held").read_text() == "flushed at exit"
 
 
 @pytest.mark.parametrize("mode", ["warm", "cold"])

@@ -5,9 +5,11 @@ same of `numpy.random`, with the threads OpenBLAS ran (a loop of its own has OPE
 prints what a component sees of its process (argv, `__main__`, sys.path, working directory, signal
 dispositions, threads, open descriptors, parent, hash of a string under the task's PYTHONHASHSEED, TZ, TMPDIR
 through `tempfile`, a variable read at import by a module imported inside the function), registers an atexit
-handler and forks once; `leave` leaves a `sleep 300` behind in a session of its own; `end` ends by `sys.exit`,
-`os._exit`, an uncaught exception or a signal, as `how` says. Caching is off: every run starts every
-component."""
+handler and forks once; `leave` leaves a `sleep 300` behind in a session of its own; `linger` returns while a
+non-daemon thread still has a file to write and an open file it wrote to is still held (unflushed) by a
+module; `end` ends by `sys.exit` (with a code or a message), `os._exit`, an uncaught exception or
+KeyboardInterrupt, a signal, or a standard output that cannot be flushed at exit, as `how` says. Caching is
+off: every run starts every component."""
 
 from kfp import dsl
 
@@ -116,6 +118,22 @@ def leave(marker: str):
 
 
 @dsl.component(base_image="python:3.11")
+def linger(marker: str):
+    import builtins
+    import threading
+    import time
+
+    def late() -> None:
+        time.sleep(0.3)
+        with open(marker + ".thread", "w") as handle:
+            handle.write("joined")
+
+    threading.Thread(target=late).start()  # non-daemon: the interpreter waits for it before it ends
+    builtins.lpl_held = open(marker + ".held", "w")  # noqa: SIM115 - never closed: its buffer is flushed as Python ends
+    builtins.lpl_held.write("flushed at exit")
+
+
+@dsl.component(base_image="python:3.11")
 def end(how: str):
     import os
     import signal
@@ -130,6 +148,13 @@ def end(how: str):
         os.kill(os.getpid(), signal.SIGKILL)
     if how == "raise":
         raise RuntimeError("boom")
+    if how == "message":
+        sys.exit("bye")
+    if how == "interrupt":
+        raise KeyboardInterrupt
+    if how == "full_stdout":
+        sys.stdout = open("/dev/full", "w")  # noqa: SIM115 - its flush at exit fails
+        print("lost")
 
 
 @dsl.pipeline(name="warm-hazards")
@@ -144,5 +169,7 @@ def pipeline(marker: str):
     for name, value in ENV.items():
         seen.set_env_variable(name, value)
     leave(marker=marker).set_caching_options(False)
-    with dsl.ParallelFor(["exit", "os_exit", "signal", "raise"]) as how:
+    linger(marker=marker).set_caching_options(False)
+    endings = ["exit", "os_exit", "signal", "raise", "message", "interrupt", "full_stdout"]
+    with dsl.ParallelFor(endings) as how:
         end(how=how).set_caching_options(False)
