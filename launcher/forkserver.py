@@ -22,7 +22,7 @@ from typing import Any, TextIO
 
 from launcher import process_tree
 from launcher.runners import clean_after_launcher
-from spec.contracts import LaunchRequest, warm_up
+from spec.contracts import LaunchRequest, WarmAhead, fork_server_request, warm_up
 from spec.errors import LplError
 
 WARM_EXIT_SECONDS = 1.0  # for a dismissed warm interpreter to remove its socket and exit
@@ -89,7 +89,8 @@ class _Server:
         self.control = control
         self.launch = launch
         self.private_fds = private_fds
-        self.children: set[int] = set()
+        self.children: set[int] = set()  # launchers, whose exits the driver hears of
+        self.helpers: set[int] = set()  # WarmAhead's, whose exits nobody waits for
         self.accepting = True
         self._buffer = b""
 
@@ -102,11 +103,15 @@ class _Server:
         self._buffer += data
         while b"\n" in self._buffer:
             line, self._buffer = self._buffer.split(b"\n", 1)
-            if line.strip():
-                request = LaunchRequest.from_line(line)
-                pid = self._fork(request)
-                self.children.add(pid)
-                self.control.write(f"started {request.token} {pid}\n")
+            if not line.strip():
+                continue
+            request = fork_server_request(line)
+            if isinstance(request, WarmAhead):
+                self.helpers.add(self._fork_helper(request))
+                continue
+            pid = self._fork(request)
+            self.children.add(pid)
+            self.control.write(f"started {request.token} {pid}\n")
         return True
 
     def reap(self) -> None:
@@ -121,6 +126,9 @@ class _Server:
             if pid == 0:
                 break
             code = os.waitstatus_to_exitcode(status)
+            if pid in self.helpers:
+                self.helpers.discard(pid)
+                continue
             launcher = pid in self.children
             if launcher:
                 self.children.discard(pid)
@@ -169,6 +177,21 @@ class _Server:
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(code)
+
+    def _fork_helper(self, request: WarmAhead) -> int:
+        server_pid = os.getpid()
+        pid = os.fork()
+        if pid:
+            return pid
+        try:
+            from launcher.runners.host import warm_ahead  # imported by `serve`, with the host runner
+
+            self._become_launcher(server_pid)
+            warm_ahead(request)
+        except BaseException:  # best effort: the tasks start their warm interpreter themselves
+            pass
+        finally:
+            os._exit(0)
 
     def _become_launcher(self, server_pid: int) -> None:
         os.setsid()

@@ -202,3 +202,33 @@ class LaunchRequest:
         except ValueError as exc:
             raise ContractError(f"fork server request: not JSON ({exc})") from exc
         return cls(**_fields_from_json(cls, data, where="fork server request"))
+
+
+@dataclass(frozen=True)
+class WarmAhead:
+    """One line to the fork server: start the warm interpreter of a lightweight component's environment now,
+    while the driver is still starting, so that its first task is forked as fast as the next ones (issue 22).
+    Best effort, and only for an environment already built: nothing waits for it, and a task that finds no
+    warm interpreter (or one started with other start-up variables) starts its own, as without this line.
+    `command`, `args` and `variables` are the executor's container as compiled (placeholders unresolved)."""
+
+    command: list[str]
+    args: list[str]
+    variables: dict[str, str]
+    driver_pid: int
+    kfp_package: str = ""
+    warm_ahead: bool = True  # what tells this line from a LaunchRequest
+
+    def to_line(self) -> bytes:
+        return (json.dumps(dataclasses.asdict(self)) + "\n").encode()
+
+
+def fork_server_request(line: bytes) -> LaunchRequest | WarmAhead:
+    """A line the driver wrote to the fork server, read as the request it is."""
+    try:
+        data = json.loads(line)
+    except ValueError as exc:
+        raise ContractError(f"fork server request: not JSON ({exc})") from exc
+    if isinstance(data, dict) and data.get("warm_ahead"):
+        return WarmAhead(**_fields_from_json(WarmAhead, data, where="fork server warm-ahead request"))
+    return LaunchRequest(**_fields_from_json(LaunchRequest, data, where="fork server request"))

@@ -21,6 +21,7 @@ from driver.run.context import RunContext
 from driver.run.launchers import LAUNCHER_STOP_SECONDS, ForkServer, start_ray_gateway
 from driver.run.server_process import ServerProcess
 from driver.run.slots import DEFAULT_PARALLELISM, Slots
+from driver.run.warm_ahead import warm_ahead_requests
 from driver.walk import walk
 from driver.walk.params import build_root_parameters, read_params_file
 from driver.walk.provision import parameters_from_python, parameters_to_python
@@ -206,12 +207,14 @@ def execute(options: RunOptions, *, early: ServerProcess | None = None) -> int:
         console.event("run_finished", f"run {prepared.run_id} is already COMPLETE: nothing to resume",
                       run_id=prepared.run_id, state=COMPLETE)
         return EXIT_OK
+    deployment = load_deployment_config(prepared.pipeline_spec)
+    if early is not None:
+        _warm_ahead(early, deployment, options)
     ledger = Ledger(options.home)
     # Held until this process exits, however it exits: a second driver (a second --resume) is refused.
     ledger.lock_run(prepared.run_id)
     if options.resume:  # launchers of a killed driver record their attempts before the resume reads them
         ledger.wait_for_launchers(prepared.run_id, timeout=LAUNCHER_STOP_SECONDS)
-    deployment = load_deployment_config(prepared.pipeline_spec)
     total, exact = count_tasks(outline(prepared.pipeline_spec, deployment))
     console.set_total(total, exact=exact)
     name = prepared.pipeline_spec.pipeline_info.name
@@ -256,6 +259,20 @@ def execute(options: RunOptions, *, early: ServerProcess | None = None) -> int:
     except (LplError, OSError) as exc:
         # The run is recorded: whatever stopped it (a full disk, an unwritable directory), it ends FAILED.
         return _record_crash(run_ledger, exc)
+
+
+def _warm_ahead(
+    early: ServerProcess, deployment: pipeline_spec_pb2.PipelineDeploymentConfig, options: RunOptions
+) -> None:
+    """Ask the fork server for the pipeline's warm interpreters now, while this driver records the run."""
+    for request in warm_ahead_requests(
+        deployment,
+        runner=options.runner,
+        runner_options=options.runner_options,
+        kfp_package=options.kfp_package,
+        driver_pid=os.getpid(),
+    ):
+        early.send(request.to_line())
 
 
 def _run_recorded(

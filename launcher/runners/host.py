@@ -8,6 +8,7 @@ import signal
 import subprocess
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import BinaryIO
 
 from launcher import process_tree
@@ -15,8 +16,15 @@ from launcher.environment import ensure_environment
 from launcher.kubernetes_host import host_environment
 from launcher.lifetime import die_with_parent
 from launcher.runners.base import Attempt, Progress, Started
-from launcher.warm.client import start_warm
-from spec.command import environment_dir, executor_program, start_mode
+from launcher.warm.client import start_ahead, start_warm
+from spec.command import (
+    ENVIRONMENT_READY,
+    environment_dir,
+    executor_program,
+    plan_python_component,
+    start_mode,
+)
+from spec.contracts import WarmAhead
 from spec.errors import RunnerError
 
 KILL_GRACE_SECONDS = 5.0
@@ -37,12 +45,7 @@ class HostRunner:
                 )
             finally:  # a failed build's output is what the user needs to read
                 log.write("".join(line + "\n" for line in build_log).encode())
-            env["PATH"] = f"{env_dir / 'bin'}{os.pathsep}{env.get('PATH', '')}"
-            env["VIRTUAL_ENV"] = str(env_dir)
-            env.pop("PYTHONHOME", None)
-            # The env is built without bytecode (compiling all of numpy costs over a second); each module's
-            # bytecode is written into the cached env the first time a component imports it.
-            env.pop("PYTHONDONTWRITEBYTECODE", None)
+            env = _in_environment(env, env_dir)
         env["PYTHONUNBUFFERED"] = "1"
         # `python` stays: `start` forks a lightweight component from its environment's warm interpreter.
         return attempt.but(command=attempt.program, args=(), env=env)
@@ -66,6 +69,33 @@ class HostRunner:
         except OSError as exc:
             raise RunnerError(_start_failure(attempt, exc)) from exc
         return HostStarted(child, spare=spare)
+
+
+def _in_environment(env: dict[str, str], env_dir: Path) -> dict[str, str]:
+    """The variables of a process run in the cached environment `env_dir`."""
+    env["PATH"] = f"{env_dir / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    env["VIRTUAL_ENV"] = str(env_dir)
+    env.pop("PYTHONHOME", None)
+    # The env is built without bytecode (compiling all of numpy costs over a second); each module's
+    # bytecode is written into the cached env the first time a component imports it.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def warm_ahead(request: WarmAhead) -> None:
+    """`spec.contracts.WarmAhead`, in a child of the fork server: start now the warm interpreter a task of
+    this executor would be forked from, with the variables its launcher would give it, if its environment
+    is built (it is never built here: the first task builds it, saying so on the console)."""
+    plan = plan_python_component(request.command, request.args, kfp_package=request.kfp_package)
+    program = executor_program(plan.program) if plan is not None else None
+    if plan is None or program is None:
+        return
+    env_dir = environment_dir(plan)
+    if not (env_dir / ENVIRONMENT_READY).exists():
+        return
+    env = _in_environment(dict(os.environ) | request.variables, env_dir)
+    env["PYTHONUNBUFFERED"] = "1"
+    start_ahead(program, env_dir=env_dir, env=env, driver_pid=request.driver_pid)
 
 
 def starts_warm(attempt: Attempt) -> bool:

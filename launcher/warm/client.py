@@ -29,7 +29,7 @@ from launcher import process_tree
 from launcher.warm.server import _HEADER, BOOTSTRAP, MARKER
 from spec.command import ExecutorProgram
 
-__all__ = ["WarmStarted", "is_warm_server", "start_warm"]
+__all__ = ["WarmStarted", "is_warm_server", "start_ahead", "start_warm"]
 
 IDLE_SECONDS = 60.0
 KILL_GRACE_SECONDS = 5.0
@@ -88,26 +88,68 @@ def start_warm(
         return None
 
 
-def _connect(*, env_dir: Path, env: Mapping[str, str], driver_pid: int) -> socket.socket | None:
-    key_env = startup_environment(env)
-    identity = json.dumps([str(env_dir), key_env, env.get("_KFP_RUNTIME")])
-    directory = runtime_dir()
-    path = directory / f"{_digest(identity, driver_pid)}.sock"
-    connection = _try_connect(path)
-    if connection is not None or path.with_suffix(".failed").exists():
-        return connection  # None after a warm interpreter failed to start: this run's tasks start cold
-    # One lock per environment and start-up variables, whatever the driver: their number stays bounded.
-    lock_path = directory / f"{_digest(identity)}.lock"
-    lock = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+def start_ahead(program: ExecutorProgram, *, env_dir: Path, env: Mapping[str, str], driver_pid: int) -> None:
+    """Start the environment's warm interpreter for this driver now, unless it is already there (the
+    fork server, for `spec.contracts.WarmAhead`). Started ahead, it imports the heavy modules at once instead
+    of after its first fork: no component is waiting."""
     try:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one launcher starts it; the others wait and connect
-        connection = _try_connect(path)
+        if program.runtime_flag:
+            env = {**env, "_KFP_RUNTIME": "true"}
+        server = _ServerPlace(env_dir=env_dir, env=env, driver_pid=driver_pid)
+        with server.locked():
+            if not server.path.exists() and not server.failed.exists():
+                server.start(ahead=True)
+    except OSError:
+        return
+
+
+def _connect(*, env_dir: Path, env: Mapping[str, str], driver_pid: int) -> socket.socket | None:
+    server = _ServerPlace(env_dir=env_dir, env=env, driver_pid=driver_pid)
+    connection = _try_connect(server.path)
+    if connection is not None or server.failed.exists():
+        return connection  # None after a warm interpreter failed to start: this run's tasks start cold
+    with server.locked():  # one launcher starts it; the others wait and connect
+        connection = _try_connect(server.path)
         if connection is None:
-            _start_server(env_dir=env_dir, path=path, env=env, key_env=key_env, driver_pid=driver_pid)
-            connection = _try_connect(path)
-    finally:
-        os.close(lock)
+            server.start(ahead=False)
+            connection = _try_connect(server.path)
     return connection
+
+
+class _ServerPlace:
+    """Where the warm interpreter of an environment, start-up variables and driver listens, and the lock
+    under which one process starts it."""
+
+    def __init__(self, *, env_dir: Path, env: Mapping[str, str], driver_pid: int) -> None:
+        self.env_dir = env_dir
+        self.env = env
+        self.driver_pid = driver_pid
+        self.key_env = startup_environment(env)
+        identity = json.dumps([str(env_dir), self.key_env, env.get("_KFP_RUNTIME")])
+        directory = runtime_dir()
+        self.path = directory / f"{_digest(identity, driver_pid)}.sock"
+        self.failed = self.path.with_suffix(".failed")
+        # One lock per environment and start-up variables, whatever the driver: their number stays bounded.
+        self.lock_path = directory / f"{_digest(identity)}.lock"
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        lock = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(lock)
+
+    def start(self, *, ahead: bool) -> None:
+        _start_server(
+            env_dir=self.env_dir,
+            path=self.path,
+            env=self.env,
+            key_env=self.key_env,
+            driver_pid=self.driver_pid,
+            ahead=ahead,
+        )
 
 
 def _digest(*parts: object) -> str:
@@ -125,7 +167,13 @@ def _try_connect(path: Path) -> socket.socket | None:
 
 
 def _start_server(
-    *, env_dir: Path, path: Path, env: Mapping[str, str], key_env: Mapping[str, str], driver_pid: int
+    *,
+    env_dir: Path,
+    path: Path,
+    env: Mapping[str, str],
+    key_env: Mapping[str, str],
+    driver_pid: int,
+    ahead: bool,
 ) -> None:
     """Start the warm interpreter; it detaches once it listens. Not as our child's child: this launcher stops
     being a subreaper meanwhile (and is one again after, if it was), so the interpreter is handed to the
@@ -137,7 +185,7 @@ def _start_server(
     process_tree.become_subreaper(enable=False)
     try:
         started = subprocess.run(
-            [*command, json.dumps(key_env)],
+            [*command, json.dumps(key_env), *(["ahead"] if ahead else [])],
             env=dict(env),
             cwd="/",
             stdin=subprocess.DEVNULL,
@@ -146,7 +194,7 @@ def _start_server(
             timeout=SERVER_START_SECONDS,
             check=False,
         )
-        if started.returncode != 0:  # it cannot preload here (an old kfp, no pidfd): not again this run
+        if started.returncode != 0 and not ahead:  # it cannot preload here (an old kfp, no pidfd): not again
             path.with_suffix(".failed").touch()
     finally:
         process_tree.become_subreaper(enable=subreaper)

@@ -256,6 +256,8 @@ class _Settings:
         self.driver_pid = int(argv[3])
         self.idle_seconds = float(argv[4])
         self.key_env: dict[str, str] = json.loads(argv[5])
+        # Started ahead of the run's first task (`client.start_ahead`): nobody waits, preload everything now.
+        self.ahead = argv[6:7] == ["ahead"]
 
 
 def serve(argv: list[str]) -> Job:
@@ -286,7 +288,9 @@ def serve(argv: list[str]) -> Job:
     keeper = _Keeper(read=read, coerced_lc_ctype=coerced, tree=tree)
     # Dismissed (the fork server, at the end of the run): the socket goes with us. A keeper ignores SIGTERM.
     signal.signal(signal.SIGTERM, lambda signum, frame: _leave(settings.socket_path))
-    connection = _accept_loop(listener, settings, driver, after_first=lambda: read.update(_preload_heavy()))
+    connection = _accept_loop(
+        listener, settings, driver, after_first=lambda: read.update(_preload_heavy()), now=settings.ahead
+    )
     os.close(lock)
     if connection is None:
         sys.exit(0)
@@ -294,10 +298,16 @@ def serve(argv: list[str]) -> Job:
 
 
 def _accept_loop(
-    listener: socket.socket, settings: _Settings, driver: int, *, after_first: Callable[[], None]
+    listener: socket.socket,
+    settings: _Settings,
+    driver: int,
+    *,
+    after_first: Callable[[], None],
+    now: bool,
 ) -> socket.socket | None:
     """Fork a keeper per connection; the keeper's connection in the keeper, None when it is time to go.
-    `after_first` runs once the first keeper is forked (while its component runs, not before it)."""
+    `after_first` runs once the first keeper is forked (while its component runs, not before it), or with
+    `now` as soon as no connection is waiting."""
     pending = [after_first]
     poller = select.poll()
     poller.register(listener.fileno(), select.POLLIN)
@@ -305,7 +315,10 @@ def _accept_loop(
     keepers: set[int] = set()
     idle_since = time.monotonic()
     while True:
-        events = dict(poller.poll(1000))
+        events = dict(poller.poll(0 if now and pending else 1000))
+        if now and pending and not events:
+            pending.pop()()
+            continue
         keepers -= _reaped()
         if driver in events:
             break
