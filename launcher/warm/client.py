@@ -142,14 +142,33 @@ class _ServerPlace:
             os.close(lock)
 
     def start(self, *, ahead: bool) -> None:
-        _start_server(
-            env_dir=self.env_dir,
-            path=self.path,
-            env=self.env,
-            key_env=self.key_env,
-            driver_pid=self.driver_pid,
-            ahead=ahead,
-        )
+        """Start the warm interpreter; it detaches once it listens. Not as our child's child: this process
+        stops being a subreaper meanwhile (and is one again after, if it was), so the interpreter is handed to
+        the fork server (which spares it) or init, never to a launcher's tree, which is killed when the
+        attempt ends. One that cannot start (an old kfp, no pidfd) makes this run's tasks start cold, unless
+        it was started ahead: a task's launcher then tries again itself."""
+        lock = self.env_dir.parent / f"{self.env_dir.name}.lock"
+        settings = [str(self.driver_pid), str(IDLE_SECONDS), json.dumps(self.key_env)]
+        arguments = [str(self.path), str(lock), *settings]
+        python = str(self.env_dir / "bin" / "python3")
+        command = [python, "-c", BOOTSTRAP, MARKER, str(_SERVER_FILE), *arguments]
+        subreaper = process_tree.is_subreaper()  # a launcher is; a Ray worker is not, and must stay so
+        process_tree.become_subreaper(enable=False)
+        try:
+            started = subprocess.run(
+                [*command, *(["ahead"] if ahead else [])],
+                env=dict(self.env),
+                cwd="/",
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=SERVER_START_SECONDS,
+                check=False,
+            )
+            if started.returncode != 0 and not ahead:
+                self.failed.touch()
+        finally:
+            process_tree.become_subreaper(enable=subreaper)
 
 
 def _digest(*parts: object) -> str:
@@ -164,40 +183,6 @@ def _try_connect(path: Path) -> socket.socket | None:
         connection.close()
         return None
     return connection
-
-
-def _start_server(
-    *,
-    env_dir: Path,
-    path: Path,
-    env: Mapping[str, str],
-    key_env: Mapping[str, str],
-    driver_pid: int,
-    ahead: bool,
-) -> None:
-    """Start the warm interpreter; it detaches once it listens. Not as our child's child: this launcher stops
-    being a subreaper meanwhile (and is one again after, if it was), so the interpreter is handed to the
-    fork server (which spares it) or init, never to this launcher's tree, which is killed when the attempt
-    ends."""
-    arguments = [str(path), str(env_dir.parent / f"{env_dir.name}.lock"), str(driver_pid), str(IDLE_SECONDS)]
-    command = [str(env_dir / "bin" / "python3"), "-c", BOOTSTRAP, MARKER, str(_SERVER_FILE), *arguments]
-    subreaper = process_tree.is_subreaper()  # a launcher is; a Ray worker is not, and must stay so
-    process_tree.become_subreaper(enable=False)
-    try:
-        started = subprocess.run(
-            [*command, json.dumps(key_env), *(["ahead"] if ahead else [])],
-            env=dict(env),
-            cwd="/",
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            timeout=SERVER_START_SECONDS,
-            check=False,
-        )
-        if started.returncode != 0 and not ahead:  # it cannot preload here (an old kfp, no pidfd): not again
-            path.with_suffix(".failed").touch()
-    finally:
-        process_tree.become_subreaper(enable=subreaper)
 
 
 def _request(

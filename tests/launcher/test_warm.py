@@ -84,27 +84,27 @@ def test_a_stop_sent_as_the_component_is_forked_ends_it_once_it_sets_its_signals
     assert ran.returncode == -15
 
 
-def test_starting_a_warm_interpreter_gives_back_the_callers_subreaper_state(tmp_path: Path) -> None:
+def test_starting_a_warm_interpreter_gives_back_the_callers_subreaper_state() -> None:
     # A launcher is a subreaper and stays one; a Ray worker is not and must not become one (it never reaps
     # the orphans that would then be handed to it). The interpreter started here exits at once: its driver
     # is gone.
-    script = f"""
+    script = """
 import subprocess, sys
 from pathlib import Path
 from launcher import process_tree
 from launcher.warm import client
 dead = subprocess.Popen(["true"]); dead.wait()
+place = client._ServerPlace(env_dir=Path(sys.prefix), env={}, driver_pid=dead.pid)
 seen = []
 for before in (False, True):
     process_tree.become_subreaper(enable=before)
-    client._start_server(env_dir=Path(sys.prefix), path=Path({str(tmp_path / "x.sock")!r}), env={{}},
-                         key_env={{}}, driver_pid=dead.pid)
+    place.start(ahead=False)
     seen.append(process_tree.is_subreaper())
-print(seen)
+print(seen, place.failed.exists())  # this run's other tasks start cold
+place.failed.unlink()
 """
     ran = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=60
     )
 
-    assert ran.stdout.strip() == "[False, True]", ran.stderr
-    assert (tmp_path / "x.failed").exists()  # this run's other tasks start cold
+    assert ran.stdout.strip() == "[False, True] True", ran.stderr
