@@ -264,7 +264,8 @@ def execute(options: RunOptions, *, early: ServerProcess | None = None) -> int:
 def _warm_ahead(
     early: ServerProcess, deployment: pipeline_spec_pb2.PipelineDeploymentConfig, options: RunOptions
 ) -> None:
-    """Ask the fork server for the pipeline's warm interpreters now, while this driver records the run."""
+    """Ask the fork server for the pipeline's warm interpreters now, while this driver records the run (a
+    fork server already gone is said when the first task is sent to it)."""
     for request in warm_ahead_requests(
         deployment,
         runner=options.runner,
@@ -272,7 +273,10 @@ def _warm_ahead(
         kfp_package=options.kfp_package,
         driver_pid=os.getpid(),
     ):
-        early.send(request.to_line())
+        try:
+            early.send(request.to_line())
+        except OSError:
+            return
 
 
 def _run_recorded(
