@@ -322,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         from driver.run.server_process import ServerProcess
 
         try:
-            early = ServerProcess.start(args.home.resolve())
+            early = ServerProcess.start(args.home.resolve(), runners=_runners_named(args))
         except OSError as exc:  # no process or pipe left on this machine: nothing has been recorded
             print(f"error: cannot start the launcher fork server: {exc.strerror or exc}", file=sys.stderr)
             return 2
@@ -331,6 +331,12 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if early is not None:
             early.dismiss()
+
+
+def _runners_named(args: argparse.Namespace) -> set[str]:
+    """The runners `--runner` and `--runner-for PATTERN=RUNNER` name (checked later, with the rest)."""
+    named = {rule.rpartition("=")[2].strip() for rule in args.runner_for or []}
+    return named | ({args.runner} if args.runner else set())
 
 
 def _main(args: argparse.Namespace, *, early: ServerProcess | None) -> int:

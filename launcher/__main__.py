@@ -41,6 +41,13 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         help="run as the driver's fork server: tasks on stdin, answers on this file descriptor",
     )
+    parser.add_argument(
+        "--preload",
+        metavar="RUNNER",
+        action="append",
+        default=[],
+        help="with --serve: import this runner once for every launcher (repeatable)",
+    )
     return parser
 
 
@@ -136,7 +143,7 @@ def _serve(args: argparse.Namespace) -> int:
     except OSError:
         message = f"--serve {args.serve}: not an open file descriptor (the driver starts the server)"
         raise OSError(message) from None
-    return serve(home=args.home, control_fd=args.serve)
+    return serve(home=args.home, control_fd=args.serve, preload=tuple(args.preload))
 
 
 def _launch(args: argparse.Namespace) -> int:

@@ -28,14 +28,18 @@ from spec.errors import LplError
 WARM_EXIT_SECONDS = 1.0  # for a dismissed warm interpreter to remove its socket and exit
 
 
-def serve(*, home: Path, control_fd: int) -> int:
+def serve(*, home: Path, control_fd: int, preload: tuple[str, ...] = ()) -> int:
     # Importing the launcher here, once, is the whole point: every fork starts with it loaded.
     from launcher.launch import die_with_parent, launch
-    from launcher.runners import runner_named
+    from launcher.runners import preload_runner, runner_named
 
     # The default runner too: the launch imports runners by name, and each fork would import this one
-    # (subprocess, socket, the environment cache) again for every task.
+    # (subprocess, socket, the environment cache) again for every task. And the other runners the run
+    # names (`--preload`: the Docker SDK costs a launcher ~100 ms).
     runner_named("host")
+    for name in preload:
+        with contextlib.suppress(ImportError, LplError):  # the launcher that needs it says why it cannot
+            preload_runner(name)
     warm_up()
     die_with_parent()
     # A launcher killed outright leaves its component's processes to us, not to init: see `reap`.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
 
 from driver.entry import python_module
@@ -25,10 +26,12 @@ class ServerProcess:
         self.used = False  # whether a task was ever sent
 
     @classmethod
-    def start(cls, home: Path) -> ServerProcess:
+    def start(cls, home: Path, *, runners: Iterable[str] = ()) -> ServerProcess:
+        """`runners`: the runners besides the host's the run may use, imported by the server once."""
         control_read, control_write = os.pipe()
+        preload = [argument for name in sorted(set(runners) - {"host"}) for argument in ("--preload", name)]
         popen = subprocess.Popen(
-            [*python_module("launcher"), "--home", str(home), "--serve", str(control_write)],
+            [*python_module("launcher"), "--home", str(home), "--serve", str(control_write), *preload],
             stdin=subprocess.PIPE,
             pass_fds=(control_write,),
             start_new_session=True,

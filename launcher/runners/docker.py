@@ -33,6 +33,13 @@ KILL_GRACE_SECONDS = 5
 NETWORKS = ("none", "host")
 
 
+def preload() -> None:
+    """What every attempt imports: the Docker SDK (no client: a connection must not cross a fork)."""
+    import docker
+    import docker.errors
+    import docker.types  # noqa: F401 - imported for the forks
+
+
 def connect() -> Any:
     """A client of this machine's Docker daemon (DOCKER_HOST, else the local socket), or a RunnerError."""
     import docker

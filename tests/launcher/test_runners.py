@@ -56,6 +56,31 @@ def test_an_unknown_runner_is_refused_by_name() -> None:
         runner_named("warp")
 
 
+def test_preloading_a_runner_imports_what_its_attempts_use_and_ignores_unknown_names() -> None:
+    # In a fresh process: this one may have imported the Docker SDK already.
+    script = (
+        "import sys; from launcher.runners import preload_runner\n"
+        "preload_runner('warp'); print('docker' in sys.modules)\n"
+        "preload_runner('docker'); print('docker' in sys.modules, 'docker.types' in sys.modules)\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=60
+    )
+
+    assert ran.stdout.split() == ["False", "True", "True"], ran.stderr
+
+
+def test_the_driver_has_its_fork_server_preload_the_runners_it_names() -> None:
+    from driver.__main__ import _parser, _runners_named
+
+    def named(*argv: str) -> set[str]:
+        return _runners_named(_parser().parse_args(["p.json", *argv]))
+
+    assert named() == set()
+    assert named("--runner", "docker") == {"docker"}
+    assert named("--runner-for", "train*=docker", "--runner-for", "eval = ray") == {"docker", "ray"}
+
+
 def test_the_launcher_streams_a_runners_output_to_the_log_and_returns_its_exit_code(
     tmp_path: Path, capfdbinary: pytest.CaptureFixture[bytes]
 ) -> None:
