@@ -88,9 +88,9 @@ seen = []
 
 class Recording(server_process.ServerProcess):
     @classmethod
-    def start(cls, home):
+    def start(cls, home, **options):
         seen.append(sorted(m for m in ("asyncio", "google.protobuf") if m in sys.modules))
-        return super().start(home)
+        return super().start(home, **options)
 
 server_process.ServerProcess = Recording
 code = entry.main([sys.argv[1], "--home", sys.argv[2]])
