@@ -195,14 +195,6 @@ class LaunchRequest:
     def to_line(self) -> bytes:
         return (json.dumps(dataclasses.asdict(self)) + "\n").encode()
 
-    @classmethod
-    def from_line(cls, line: bytes) -> LaunchRequest:
-        try:
-            data = json.loads(line)
-        except ValueError as exc:
-            raise ContractError(f"fork server request: not JSON ({exc})") from exc
-        return cls(**_fields_from_json(cls, data, where="fork server request"))
-
 
 @dataclass(frozen=True)
 class WarmAhead:
